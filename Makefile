@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# hyper_dmabuf: build, lint and test out of tree.
+#
+#   make			modules against Debian's linux-headers-amd64
+#				(make KDIR=/path/to/build/tree to override)
+#   make selftests		the kselftests, static
+#   make lint			checkpatch --strict, W=1 and sparse builds
+#   make check			the QEMU rig: boot Debian's kernel, run all selftests
+#   make test			everything CI runs; ends with "N passed, N failed"
+#   make demo			the main job, visible to a person
+#   make clean
+#
+# Every target installs missing Debian packages first (tools/hyper_dmabuf/
+# lib/deps.sh, a no-op when all is there).  Output goes to build/.
+
+T := tools/hyper_dmabuf
+
+ifneq ($(KDIR),)
+FLAVOR := kdir
+export KDIR
+else
+FLAVOR := stock
+endif
+
+all: modules
+
+deps:
+	@$(T)/lib/deps.sh
+
+modules: deps
+	@$(T)/build.sh modules $(FLAVOR)
+
+selftests: deps
+	@$(T)/build.sh selftests
+
+lint: deps
+	@$(T)/test-all.sh lint
+
+check: deps
+	@$(T)/test-all.sh qemu-stock
+
+test: deps
+	@$(T)/test-all.sh
+
+demo: deps
+	@$(T)/demo/run.sh
+
+clean:
+	rm -rf build
+
+.PHONY: all deps modules selftests lint check test demo clean

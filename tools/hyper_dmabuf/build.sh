@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build hyper_dmabuf's pieces out of tree, keeping the checkout clean.
+#
+#   build.sh modules FLAVOR [OUT] [make args...]
+#	kernel modules against FLAVOR's build tree (stock, kasan, xen);
+#	prints the directory holding the .ko files
+#   build.sh selftests
+#	the kselftests and guest helpers, static; prints their directory
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+# Every module we build, in load order (core first).
+HDMABUF_MODULES="hyper_dmabuf"
+
+build_modules() {
+	local flavor=$1 out=${2:-} src
+	shift 2 || shift $#
+	hd_flavor "$flavor"
+	out=${out:-$FBUILD/modules}
+	src=$out/src
+	rm -rf "$src"
+	mkdir -p "$src/drivers/dma-buf" "$src/include"
+	cp -a "$HDMABUF_TOP/drivers/dma-buf/hyper_dmabuf" "$src/drivers/dma-buf/"
+	cp -a "$HDMABUF_TOP/include/uapi" "$src/include/"
+	make -C "$KDIR" M="$src/drivers/dma-buf/hyper_dmabuf" \
+		CONFIG_HYPER_DMABUF=m "$@" modules >"$out/build.log" 2>&1 || {
+		cat "$out/build.log" >&2
+		hd_die "module build for $flavor failed"
+	}
+	rm -f "$out"/*.ko
+	find "$src" -name '*.ko' -exec cp {} "$out/" \;
+	echo "$HDMABUF_MODULES" >"$out/load-order"
+	echo "$out"
+}
+
+build_selftests() {
+	local linux out=$HDMABUF_BUILD/selftests
+	local rel=tools/testing/selftests/drivers/dma-buf/hyper_dmabuf
+	linux=$(hd_linux_src)
+	mkdir -p "$out"
+	# Overlay our selftest directory onto the kernel tree so that its
+	# Makefile includes the kernel's lib.mk exactly as it would in-tree.
+	rm -rf "${linux:?}/$rel"
+	cp -a "$HDMABUF_TOP/$rel" "$linux/$rel"
+	make -s -C "$linux/$rel" OUTPUT="$out" \
+		KHDR_INCLUDES="-I$HDMABUF_TOP/include/uapi -isystem $linux/usr/include" \
+		>"$out/build.log" 2>&1 || {
+		cat "$out/build.log" >&2
+		hd_die "selftest build failed"
+	}
+	# Guest helpers for the rigs.
+	for h in "$HDMABUF_TOP"/tools/hyper_dmabuf/rig/guest/*.c \
+		 "$HDMABUF_TOP"/tools/hyper_dmabuf/demo/*.c; do
+		gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror \
+			-isystem "$linux/tools/testing/selftests" \
+			-I"$HDMABUF_TOP/include/uapi" -isystem "$linux/usr/include" \
+			-o "$out/$(basename "$h" .c)" "$h" -lpthread
+	done
+	echo "$out"
+}
+
+case "${1:-}" in
+modules)	shift; build_modules "$@" ;;
+selftests)	build_selftests ;;
+*)		hd_die "usage: build.sh modules FLAVOR [OUT] | selftests" ;;
+esac

@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers for the hyper_dmabuf build and rig scripts.  Source it.
+
+HDMABUF_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+HDMABUF_BUILD=${HDMABUF_BUILD:-$HDMABUF_TOP/build}
+
+hd_die() { echo "error: $*" >&2; exit 1; }
+hd_log() { echo ">>> $*" >&2; }
+
+# The ABI version of Debian's linux-image-amd64, read from its dependency
+# (never uname -r: the host may run an unrelated kernel).
+hd_debian_kver() {
+	local dep
+	dep=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null) ||
+		hd_die "linux-image-amd64 is not installed"
+	dep=${dep%% *}
+	dep=${dep#linux-image-}
+	[ -e "/boot/vmlinuz-$dep" ] || hd_die "/boot/vmlinuz-$dep missing"
+	[ -d "/lib/modules/$dep/build" ] ||
+		hd_die "no build tree for $dep (install linux-headers-amd64)"
+	echo "$dep"
+}
+
+# hd_flavor NAME sets, for a kernel flavour the rigs can boot:
+#   KVER     kernel release
+#   KIMAGE   bootable image
+#   KDIR     build tree for out-of-tree modules
+#   KMODDIR  /lib/modules/<release> tree holding its modules
+#   FBUILD   our per-flavour output directory
+# "stock" is Debian's kernel; "kasan" and "xen" are the debug kernels of
+# tools/hyper_dmabuf/kernel/build.sh.
+hd_flavor() {
+	local kb
+	case "$1" in
+	stock)
+		KVER=$(hd_debian_kver)
+		KIMAGE=/boot/vmlinuz-$KVER
+		KDIR=/lib/modules/$KVER/build
+		KMODDIR=/lib/modules/$KVER
+		;;
+	kdir)
+		# make KDIR=...: any configured kernel build tree
+		[ -n "${KDIR:-}" ] && [ -e "$KDIR/Makefile" ] ||
+			hd_die "KDIR '${KDIR:-}' is not a kernel build tree"
+		KVER=$(make -s -C "$KDIR" kernelrelease 2>/dev/null)
+		KIMAGE=
+		KMODDIR=/lib/modules/$KVER
+		;;
+	kasan|xen)
+		kb=$HDMABUF_KCACHE/$1
+		[ -e "$kb/arch/x86/boot/bzImage" ] ||
+			hd_die "debug kernel '$1' not built (make kernel-debug)"
+		KVER=$(cat "$kb/include/config/kernel.release")
+		KIMAGE=$kb/arch/x86/boot/bzImage
+		KDIR=$kb
+		KMODDIR=$kb/mod/lib/modules/$KVER
+		;;
+	*)
+		hd_die "unknown kernel flavour '$1'"
+		;;
+	esac
+	FBUILD=$HDMABUF_BUILD/$1
+}
+
+# Debug kernels live outside the checkout so that a fresh clone on the same
+# machine reuses them (build.sh rebuilds only when config or source change).
+HDMABUF_KCACHE=${HDMABUF_KCACHE:-/var/cache/hyper_dmabuf/kernel}
+
+# Extract linux-source-6.1 once into $HDMABUF_BUILD/linux, with its UAPI
+# headers installed under usr/include; used for checkpatch and kselftests.
+hd_linux_src() {
+	local src=$HDMABUF_BUILD/linux
+	local ver stamp
+	ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+	stamp="$src/.hdmabuf-stamp"
+	if [ ! -e "$stamp" ] || [ "$(cat "$stamp")" != "$ver" ]; then
+		hd_log "extracting linux-source-6.1 $ver"
+		rm -rf "$src" "$src.tmp"
+		mkdir -p "$src.tmp"
+		tar -C "$src.tmp" --strip-components=1 \
+			-xf /usr/src/linux-source-6.1.tar.xz
+		make -s -C "$src.tmp" ARCH=x86 headers_install >/dev/null
+		mv "$src.tmp" "$src"
+		echo "$ver" >"$stamp"
+	fi
+	echo "$src"
+}

@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lint.sh: checkpatch --strict over every source file, a W=1 build and a
+# sparse (C=2) build of the modules, and a warning-free selftest build.
+# Prints one TAP suite; exits non-zero on any finding.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+tools=$HDMABUF_TOP/tools/hyper_dmabuf
+linux=$(hd_linux_src)
+out=$HDMABUF_BUILD/lint
+rm -rf "$out"
+mkdir -p "$out"
+
+n=0 failed=0
+result() {	# result OK? DESCRIPTION [LOGFILE]
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n $2"
+	else
+		[ -n "${3:-}" ] && sed 's/^/# /' "$3" | head -n 40
+		echo "not ok $n $2"
+		failed=$((failed + 1))
+	fi
+}
+
+echo "TAP version 13"
+cd "$HDMABUF_TOP"
+mapfile -t files < <(git ls-files -co --exclude-standard -- \
+	'*.c' '*.h' 'Kconfig' '*/Kconfig' | grep -v '^build/' | LC_ALL=C sort)
+for f in "${files[@]}"; do
+	log=$out/checkpatch-${f//\//_}.log
+	extra=()
+	# A Kconfig that sources another Kconfig names a file called
+	# "Kconfig" by necessity; that is all EMBEDDED_FILENAME sees there.
+	[ "${f##*/}" = Kconfig ] && extra=(--ignore EMBEDDED_FILENAME)
+	perl "$linux/scripts/checkpatch.pl" --no-tree --strict --terse \
+		--show-types "${extra[@]}" -f "$f" >"$log" 2>&1 || true
+	# checkpatch exits 0 on CHECKs and on some set-up errors ("Must be
+	# run from the top-level dir"): judge by its output, not its status.
+	if grep -qE '^[^ ]+:[0-9]+: (ERROR|WARNING|CHECK):|^ERROR|^WARNING|Must be run' "$log"; then
+		result 1 "checkpatch --strict $f" "$log"
+	else
+		result 0 "checkpatch --strict $f"
+	fi
+done
+
+for mode in "W=1" "C=2"; do
+	d=$out/${mode/=/}
+	log=$d/build.log
+	if "$tools/build.sh" modules stock "$d" "$mode" >/dev/null 2>"$out/err.log" &&
+	   ! grep -E 'warning:|error:|: (warning|error)' "$log" >"$out/warn.log"; then
+		result 0 "module build $mode has no warnings"
+	else
+		cat "$out/err.log" >>"$out/warn.log"
+		result 1 "module build $mode has no warnings" "$out/warn.log"
+	fi
+done
+
+if "$tools/build.sh" selftests >/dev/null 2>"$out/selftests.log" &&
+   ! grep -q 'warning:' "$HDMABUF_BUILD/selftests/build.log"; then
+	result 0 "selftests build with -Wall -Wextra -Werror"
+else
+	result 1 "selftests build with -Wall -Wextra -Werror" "$out/selftests.log"
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
