@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# qemu.sh [--inject MODE] [--timeout SECONDS] FLAVOR
+#
+# The plain-QEMU rig: build hyper_dmabuf and its selftests for kernel
+# FLAVOR (stock, kasan), pack an initramfs, boot the kernel under QEMU TCG,
+# run every selftest and report each TAP result, then one line
+# "FLAVOR: N passed, N failed".  Exit status 0 only when everything passed.
+#
+# Results come back on the VM's second serial port, the verdict through
+# isa-debug-exit; the kernel console (first port) and the full kernel log
+# (third port) are kept in the output directory and scanned for kernel
+# complaints, which fail the run even when every test passed.
+#
+# --demo runs the main job's program (tools/hyper_dmabuf/demo) instead of
+# the selftests and prints what it says.
+#
+# --inject MODE is for the rig's own check (selfcheck.sh): "fail" adds a
+# failing kselftest, "hang" makes the guest never report, "warn" loads a
+# module that triggers a kernel warning.
+set -euo pipefail
+. "$(dirname "$0")/../lib/common.sh"
+
+inject= demo= timeout_s=${HDMABUF_RIG_TIMEOUT:-600}
+while [ $# -gt 1 ]; do
+	case "$1" in
+	--demo)		demo=1; shift ;;
+	--inject)	inject=$2; shift 2 ;;
+	--timeout)	timeout_s=$2; shift 2 ;;
+	*)		hd_die "unknown option $1" ;;
+	esac
+done
+[ $# -eq 1 ] || hd_die "usage: qemu.sh [--inject MODE] [--timeout S] FLAVOR"
+flavor=$1
+hd_flavor "$flavor"
+
+name=qemu${inject:+-inject-$inject}${demo:+-demo}
+out=$FBUILD/rig-$name
+rm -rf "$out"
+mkdir -p "$out"
+tools=$HDMABUF_TOP/tools/hyper_dmabuf
+
+mods=$("$tools/build.sh" modules "$flavor")
+tests=$("$tools/build.sh" selftests)
+
+# --- initramfs ------------------------------------------------------------
+root=$out/initramfs
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,tests}
+cp /bin/busybox "$root/bin/busybox"
+cp "$tools/rig/guest/init" "$root/init"
+cp "$tests/rig-exit" "$root/bin/"
+if [ -n "$demo" ]; then
+	cp "$tests/hyper_dmabuf_demo" "$root/tests/"
+else
+	cp "$tests/hyper_dmabuf_test" "$root/tests/"
+fi
+
+: >"$root/modules/load-list"
+# add_kmod NAME: a module of the kernel under test, with its dependencies
+add_kmod() {
+	local line path base
+	# The FLAVOR's module tree root: /lib/modules/<ver> lives under it.
+	modprobe -d "${KMODDIR%/lib/modules/*}/" -S "$KVER" --show-depends "$1" |
+	while read -r line; do
+		case "$line" in builtin*) continue ;; esac
+		path=${line#insmod }
+		path=${path%% *}
+		base=$(basename "$path")
+		base=${base%%.ko*}
+		grep -qx "$base" "$root/modules/load-list" && continue
+		case "$path" in
+		*.xz)	xz -dc "$path" >"$root/modules/$base.ko" ;;
+		*.zst)	zstd -qdc "$path" >"$root/modules/$base.ko" ;;
+		*)	cp "$path" "$root/modules/$base.ko" ;;
+		esac
+		echo "$base" >>"$root/modules/load-list"
+	done
+}
+add_kmod vgem
+for m in $(cat "$mods/load-order"); do
+	cp "$mods/$m.ko" "$root/modules/"
+	echo "$m" >>"$root/modules/load-list"
+	echo "$m" >>"$root/modules/unload-list"
+done
+
+case "$inject" in
+"")	;;
+fail)	cp "$tests/rig-inject-fail" "$root/tests/" ;;
+hang)	;;
+warn)	fault=$(mktemp -d "$out/fault.XXXX")
+	cp "$tools/rig/fault/"* "$fault/"
+	make -s -C "$KDIR" M="$fault" modules >"$out/fault-build.log" 2>&1
+	cp "$fault/rig_fault.ko" "$root/modules/"
+	echo rig_fault >>"$root/modules/load-list" ;;
+*)	hd_die "unknown --inject $inject" ;;
+esac
+
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) |
+	gzip -1 >"$out/initramfs.cpio.gz"
+
+# --- boot -----------------------------------------------------------------
+hd_log "$flavor: booting $KVER under QEMU (TCG)${inject:+, injecting $inject}"
+set +e
+timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+	-machine pc -accel tcg -m 1G -smp 2 -nodefaults -display none \
+	-no-reboot -kernel "$KIMAGE" -initrd "$out/initramfs.cpio.gz" \
+	-append "console=ttyS0 loglevel=5 panic=-1 rig_inject=$inject" \
+	-serial "file:$out/console.log" \
+	-serial "file:$out/results.tap" \
+	-serial "file:$out/dmesg.log" \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	</dev/null >"$out/qemu.log" 2>&1
+rc=$?
+set -e
+
+# --- report ---------------------------------------------------------------
+{
+	cat "$out/results.tap"
+	echo "# suite: host"
+	echo "1..3"
+	case $rc in
+	1)	echo "ok 1 guest verdict: pass" ;;
+	3)	echo "not ok 1 guest verdict: fail" ;;
+	0)	echo "not ok 1 guest verdict: none, the guest panicked or rebooted" ;;
+	124|137) echo "not ok 1 guest verdict: none, timed out after ${timeout_s}s" ;;
+	*)	echo "not ok 1 guest verdict: none, qemu exited $rc (see qemu.log)" ;;
+	esac
+	if grep -q '^# rig: done' "$out/results.tap"; then
+		echo "ok 2 results complete"
+	else
+		echo "not ok 2 results complete"
+	fi
+	if hits=$("$tools/rig/logscan.sh" "$out/console.log" "$out/dmesg.log"); then
+		echo "ok 3 kernel log clean"
+	else
+		echo "$hits" | awk '!seen[$0]++' | sed 's/^/# /; s/$/ FAIL/'
+		echo "not ok 3 kernel log clean"
+	fi
+} >"$out/report.tap"
+
+if [ -n "$demo" ]; then
+	tr -d '\r' <"$out/results.tap" |
+		sed -n '/^# suite: hyper_dmabuf_demo/,/^# exit:/{/^# /d;p}'
+fi
+awk -f "$tools/rig/tap-report.awk" "$out/report.tap" >"$out/report.txt"
+sed '$d' "$out/report.txt" | sed "s/^/[$flavor] /"
+read -r _ passed failed skipped < <(tail -n1 "$out/report.txt")
+echo "$passed $failed $skipped" >"$out/summary"
+echo "logs: $out/{console,dmesg,qemu}.log"
+echo "$flavor-$name: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
