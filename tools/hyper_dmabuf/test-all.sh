@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# test-all.sh [STEP...]: install what is missing, then build, lint and run
+# every test suite, VM rigs included.  Each step reports its own results;
+# the last line is the total, "N passed, N failed".  Exit status is 0 only
+# when nothing failed.
+#
+# Steps: lint, rig-selfcheck, qemu-stock.  Default: all of them.
+set -uo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+tools=$HDMABUF_TOP/tools/hyper_dmabuf
+"$tools/lib/deps.sh" || hd_die "cannot install dependencies"
+mkdir -p "$HDMABUF_BUILD"
+
+total_p=0 total_f=0 total_s=0
+declare -a step_lines
+
+# tap_step NAME COMMAND...: run a command that prints raw TAP
+tap_step() {
+	local name=$1
+	shift
+	{ echo "# suite: $name"; "$@"; echo "# exit: $?"; } 2>&1 |
+		awk -f "$tools/rig/tap-report.awk" >"$HDMABUF_BUILD/$name.report"
+	sed '$d' "$HDMABUF_BUILD/$name.report"
+	read -r _ p f s < <(tail -n1 "$HDMABUF_BUILD/$name.report")
+	account "$name" "$p" "$f" "$s"
+}
+
+# rig_step NAME COMMAND...: run a rig, which prints its own report and
+# ends with "NAME: N passed, N failed, N skipped"
+rig_step() {
+	local name=$1 line p=0 f=0 s=0 rc
+	shift
+	"$@" 2>&1 | tee "$HDMABUF_BUILD/$name.log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^[^ ]+: [0-9]+ passed, [0-9]+ failed' "$HDMABUF_BUILD/$name.log" | tail -n1)
+	if [ -n "$line" ]; then
+		read -r p f s < <(echo "$line" | sed -E 's/^[^ ]+: ([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\1 \2 \4/')
+	fi
+	# A rig that failed without counting a failure still failed.
+	[ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ] && f=1
+	account "$name" "$p" "$f" "${s:-0}"
+}
+
+account() {
+	total_p=$((total_p + $2))
+	total_f=$((total_f + $3))
+	total_s=$((total_s + ${4:-0}))
+	step_lines+=("$(printf '%-16s %4d passed, %d failed, %d skipped' "$1" "$2" "$3" "${4:-0}")")
+}
+
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(lint rig-selfcheck qemu-stock)
+start=$SECONDS
+for step in "${steps[@]}"; do
+	hd_log "step $step"
+	case "$step" in
+	lint)		tap_step lint "$tools/lint.sh" ;;
+	rig-selfcheck)	tap_step rig-selfcheck "$tools/rig/selfcheck.sh" stock ;;
+	qemu-stock)	rig_step qemu-stock "$tools/rig/qemu.sh" stock ;;
+	*)		hd_die "unknown step $step" ;;
+	esac
+done
+
+echo
+echo "=== summary ($((SECONDS - start)) s)"
+printf '%s\n' "${step_lines[@]}"
+echo "$total_p passed, $total_f failed, $total_s skipped"
+[ "$total_f" -eq 0 ]
