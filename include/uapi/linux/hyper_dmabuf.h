@@ -14,7 +14,210 @@
 /* Name of the misc device, as it appears under /dev. */
 #define HYPER_DMABUF_DEVICE_NAME	"hyper_dmabuf"
 
-/* ioctl magic; the numbers used are listed in the userspace-api page. */
-#define HYPER_DMABUF_IOC_MAGIC		'H'
+/* ioctl magic, unused in Documentation/userspace-api/ioctl/ioctl-number.rst */
+#define HYPER_DMABUF_IOC_MAGIC		0xB8
+
+/* Largest private metadata an exporter may attach to a buffer, in bytes. */
+#define HYPER_DMABUF_PRIV_MAX		256
+
+/* Largest delay an unexport may ask for, in milliseconds. */
+#define HYPER_DMABUF_UNEXPORT_DELAY_MAX	60000
+
+/* The VM id that no VM has. */
+#define HYPER_DMABUF_VMID_INVALID	0xffffffffu
+
+/**
+ * struct hyper_dmabuf_id - system-wide name of a shared buffer
+ * @vmid: id of the exporting VM
+ * @seq: exporter's counter; unique among that VM's live exports
+ * @key: 96 random bits from the exporting kernel's RNG; the capability that
+ *	makes the id unguessable.  An id whose key is wrong behaves exactly
+ *	like an id that does not exist.
+ * @reserved: must be zero
+ */
+struct hyper_dmabuf_id {
+	__u32 vmid;
+	__u32 seq;
+	__u32 key[3];
+	__u32 reserved;
+};
+
+/* Flags of struct hyper_dmabuf_export. */
+#define HYPER_DMABUF_EXPORT_RDONLY	(1u << 0)	/* importer may not write */
+#define HYPER_DMABUF_EXPORT_FLAGS	HYPER_DMABUF_EXPORT_RDONLY
+
+/**
+ * struct hyper_dmabuf_export - argument of %HYPER_DMABUF_IOCTL_EXPORT
+ * @fd: in: the local dma-buf to share
+ * @flags: in: %HYPER_DMABUF_EXPORT_RDONLY or 0
+ * @remote_vmid: in: the only VM that may import the buffer
+ * @priv_len: in: bytes of private metadata at @priv, at most
+ *	%HYPER_DMABUF_PRIV_MAX
+ * @priv: in: user pointer to the metadata, delivered to the importer
+ * @id: out: the buffer's id
+ * @size: out: bytes shared (the dma-buf's size)
+ * @reserved: must be zero
+ */
+struct hyper_dmabuf_export {
+	__s32 fd;
+	__u32 flags;
+	__u32 remote_vmid;
+	__u32 priv_len;
+	__u64 priv;
+	struct hyper_dmabuf_id id;
+	__u64 size;
+	__u64 reserved[2];
+};
+
+/* Flags of struct hyper_dmabuf_import: O_CLOEXEC and one of O_ACCMODE. */
+
+/**
+ * struct hyper_dmabuf_import - argument of %HYPER_DMABUF_IOCTL_IMPORT
+ * @id: in: the buffer to import, exported to this VM
+ * @flags: in: O_RDONLY or O_RDWR, optionally with O_CLOEXEC
+ * @fd: out: a new local dma-buf file descriptor for the buffer
+ * @size: out: the buffer's size in bytes
+ * @reserved: must be zero
+ */
+struct hyper_dmabuf_import {
+	struct hyper_dmabuf_id id;
+	__u32 flags;
+	__s32 fd;
+	__u64 size;
+	__u64 reserved[2];
+};
+
+/**
+ * struct hyper_dmabuf_unexport - argument of %HYPER_DMABUF_IOCTL_UNEXPORT
+ * @id: in: a buffer this open file exported
+ * @delay_ms: in: withdraw the buffer after this many milliseconds, at most
+ *	%HYPER_DMABUF_UNEXPORT_DELAY_MAX; 0 withdraws it now
+ * @flags: must be zero
+ * @reserved: must be zero
+ */
+struct hyper_dmabuf_unexport {
+	struct hyper_dmabuf_id id;
+	__u32 delay_ms;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+/* Status bits of struct hyper_dmabuf_query. */
+#define HYPER_DMABUF_STATUS_EXPORTED_HERE (1u << 0) /* this VM exported it */
+#define HYPER_DMABUF_STATUS_IMPORTED	(1u << 1) /* the importer holds it */
+#define HYPER_DMABUF_STATUS_UNEXPORTED	(1u << 2) /* withdrawn by exporter */
+#define HYPER_DMABUF_STATUS_UNEXPORT_PENDING (1u << 3) /* delayed unexport */
+
+/**
+ * struct hyper_dmabuf_query - argument of %HYPER_DMABUF_IOCTL_QUERY
+ * @id: in: a buffer this VM exported or may import
+ * @exporter_vmid: out: the exporting VM
+ * @importer_vmid: out: the VM that may import it
+ * @size: out: size in bytes
+ * @status: out: %HYPER_DMABUF_STATUS_* bits
+ * @priv_len: in: room at @priv; out: length of the buffer's metadata (when
+ *	larger than the room, nothing is copied and the call still succeeds)
+ * @priv: in: user pointer that receives the metadata, or 0
+ * @reserved: must be zero
+ */
+struct hyper_dmabuf_query {
+	struct hyper_dmabuf_id id;
+	__u32 exporter_vmid;
+	__u32 importer_vmid;
+	__u64 size;
+	__u32 status;
+	__u32 priv_len;
+	__u64 priv;
+	__u64 reserved[2];
+};
+
+/**
+ * struct hyper_dmabuf_list - argument of %HYPER_DMABUF_IOCTL_LIST
+ * @count: in: room in @ids, in entries; out: number of buffers this VM may
+ *	import now, which may be larger than the room (only the first @count
+ *	are copied)
+ * @flags: must be zero
+ * @ids: in: user pointer to an array of struct hyper_dmabuf_id
+ * @reserved: must be zero
+ */
+struct hyper_dmabuf_list {
+	__u32 count;
+	__u32 flags;
+	__u64 ids;
+	__u64 reserved;
+};
+
+/**
+ * struct hyper_dmabuf_peer - a VM this instance can reach
+ * @vmid: the VM's id
+ * @reserved: zero
+ * @backend: NUL-terminated name of the backend that reaches it
+ */
+struct hyper_dmabuf_peer {
+	__u32 vmid;
+	__u32 reserved;
+	char backend[16];
+};
+
+/**
+ * struct hyper_dmabuf_info - argument of %HYPER_DMABUF_IOCTL_INFO
+ * @vmid: out: this VM's id
+ * @version: out: protocol version spoken with peers
+ * @nr_peers: in: room in @peers, in entries; out: number of reachable VMs
+ *	(only the first @nr_peers are copied)
+ * @flags: must be zero
+ * @peers: in: user pointer to an array of struct hyper_dmabuf_peer
+ * @reserved: must be zero
+ */
+struct hyper_dmabuf_info {
+	__u32 vmid;
+	__u32 version;
+	__u32 nr_peers;
+	__u32 flags;
+	__u64 peers;
+	__u64 reserved[2];
+};
+
+/* Event types, in struct hyper_dmabuf_event. */
+#define HYPER_DMABUF_EVENT_NEW		1u /* a buffer may be imported */
+#define HYPER_DMABUF_EVENT_WITHDRAWN	2u /* the buffer was unexported */
+#define HYPER_DMABUF_EVENT_OVERFLOW	3u /* later events lost: resync */
+
+/**
+ * struct hyper_dmabuf_event - a record read() from /dev/hyper_dmabuf
+ * @type: %HYPER_DMABUF_EVENT_*
+ * @priv_len: bytes valid in @priv
+ * @id: the buffer (zero for %HYPER_DMABUF_EVENT_OVERFLOW)
+ * @exporter_vmid: the exporting VM
+ * @reserved: zero
+ * @size: buffer size in bytes
+ * @priv: the exporter's private metadata (new-buffer events)
+ *
+ * read() returns whole records only; a buffer smaller than one record is
+ * -EINVAL.  After %HYPER_DMABUF_EVENT_OVERFLOW the queue of this open file
+ * had been full and events were dropped: use %HYPER_DMABUF_IOCTL_LIST.
+ */
+struct hyper_dmabuf_event {
+	__u32 type;
+	__u32 priv_len;
+	struct hyper_dmabuf_id id;
+	__u32 exporter_vmid;
+	__u32 reserved;
+	__u64 size;
+	__u8 priv[HYPER_DMABUF_PRIV_MAX];
+};
+
+#define HYPER_DMABUF_IOCTL_EXPORT	_IOWR(HYPER_DMABUF_IOC_MAGIC, 0x00, \
+					      struct hyper_dmabuf_export)
+#define HYPER_DMABUF_IOCTL_IMPORT	_IOWR(HYPER_DMABUF_IOC_MAGIC, 0x01, \
+					      struct hyper_dmabuf_import)
+#define HYPER_DMABUF_IOCTL_UNEXPORT	_IOW(HYPER_DMABUF_IOC_MAGIC, 0x02, \
+					     struct hyper_dmabuf_unexport)
+#define HYPER_DMABUF_IOCTL_QUERY	_IOWR(HYPER_DMABUF_IOC_MAGIC, 0x03, \
+					      struct hyper_dmabuf_query)
+#define HYPER_DMABUF_IOCTL_LIST		_IOWR(HYPER_DMABUF_IOC_MAGIC, 0x04, \
+					      struct hyper_dmabuf_list)
+#define HYPER_DMABUF_IOCTL_INFO		_IOWR(HYPER_DMABUF_IOC_MAGIC, 0x05, \
+					      struct hyper_dmabuf_info)
 
 #endif /* _UAPI_LINUX_HYPER_DMABUF_H */
