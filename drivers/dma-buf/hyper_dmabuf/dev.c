@@ -1,29 +1,218 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hyper_dmabuf: the /dev/hyper_dmabuf misc device.
+ * hyper_dmabuf: the /dev/hyper_dmabuf misc device and its ioctls.
+ *
+ * Ioctls are dispatched from a table by command number.  Like dma-heap, the
+ * size encoded in the command may differ from the kernel's struct: the
+ * kernel copies what both know and zero-fills the rest, so older and newer
+ * userspace keep working.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/dma-mapping.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 
-#include <linux/hyper_dmabuf.h>
+#include "hdmabuf.h"
 
-static long hdmabuf_ioctl(struct file *file, unsigned int cmd,
+unsigned int hdmabuf_max_exports = 65536;
+module_param_named(max_exports, hdmabuf_max_exports, uint, 0644);
+MODULE_PARM_DESC(max_exports, "Live exports this VM may have (default 65536)");
+
+unsigned int hdmabuf_max_imports = 65536;
+module_param_named(max_imports, hdmabuf_max_imports, uint, 0644);
+MODULE_PARM_DESC(max_imports,
+		 "Buffers one peer may announce to this VM (default 65536)");
+
+unsigned int hdmabuf_max_buffer_mb = 2048;
+module_param_named(max_buffer_mb, hdmabuf_max_buffer_mb, uint, 0644);
+MODULE_PARM_DESC(max_buffer_mb,
+		 "Largest buffer exported or imported, in MiB (default 2048)");
+
+unsigned int hdmabuf_event_queue_len = 64;
+module_param_named(event_queue_len, hdmabuf_event_queue_len, uint, 0644);
+MODULE_PARM_DESC(event_queue_len,
+		 "Events queued per open file before overflow (default 64)");
+
+unsigned int hdmabuf_msg_timeout_ms = 3500;
+module_param_named(msg_timeout_ms, hdmabuf_msg_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(msg_timeout_ms,
+		 "How long an export waits for the importer, ms (default 3500)");
+
+struct hdmabuf_stats hdmabuf_stats;
+
+static long hdmabuf_ioctl_query(struct hdmabuf_file *hf, void *arg)
+{
+	struct hyper_dmabuf_query *q = arg;
+	u32 room = q->priv_len;
+	u8 *priv;
+	int ret;
+
+	if (q->reserved[0] || q->reserved[1] || q->id.reserved)
+		return -EINVAL;
+	priv = kzalloc(HYPER_DMABUF_PRIV_MAX, GFP_KERNEL);
+	if (!priv)
+		return -ENOMEM;
+	ret = hdmabuf_export_query(&q->id, q, priv);
+	if (ret == -ENOENT)
+		ret = hdmabuf_import_query(&q->id, q, priv);
+	if (!ret && q->priv_len <= room && q->priv &&
+	    copy_to_user(u64_to_user_ptr(q->priv), priv, q->priv_len))
+		ret = -EFAULT;
+	kfree(priv);
+	return ret;
+}
+
+static long hdmabuf_ioctl_list(struct hdmabuf_file *hf, void *arg)
+{
+	struct hyper_dmabuf_list *l = arg;
+
+	if (l->flags || l->reserved)
+		return -EINVAL;
+	return hdmabuf_import_list(u64_to_user_ptr(l->ids), l->count,
+				   &l->count);
+}
+
+static long hdmabuf_ioctl_info(struct hdmabuf_file *hf, void *arg)
+{
+	struct hyper_dmabuf_info *i = arg;
+
+	if (i->flags || i->reserved[0] || i->reserved[1])
+		return -EINVAL;
+	i->version = HDMABUF_PROTO_VERSION;
+	return hdmabuf_peers_info(u64_to_user_ptr(i->peers), i->nr_peers,
+				  &i->nr_peers, &i->vmid);
+}
+
+typedef long (*hdmabuf_ioctl_fn)(struct hdmabuf_file *hf, void *arg);
+
+static const struct {
+	unsigned int cmd;
+	hdmabuf_ioctl_fn fn;
+} hdmabuf_ioctls[] = {
+	[0x00] = { HYPER_DMABUF_IOCTL_EXPORT, hdmabuf_ioctl_export },
+	[0x01] = { HYPER_DMABUF_IOCTL_IMPORT, hdmabuf_ioctl_import },
+	[0x02] = { HYPER_DMABUF_IOCTL_UNEXPORT, hdmabuf_ioctl_unexport },
+	[0x03] = { HYPER_DMABUF_IOCTL_QUERY, hdmabuf_ioctl_query },
+	[0x04] = { HYPER_DMABUF_IOCTL_LIST, hdmabuf_ioctl_list },
+	[0x05] = { HYPER_DMABUF_IOCTL_INFO, hdmabuf_ioctl_info },
+};
+
+/* Largest argument struct of hdmabuf_ioctls. */
+#define HDMABUF_IOCTL_MAX_SIZE	128
+
+static long hdmabuf_ioctl(struct file *file, unsigned int ucmd,
 			  unsigned long arg)
 {
-	return -ENOTTY;
+	unsigned int kcmd, nr = _IOC_NR(ucmd);
+	unsigned int in_size, out_size, ksize;
+	u64 kdata[HDMABUF_IOCTL_MAX_SIZE / sizeof(u64)];
+	void __user *uarg = (void __user *)arg;
+	long ret;
+
+	if (_IOC_TYPE(ucmd) != HYPER_DMABUF_IOC_MAGIC ||
+	    nr >= ARRAY_SIZE(hdmabuf_ioctls))
+		return -ENOTTY;
+	nr = array_index_nospec(nr, ARRAY_SIZE(hdmabuf_ioctls));
+	kcmd = hdmabuf_ioctls[nr].cmd;
+	if (!hdmabuf_ioctls[nr].fn || _IOC_NR(kcmd) != nr ||
+	    _IOC_DIR(ucmd) != _IOC_DIR(kcmd))
+		return -ENOTTY;
+
+	ksize = _IOC_SIZE(kcmd);
+	in_size = _IOC_SIZE(ucmd);
+	out_size = in_size;
+	if (!(_IOC_DIR(ucmd) & _IOC_WRITE))
+		in_size = 0;
+	if (!(_IOC_DIR(ucmd) & _IOC_READ))
+		out_size = 0;
+
+	/* A longer struct is fine as long as what we do not know is 0. */
+	if (in_size > ksize) {
+		char tail[32];
+		unsigned int off;
+
+		for (off = ksize; off < in_size; off += sizeof(tail)) {
+			unsigned int n = min_t(unsigned int, sizeof(tail),
+					       in_size - off);
+
+			if (copy_from_user(tail, uarg + off, n))
+				return -EFAULT;
+			if (memchr_inv(tail, 0, n))
+				return -EINVAL;
+		}
+		in_size = ksize;
+	}
+	out_size = min(out_size, ksize);
+
+	BUILD_BUG_ON(sizeof(struct hyper_dmabuf_export) > sizeof(kdata));
+	BUILD_BUG_ON(sizeof(struct hyper_dmabuf_query) > sizeof(kdata));
+	memset(kdata, 0, ksize);
+	if (copy_from_user(kdata, uarg, in_size))
+		return -EFAULT;
+
+	ret = hdmabuf_ioctls[nr].fn(file->private_data, kdata);
+	if (!ret && copy_to_user(uarg, kdata, out_size))
+		ret = -EFAULT;
+	return ret;
+}
+
+static int hdmabuf_open(struct inode *inode, struct file *file)
+{
+	struct hdmabuf_file *hf;
+	int ret;
+
+	hf = kzalloc(sizeof(*hf), GFP_KERNEL);
+	if (!hf)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&hf->exports);
+	ret = hdmabuf_event_file_init(hf);
+	if (ret) {
+		kfree(hf);
+		return ret;
+	}
+	file->private_data = hf;
+	return nonseekable_open(inode, file);
+}
+
+static int hdmabuf_release(struct inode *inode, struct file *file)
+{
+	struct hdmabuf_file *hf = file->private_data;
+
+	hdmabuf_export_file_release(hf);
+	hdmabuf_event_file_exit(hf);
+	kfree(hf);
+	return 0;
+}
+
+static ssize_t hdmabuf_read(struct file *file, char __user *buf,
+			    size_t count, loff_t *ppos)
+{
+	return hdmabuf_event_read(file->private_data, buf, count,
+				  file->f_flags & O_NONBLOCK);
+}
+
+static __poll_t hdmabuf_poll(struct file *file, struct poll_table_struct *wait)
+{
+	return hdmabuf_event_poll(file->private_data, file, wait);
 }
 
 static const struct file_operations hdmabuf_fops = {
 	.owner		= THIS_MODULE,
+	.open		= hdmabuf_open,
+	.release	= hdmabuf_release,
+	.read		= hdmabuf_read,
+	.poll		= hdmabuf_poll,
 	.unlocked_ioctl	= hdmabuf_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= noop_llseek,
+	.llseek		= no_llseek,
 };
 
 static struct miscdevice hdmabuf_misc = {
@@ -33,22 +222,50 @@ static struct miscdevice hdmabuf_misc = {
 	.mode	= 0600,
 };
 
+/**
+ * hdmabuf_device() - the device our own dma-buf attachments are made for
+ *
+ * Return: the misc device, set up for DMA to all of memory.
+ */
+struct device *hdmabuf_device(void)
+{
+	return hdmabuf_misc.this_device;
+}
+
 static int __init hdmabuf_init(void)
 {
 	int ret;
 
-	ret = misc_register(&hdmabuf_misc);
+	ret = hdmabuf_core_init();
 	if (ret)
+		return ret;
+	ret = misc_register(&hdmabuf_misc);
+	if (ret) {
 		pr_err("cannot register misc device: %d\n", ret);
+		goto err_core;
+	}
+	ret = dma_coerce_mask_and_coherent(hdmabuf_device(), DMA_BIT_MASK(64));
+	if (ret)
+		goto err_misc;
+	hdmabuf_debugfs_init();
+	return 0;
+
+err_misc:
+	misc_deregister(&hdmabuf_misc);
+err_core:
+	hdmabuf_core_exit();
 	return ret;
 }
 module_init(hdmabuf_init);
 
 static void __exit hdmabuf_exit(void)
 {
+	hdmabuf_debugfs_exit();
 	misc_deregister(&hdmabuf_misc);
+	hdmabuf_core_exit();
 }
 module_exit(hdmabuf_exit);
 
 MODULE_DESCRIPTION("Share dma-bufs between virtual machines");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hyper_dmabuf: per-open-file event queues.
+ *
+ * Every open file has its own queue of new-buffer and withdrawn events,
+ * bounded by the event_queue_len module parameter.  An event is never
+ * dropped silently: when the queue is full (or memory runs out) one
+ * overflow record, allocated when the file was opened, is queued in its
+ * place and further events are dropped until the reader has read that
+ * record and can resynchronise with the list ioctl.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "hdmabuf.h"
+
+/* Open files, under hdmabuf_files_lock; nests inside hdmabuf_lock. */
+static LIST_HEAD(hdmabuf_files);
+static DEFINE_MUTEX(hdmabuf_files_lock);	/* protects hdmabuf_files */
+
+/**
+ * struct hdmabuf_event_node - a queued event
+ * @node: entry in the file's ev_queue
+ * @ev: the record read() returns
+ */
+struct hdmabuf_event_node {
+	struct list_head node;
+	struct hyper_dmabuf_event ev;
+};
+
+/**
+ * hdmabuf_event_file_init() - give a new open file its queue
+ * @hf: the file
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int hdmabuf_event_file_init(struct hdmabuf_file *hf)
+{
+	hf->ev_overflow = kzalloc(sizeof(*hf->ev_overflow), GFP_KERNEL);
+	if (!hf->ev_overflow)
+		return -ENOMEM;
+	hf->ev_overflow->ev.type = HYPER_DMABUF_EVENT_OVERFLOW;
+	INIT_LIST_HEAD(&hf->ev_overflow->node);
+	spin_lock_init(&hf->ev_lock);
+	INIT_LIST_HEAD(&hf->ev_queue);
+	init_waitqueue_head(&hf->ev_wait);
+	mutex_lock(&hdmabuf_files_lock);
+	list_add_tail(&hf->node, &hdmabuf_files);
+	mutex_unlock(&hdmabuf_files_lock);
+	return 0;
+}
+
+/**
+ * hdmabuf_event_file_exit() - drop a closing file's queue
+ * @hf: the file
+ */
+void hdmabuf_event_file_exit(struct hdmabuf_file *hf)
+{
+	struct hdmabuf_event_node *e, *n;
+
+	mutex_lock(&hdmabuf_files_lock);
+	list_del(&hf->node);
+	mutex_unlock(&hdmabuf_files_lock);
+	list_for_each_entry_safe(e, n, &hf->ev_queue, node)
+		if (e != hf->ev_overflow)
+			kfree(e);
+	kfree(hf->ev_overflow);
+}
+
+/**
+ * hdmabuf_event_post() - queue an event on every open file
+ * @type: %HYPER_DMABUF_EVENT_NEW or %HYPER_DMABUF_EVENT_WITHDRAWN
+ * @imp: the buffer concerned
+ */
+void hdmabuf_event_post(u32 type, const struct hdmabuf_import *imp)
+{
+	struct hdmabuf_event_node *e;
+	struct hdmabuf_file *hf;
+
+	mutex_lock(&hdmabuf_files_lock);
+	list_for_each_entry(hf, &hdmabuf_files, node) {
+		e = kzalloc(sizeof(*e), GFP_KERNEL);
+		if (e) {
+			e->ev.type = type;
+			e->ev.id = imp->id;
+			e->ev.exporter_vmid = imp->id.vmid;
+			e->ev.size = imp->size;
+			if (type == HYPER_DMABUF_EVENT_NEW) {
+				e->ev.priv_len = imp->priv_len;
+				memcpy(e->ev.priv, imp->priv, imp->priv_len);
+			}
+		}
+		spin_lock(&hf->ev_lock);
+		if (!list_empty(&hf->ev_overflow->node)) {
+			/* Dropped: the queued overflow record covers it. */
+		} else if (!e || hf->ev_len >= hdmabuf_event_queue_len) {
+			list_add_tail(&hf->ev_overflow->node, &hf->ev_queue);
+			hf->ev_len++;
+		} else {
+			list_add_tail(&e->node, &hf->ev_queue);
+			hf->ev_len++;
+			e = NULL;
+		}
+		spin_unlock(&hf->ev_lock);
+		kfree(e);
+		wake_up_interruptible(&hf->ev_wait);
+	}
+	mutex_unlock(&hdmabuf_files_lock);
+}
+
+/* Take the first event into @ev; false when the queue is empty. */
+static bool hdmabuf_event_pop(struct hdmabuf_file *hf,
+			      struct hyper_dmabuf_event *ev)
+{
+	struct hdmabuf_event_node *e;
+
+	spin_lock(&hf->ev_lock);
+	e = list_first_entry_or_null(&hf->ev_queue, struct hdmabuf_event_node,
+				     node);
+	if (e) {
+		list_del_init(&e->node);
+		hf->ev_len--;
+		*ev = e->ev;
+	}
+	spin_unlock(&hf->ev_lock);
+	if (e && e != hf->ev_overflow)
+		kfree(e);
+	return e;
+}
+
+/* Put an event that could not be copied out back at the head. */
+static void hdmabuf_event_unpop(struct hdmabuf_file *hf,
+				const struct hyper_dmabuf_event *ev)
+{
+	struct hdmabuf_event_node *e = hf->ev_overflow;
+
+	if (ev->type != HYPER_DMABUF_EVENT_OVERFLOW) {
+		e = kmalloc(sizeof(*e), GFP_KERNEL);
+		if (!e)
+			return;
+		e->ev = *ev;
+	}
+	spin_lock(&hf->ev_lock);
+	if (list_empty(&e->node) || e != hf->ev_overflow) {
+		list_add(&e->node, &hf->ev_queue);
+		hf->ev_len++;
+	}
+	spin_unlock(&hf->ev_lock);
+}
+
+/**
+ * hdmabuf_event_read() - read() on /dev/hyper_dmabuf
+ * @hf: the file
+ * @buf: user buffer
+ * @count: its size
+ * @nonblock: the file is O_NONBLOCK
+ *
+ * Return: bytes read (whole records), or -EINVAL when @count cannot hold a
+ * record, -EAGAIN, -ERESTARTSYS, -EFAULT.
+ */
+ssize_t hdmabuf_event_read(struct hdmabuf_file *hf, char __user *buf,
+			   size_t count, bool nonblock)
+{
+	struct hyper_dmabuf_event ev;
+	size_t done = 0;
+	int ret;
+
+	if (count < sizeof(ev))
+		return -EINVAL;
+	while (done + sizeof(ev) <= count) {
+		if (!hdmabuf_event_pop(hf, &ev)) {
+			if (done)
+				break;
+			if (nonblock)
+				return -EAGAIN;
+			ret = wait_event_interruptible(hf->ev_wait,
+						       READ_ONCE(hf->ev_len));
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (copy_to_user(buf + done, &ev, sizeof(ev))) {
+			hdmabuf_event_unpop(hf, &ev);
+			return done ? done : -EFAULT;
+		}
+		done += sizeof(ev);
+	}
+	return done;
+}
+
+/**
+ * hdmabuf_event_poll() - poll() on /dev/hyper_dmabuf
+ * @hf: the file's state
+ * @file: the file
+ * @wait: poll table
+ *
+ * Return: EPOLLIN | EPOLLRDNORM while events are queued.
+ */
+__poll_t hdmabuf_event_poll(struct hdmabuf_file *hf, struct file *file,
+			    struct poll_table_struct *wait)
+{
+	poll_wait(file, &hf->ev_wait, wait);
+	return READ_ONCE(hf->ev_len) ? EPOLLIN | EPOLLRDNORM : 0;
+}

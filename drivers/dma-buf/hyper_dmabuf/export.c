@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hyper_dmabuf: the exporting side.
+ *
+ * An export takes the pages of a local dma-buf (through an attachment of
+ * our own, mapped for the export's whole life so that the exporter keeps
+ * them in place), shares them through the backend that reaches the
+ * importing VM, and announces them.  Its life:
+ *
+ *   ANNOUNCING --reply ok--> LIVE --unexport--> UNEXPORTED --RELEASE--> gone
+ *        \--refused or unsent: torn down at once
+ *        \--no reply in time--> UNEXPORTED
+ *
+ * A peer that goes away releases everything exported to it.  The pages stay
+ * shared until the importer has said it released them, or is gone.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "hdmabuf.h"
+
+/* Live exports by seq, under hdmabuf_lock. */
+static DEFINE_XARRAY_ALLOC1(hdmabuf_exports);
+/* Cursor of the cyclic seq allocation, under hdmabuf_lock. */
+static u32 hdmabuf_export_next;
+/* Entries in hdmabuf_exports, under hdmabuf_lock. */
+static unsigned int hdmabuf_nr_exports;
+/* Request ids of EXPORT messages. */
+static atomic_t hdmabuf_req_next = ATOMIC_INIT(0);
+
+static void hdmabuf_export_free(struct kref *kref)
+{
+	struct hdmabuf_export *exp = container_of(kref, struct hdmabuf_export,
+						  kref);
+
+	hdmabuf_peer_put(exp->peer);
+	kfree(exp);
+}
+
+/**
+ * hdmabuf_export_put() - drop a reference to an export
+ * @exp: the export
+ */
+void hdmabuf_export_put(struct hdmabuf_export *exp)
+{
+	kref_put(&exp->kref, hdmabuf_export_free);
+}
+
+/* Take the pages of @exp->dmabuf, which must be whole struct pages. */
+static int hdmabuf_export_pages(struct hdmabuf_export *exp)
+{
+	struct scatterlist *sg;
+	unsigned int i, j, n = 0;
+	struct page *page;
+	int ret;
+
+	exp->nr_pages = PAGE_ALIGN(exp->size) >> PAGE_SHIFT;
+	exp->pages = kvmalloc_array(exp->nr_pages, sizeof(*exp->pages),
+				    GFP_KERNEL);
+	if (!exp->pages)
+		return -ENOMEM;
+
+	exp->attach = dma_buf_attach(exp->dmabuf, hdmabuf_device());
+	if (IS_ERR(exp->attach)) {
+		ret = PTR_ERR(exp->attach);
+		goto err_free;
+	}
+	exp->sgt = dma_buf_map_attachment_unlocked(exp->attach,
+						   DMA_BIDIRECTIONAL);
+	if (IS_ERR(exp->sgt)) {
+		ret = PTR_ERR(exp->sgt);
+		goto err_detach;
+	}
+
+	/*
+	 * Walk the CPU view (orig_nents): every entry must be ordinary memory
+	 * with struct pages, start on a page boundary and, but for the last,
+	 * cover whole pages.
+	 */
+	ret = -EOPNOTSUPP;
+	for_each_sgtable_sg(exp->sgt, sg, i) {
+		unsigned int count = DIV_ROUND_UP(sg->length, PAGE_SIZE);
+
+		page = sg_page(sg);
+		if (!page || sg->offset || !sg->length ||
+		    (!sg_is_last(sg) && !PAGE_ALIGNED(sg->length)) ||
+		    count > exp->nr_pages - n)
+			goto err_unmap;
+		for (j = 0; j < count; j++, n++) {
+			if (!pfn_valid(page_to_pfn(page) + j))
+				goto err_unmap;
+			exp->pages[n] = nth_page(page, j);
+			if (is_zone_device_page(exp->pages[n]))
+				goto err_unmap;
+		}
+	}
+	if (n != exp->nr_pages)
+		goto err_unmap;
+	return 0;
+
+err_unmap:
+	dma_buf_unmap_attachment_unlocked(exp->attach, exp->sgt,
+					  DMA_BIDIRECTIONAL);
+err_detach:
+	dma_buf_detach(exp->dmabuf, exp->attach);
+err_free:
+	kvfree(exp->pages);
+	exp->pages = NULL;
+	return ret;
+}
+
+static void hdmabuf_export_unpages(struct hdmabuf_export *exp)
+{
+	dma_buf_unmap_attachment_unlocked(exp->attach, exp->sgt,
+					  DMA_BIDIRECTIONAL);
+	dma_buf_detach(exp->dmabuf, exp->attach);
+	kvfree(exp->pages);
+}
+
+/* Undo a successful share, once the peer can no longer map the pages. */
+static void hdmabuf_export_unshare(struct hdmabuf_export *exp)
+{
+	struct hdmabuf_backend *be = exp->peer->be;
+
+	be->ops->unshare(be, exp->share);
+	atomic_long_sub(exp->nr_pages, &hdmabuf_stats.shared_pages);
+	module_put(be->owner);
+}
+
+/*
+ * Tear down an export that left the table (state RELEASED), dropping the
+ * table's reference.  Process context, no lock held.
+ */
+static void hdmabuf_export_teardown(struct hdmabuf_export *exp)
+{
+	/* Not _sync: this may run from the delayed work itself. */
+	if (cancel_delayed_work(&exp->unexport_work))
+		hdmabuf_export_put(exp);
+	hdmabuf_export_unshare(exp);
+	hdmabuf_export_unpages(exp);
+	dma_buf_put(exp->dmabuf);
+	atomic_long_dec(&hdmabuf_stats.exports);
+	hdmabuf_export_put(exp);
+}
+
+/* Take @exp out of the table; hdmabuf_lock held. */
+static void hdmabuf_export_remove_locked(struct hdmabuf_export *exp)
+{
+	lockdep_assert_held(&hdmabuf_lock);
+	exp->state = HDMABUF_EXP_RELEASED;
+	xa_erase(&hdmabuf_exports, exp->id.seq);
+	hdmabuf_nr_exports--;
+}
+
+/*
+ * Withdraw a live export; hdmabuf_lock held.  Returns true when the caller
+ * must now queue the UNEXPORT message.  An export whose peer is gone is
+ * released instead (returns false, *teardown set).
+ */
+static bool hdmabuf_export_withdraw_locked(struct hdmabuf_export *exp,
+					   bool *teardown)
+{
+	lockdep_assert_held(&hdmabuf_lock);
+	*teardown = false;
+	if (exp->state != HDMABUF_EXP_LIVE)
+		return false;
+	if (exp->owner) {
+		list_del_init(&exp->file_node);
+		exp->owner = NULL;
+	}
+	exp->delay_pending = false;
+	if (exp->peer->gone) {
+		hdmabuf_export_remove_locked(exp);
+		*teardown = true;
+		return false;
+	}
+	exp->state = HDMABUF_EXP_UNEXPORTED;
+	return true;
+}
+
+/* After hdmabuf_export_withdraw_locked(), with the lock dropped. */
+static void hdmabuf_export_withdrawn(struct hdmabuf_export *exp, bool send,
+				     bool teardown)
+{
+	/* A delayed unexport overtaken by this one holds a reference. */
+	if ((send || teardown) && cancel_delayed_work(&exp->unexport_work))
+		hdmabuf_export_put(exp);
+	if (send)
+		hdmabuf_tx_queue_export(exp, HDMABUF_TX_UNEXPORT);
+	if (teardown)
+		hdmabuf_export_teardown(exp);
+}
+
+static struct hdmabuf_export *
+hdmabuf_export_lookup_locked(const struct hyper_dmabuf_id *id)
+{
+	struct hdmabuf_export *exp;
+
+	lockdep_assert_held(&hdmabuf_lock);
+	exp = xa_load(&hdmabuf_exports, id->seq);
+	/* The same answer for a wrong key as for no such id. */
+	if (!exp || !hdmabuf_id_match(&exp->id, id) ||
+	    exp->state == HDMABUF_EXP_ANNOUNCING ||
+	    exp->state == HDMABUF_EXP_RELEASED)
+		return NULL;
+	return exp;
+}
+
+/* Record the answer to the EXPORT message, once; hdmabuf_lock held. */
+static void hdmabuf_export_reply_locked(struct hdmabuf_export *exp, int status)
+{
+	lockdep_assert_held(&hdmabuf_lock);
+	if (exp->state != HDMABUF_EXP_ANNOUNCING || exp->replied)
+		return;
+	exp->replied = true;
+	exp->reply_status = status;
+	complete(&exp->reply);
+}
+
+static void hdmabuf_export_delayed(struct work_struct *work)
+{
+	struct hdmabuf_export *exp = container_of(to_delayed_work(work),
+						  struct hdmabuf_export,
+						  unexport_work);
+	bool send = false, teardown = false;
+
+	mutex_lock(&hdmabuf_lock);
+	if (exp->delay_pending)
+		send = hdmabuf_export_withdraw_locked(exp, &teardown);
+	mutex_unlock(&hdmabuf_lock);
+	hdmabuf_export_withdrawn(exp, send, teardown);
+	hdmabuf_export_put(exp);	/* the work's reference */
+}
+
+static int hdmabuf_export_validate(const struct hyper_dmabuf_export *a)
+{
+	if (a->flags & ~HYPER_DMABUF_EXPORT_FLAGS)
+		return -EINVAL;
+	if (a->reserved[0] || a->reserved[1])
+		return -EINVAL;
+	if (a->priv_len > HYPER_DMABUF_PRIV_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/* Share and announce; on success the table holds @exp. */
+static int hdmabuf_export_announce(struct hdmabuf_file *hf,
+				   struct hdmabuf_export *exp)
+{
+	struct hdmabuf_backend *be = exp->peer->be;
+	bool teardown = false;
+	int ret;
+
+	mutex_lock(&hdmabuf_lock);
+	if (exp->peer->gone) {
+		ret = -EHOSTUNREACH;
+	} else if (hdmabuf_nr_exports >= hdmabuf_max_exports) {
+		ret = -ENOSPC;
+	} else {
+		ret = xa_alloc_cyclic(&hdmabuf_exports, &exp->id.seq, exp,
+				      xa_limit_32b, &hdmabuf_export_next,
+				      GFP_KERNEL);
+		if (ret == -EBUSY)
+			ret = -ENOSPC;
+	}
+	if (ret < 0) {
+		mutex_unlock(&hdmabuf_lock);
+		/* Never announced: undo what the caller set up. */
+		hdmabuf_export_unshare(exp);
+		hdmabuf_export_unpages(exp);
+		dma_buf_put(exp->dmabuf);
+		return ret;
+	}
+	hdmabuf_nr_exports++;
+	kref_get(&exp->kref);	/* the table's, dropped by teardown */
+	exp->id.vmid = be->vmid;
+	hdmabuf_id_new_key(&exp->id);
+	exp->state = HDMABUF_EXP_ANNOUNCING;
+	exp->req_id = atomic_inc_return(&hdmabuf_req_next);
+	atomic_long_inc(&hdmabuf_stats.exports);
+	mutex_unlock(&hdmabuf_lock);
+
+	hdmabuf_tx_queue_export(exp, HDMABUF_TX_EXPORT);
+	wait_for_completion_timeout(&exp->reply,
+				    msecs_to_jiffies(hdmabuf_msg_timeout_ms));
+
+	/* Under the lock a reply or a send failure cannot race. */
+	mutex_lock(&hdmabuf_lock);
+	if (exp->replied && !exp->reply_status) {
+		exp->state = HDMABUF_EXP_LIVE;
+		exp->owner = hf;
+		list_add_tail(&exp->file_node, &hf->exports);
+		ret = 0;
+	} else if (exp->replied) {
+		/* Refused or never delivered: the peer cannot map it. */
+		ret = exp->reply_status;
+		hdmabuf_export_remove_locked(exp);
+		teardown = true;
+	} else if (exp->peer->gone) {
+		ret = -ETIMEDOUT;
+		hdmabuf_export_remove_locked(exp);
+		teardown = true;
+	} else {
+		/*
+		 * The peer may have the announcement: withdraw it and keep
+		 * the pages shared until it says it released them.
+		 */
+		ret = -ETIMEDOUT;
+		exp->state = HDMABUF_EXP_UNEXPORTED;
+	}
+	mutex_unlock(&hdmabuf_lock);
+	if (ret == -ETIMEDOUT && !teardown)
+		hdmabuf_tx_queue_export(exp, HDMABUF_TX_UNEXPORT);
+	if (teardown)
+		hdmabuf_export_teardown(exp);
+	return ret;
+}
+
+/**
+ * hdmabuf_ioctl_export() - HYPER_DMABUF_IOCTL_EXPORT
+ * @hf: the open file exporting
+ * @arg: struct hyper_dmabuf_export, copied in and out by the caller
+ *
+ * Return: 0 or a negative errno as documented in the userspace API.
+ */
+long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg)
+{
+	struct hyper_dmabuf_export *a = arg;
+	struct hdmabuf_backend *be;
+	struct hdmabuf_export *exp;
+	int ret;
+
+	ret = hdmabuf_export_validate(a);
+	if (ret)
+		return ret;
+	if (IS_ENABLED(CONFIG_DMABUF_DEBUG))
+		return -EOPNOTSUPP;	/* it scrambles sg_page() */
+
+	exp = kzalloc(sizeof(*exp), GFP_KERNEL);
+	if (!exp)
+		return -ENOMEM;
+	kref_init(&exp->kref);
+	INIT_LIST_HEAD(&exp->file_node);
+	INIT_LIST_HEAD(&exp->tx_node);
+	INIT_DELAYED_WORK(&exp->unexport_work, hdmabuf_export_delayed);
+	init_completion(&exp->reply);
+	exp->readonly = a->flags & HYPER_DMABUF_EXPORT_RDONLY;
+	exp->priv_len = a->priv_len;
+	if (copy_from_user(exp->priv, u64_to_user_ptr(a->priv), a->priv_len)) {
+		ret = -EFAULT;
+		goto err_free;
+	}
+
+	exp->dmabuf = dma_buf_get(a->fd);
+	if (IS_ERR(exp->dmabuf)) {
+		ret = PTR_ERR(exp->dmabuf);
+		goto err_free;
+	}
+	exp->size = exp->dmabuf->size;
+	if (exp->size > (u64)hdmabuf_max_buffer_mb << 20) {
+		ret = -EFBIG;
+		goto err_put;
+	}
+	exp->peer = hdmabuf_peer_get(a->remote_vmid);
+	if (!exp->peer) {
+		ret = -EHOSTUNREACH;
+		goto err_put;
+	}
+	be = exp->peer->be;
+
+	ret = hdmabuf_export_pages(exp);
+	if (ret)
+		goto err_peer;
+	if (!try_module_get(be->owner)) {
+		ret = -EHOSTUNREACH;
+		goto err_pages;
+	}
+	ret = be->ops->share(be, a->remote_vmid, exp->pages, exp->nr_pages,
+			     exp->readonly, &exp->share, &exp->ref);
+	if (ret)
+		goto err_module;
+	atomic_long_add(exp->nr_pages, &hdmabuf_stats.shared_pages);
+
+	/* From here on the export owns what it holds, whatever happens. */
+	ret = hdmabuf_export_announce(hf, exp);
+	if (!ret) {
+		a->id = exp->id;
+		a->size = exp->size;
+	}
+	hdmabuf_export_put(exp);
+	return ret;
+
+err_module:
+	module_put(be->owner);
+err_pages:
+	hdmabuf_export_unpages(exp);
+err_peer:
+	hdmabuf_peer_put(exp->peer);
+err_put:
+	dma_buf_put(exp->dmabuf);
+err_free:
+	kfree(exp);
+	return ret;
+}
+
+/**
+ * hdmabuf_ioctl_unexport() - HYPER_DMABUF_IOCTL_UNEXPORT
+ * @hf: the open file asking
+ * @arg: struct hyper_dmabuf_unexport
+ *
+ * Return: 0 or a negative errno as documented in the userspace API.
+ */
+long hdmabuf_ioctl_unexport(struct hdmabuf_file *hf, void *arg)
+{
+	struct hyper_dmabuf_unexport *a = arg;
+	struct hdmabuf_export *exp;
+	bool send = false, teardown = false;
+	int ret = 0;
+
+	if (a->flags || a->reserved[0] || a->reserved[1] || a->id.reserved ||
+	    a->delay_ms > HYPER_DMABUF_UNEXPORT_DELAY_MAX)
+		return -EINVAL;
+
+	mutex_lock(&hdmabuf_lock);
+	exp = hdmabuf_export_lookup_locked(&a->id);
+	if (!exp)
+		ret = -ENOENT;
+	else if (exp->state != HDMABUF_EXP_LIVE)
+		ret = -EALREADY;
+	else if (exp->owner != hf)
+		ret = -EPERM;
+	else if (exp->delay_pending)
+		ret = -EALREADY;
+	if (ret) {
+		mutex_unlock(&hdmabuf_lock);
+		return ret;
+	}
+	kref_get(&exp->kref);
+	if (a->delay_ms) {
+		exp->delay_pending = true;
+		kref_get(&exp->kref);	/* the work's */
+		queue_delayed_work(hdmabuf_wq, &exp->unexport_work,
+				   msecs_to_jiffies(a->delay_ms));
+	} else {
+		send = hdmabuf_export_withdraw_locked(exp, &teardown);
+	}
+	mutex_unlock(&hdmabuf_lock);
+	hdmabuf_export_withdrawn(exp, send, teardown);
+	hdmabuf_export_put(exp);
+	return 0;
+}
+
+/**
+ * hdmabuf_export_file_release() - unexport everything a closing file
+ *	exported
+ * @hf: the file being released
+ */
+void hdmabuf_export_file_release(struct hdmabuf_file *hf)
+{
+	struct hdmabuf_export *exp;
+	bool send, teardown;
+
+	for (;;) {
+		mutex_lock(&hdmabuf_lock);
+		exp = list_first_entry_or_null(&hf->exports,
+					       struct hdmabuf_export, file_node);
+		if (!exp) {
+			mutex_unlock(&hdmabuf_lock);
+			break;
+		}
+		kref_get(&exp->kref);
+		send = hdmabuf_export_withdraw_locked(exp, &teardown);
+		mutex_unlock(&hdmabuf_lock);
+		hdmabuf_export_withdrawn(exp, send, teardown);
+		hdmabuf_export_put(exp);
+	}
+}
+
+/**
+ * hdmabuf_export_query() - describe an export of this VM
+ * @id: the id asked about
+ * @q: filled in
+ * @priv: receives the metadata (HYPER_DMABUF_PRIV_MAX bytes)
+ *
+ * Return: 0, or -ENOENT when this VM exported no such buffer.
+ */
+int hdmabuf_export_query(const struct hyper_dmabuf_id *id,
+			 struct hyper_dmabuf_query *q, u8 *priv)
+{
+	struct hdmabuf_export *exp;
+
+	mutex_lock(&hdmabuf_lock);
+	exp = hdmabuf_export_lookup_locked(id);
+	if (!exp) {
+		mutex_unlock(&hdmabuf_lock);
+		return -ENOENT;
+	}
+	q->exporter_vmid = exp->id.vmid;
+	q->importer_vmid = exp->peer->vmid;
+	q->size = exp->size;
+	q->status = HYPER_DMABUF_STATUS_EXPORTED_HERE;
+	if (exp->in_use)
+		q->status |= HYPER_DMABUF_STATUS_IMPORTED;
+	if (exp->state == HDMABUF_EXP_UNEXPORTED)
+		q->status |= HYPER_DMABUF_STATUS_UNEXPORTED;
+	if (exp->delay_pending)
+		q->status |= HYPER_DMABUF_STATUS_UNEXPORT_PENDING;
+	memcpy(priv, exp->priv, exp->priv_len);
+	q->priv_len = exp->priv_len;
+	mutex_unlock(&hdmabuf_lock);
+	return 0;
+}
+
+/**
+ * hdmabuf_export_encode() - build a message about an export
+ * @exp: the export
+ * @what: HDMABUF_TX_EXPORT or HDMABUF_TX_UNEXPORT
+ * @msg: filled in
+ */
+void hdmabuf_export_encode(struct hdmabuf_export *exp, unsigned long what,
+			   struct hdmabuf_msg *msg)
+{
+	memset(msg, 0, sizeof(*msg));
+	msg->id = exp->id;
+	if (what == HDMABUF_TX_UNEXPORT) {
+		msg->type = HDMABUF_MSG_UNEXPORT;
+		return;
+	}
+	msg->type = HDMABUF_MSG_EXPORT;
+	msg->req_id = exp->req_id;
+	msg->flags = exp->readonly ? HDMABUF_MSG_F_RDONLY : 0;
+	msg->nr_pages = exp->nr_pages;
+	msg->size = exp->size;
+	msg->ref = exp->ref;
+	msg->priv_len = exp->priv_len;
+	memcpy(msg->priv, exp->priv, exp->priv_len);
+}
+
+/**
+ * hdmabuf_export_send_failed() - a message about an export was not sent
+ * @exp: the export
+ * @what: the HDMABUF_TX_* messages that were not sent
+ * @err: why: -ETIMEDOUT when the channel was full, -ENOTCONN when the peer
+ *	is gone, or another negative errno
+ *
+ * An EXPORT never sent fails the export at once (the peer never saw it).
+ * An UNEXPORT is retried while the peer lives; once the peer is gone, its
+ * removal releases the export.
+ */
+void hdmabuf_export_send_failed(struct hdmabuf_export *exp,
+				unsigned long what, int err)
+{
+	if (what & HDMABUF_TX_EXPORT) {
+		mutex_lock(&hdmabuf_lock);
+		hdmabuf_export_reply_locked(exp, err == -ENOTCONN ?
+					    -EHOSTUNREACH : err);
+		mutex_unlock(&hdmabuf_lock);
+	}
+	if ((what & HDMABUF_TX_UNEXPORT) && err == -ETIMEDOUT)
+		hdmabuf_tx_queue_export(exp, HDMABUF_TX_UNEXPORT);
+}
+
+/**
+ * hdmabuf_export_recv() - handle a message from an importer
+ * @peer: the VM it came from
+ * @msg: the validated message (%HDMABUF_MSG_EXPORT_REPLY,
+ *	%HDMABUF_MSG_RELEASE or %HDMABUF_MSG_USAGE)
+ *
+ * A message about a buffer not exported to @peer, with a wrong key, or out
+ * of turn is dropped: a peer cannot touch buffers it was not given.
+ */
+void hdmabuf_export_recv(struct hdmabuf_peer *peer,
+			 const struct hdmabuf_msg *msg)
+{
+	struct hdmabuf_export *exp;
+	bool teardown = false, ok = true;
+
+	mutex_lock(&hdmabuf_lock);
+	exp = xa_load(&hdmabuf_exports, msg->id.seq);
+	if (!exp || exp->peer != peer || !hdmabuf_id_match(&exp->id, &msg->id))
+		exp = NULL;
+
+	switch (msg->type) {
+	case HDMABUF_MSG_EXPORT_REPLY:
+		if (exp && exp->state == HDMABUF_EXP_ANNOUNCING &&
+		    msg->req_id == exp->req_id && !exp->replied) {
+			int status = -(int)msg->status;
+
+			/* Only errnos an importer may legitimately give. */
+			if (status && status != -ENOSPC && status != -ENOMEM &&
+			    status != -EFBIG)
+				status = -EPROTO;
+			hdmabuf_export_reply_locked(exp, status);
+		} else {
+			ok = exp && exp->state == HDMABUF_EXP_UNEXPORTED;
+		}
+		break;
+	case HDMABUF_MSG_RELEASE:
+		if (exp && exp->state == HDMABUF_EXP_UNEXPORTED) {
+			hdmabuf_export_remove_locked(exp);
+			teardown = true;
+		} else {
+			ok = false;
+		}
+		break;
+	case HDMABUF_MSG_USAGE:
+		if (exp && (exp->state == HDMABUF_EXP_LIVE ||
+			    exp->state == HDMABUF_EXP_UNEXPORTED))
+			exp->in_use = msg->flags & HDMABUF_MSG_F_IN_USE;
+		else
+			ok = false;
+		break;
+	default:
+		ok = false;
+		break;
+	}
+	mutex_unlock(&hdmabuf_lock);
+	if (!ok)
+		pr_warn_ratelimited("vm %u: unexpected message type %u for seq %u dropped\n",
+				    peer->vmid, msg->type, msg->id.seq);
+	if (teardown)
+		hdmabuf_export_teardown(exp);
+}
+
+/**
+ * hdmabuf_export_peer_gone() - release everything exported to a lost peer
+ * @peer: the peer, already marked gone
+ */
+void hdmabuf_export_peer_gone(struct hdmabuf_peer *peer)
+{
+	struct hdmabuf_export *exp;
+	unsigned long seq;
+
+	for (;;) {
+		bool found = false;
+
+		mutex_lock(&hdmabuf_lock);
+		xa_for_each(&hdmabuf_exports, seq, exp) {
+			if (exp->peer != peer)
+				continue;
+			if (exp->state == HDMABUF_EXP_ANNOUNCING) {
+				/* Its exporter finishes it, see announce. */
+				hdmabuf_export_reply_locked(exp, -EHOSTUNREACH);
+				continue;
+			}
+			if (exp->owner) {
+				list_del_init(&exp->file_node);
+				exp->owner = NULL;
+			}
+			hdmabuf_export_remove_locked(exp);
+			found = true;
+			break;
+		}
+		mutex_unlock(&hdmabuf_lock);
+		if (!found)
+			break;
+		hdmabuf_export_teardown(exp);
+	}
+}

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hyper_dmabuf: types shared by the files of the core.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+#ifndef _HDMABUF_H
+#define _HDMABUF_H
+
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include <linux/hyper_dmabuf.h>
+
+#include "backend.h"
+#include "proto.h"
+
+struct dma_buf;
+struct dma_buf_attachment;
+struct hdmabuf_event_node;
+struct file;
+struct poll_table_struct;
+struct sg_table;
+
+/*
+ * hdmabuf_lock - the database lock.  It protects the export table
+ * (export.c), the peer table and every peer's import table (peer.c,
+ * import.c), the state fields documented as such in the structures below,
+ * and every open file's list of exports.  No backend op, message send or
+ * dma-buf call is made under it.
+ */
+extern struct mutex hdmabuf_lock;	/* the database lock, see above */
+
+/* Module parameters (dev.c). */
+extern unsigned int hdmabuf_max_exports;
+extern unsigned int hdmabuf_max_imports;
+extern unsigned int hdmabuf_max_buffer_mb;
+extern unsigned int hdmabuf_event_queue_len;
+extern unsigned int hdmabuf_msg_timeout_ms;
+
+/**
+ * struct hdmabuf_stats - live object counts, shown in debugfs
+ * @exports: exports not yet released by their importer
+ * @imports: buffers announced to this VM and not yet freed
+ * @shared_pages: pages shared through a backend
+ * @mapped_pages: peer pages mapped through a backend
+ */
+struct hdmabuf_stats {
+	atomic_long_t exports;
+	atomic_long_t imports;
+	atomic_long_t shared_pages;
+	atomic_long_t mapped_pages;
+};
+
+extern struct hdmabuf_stats hdmabuf_stats;
+
+/**
+ * struct hdmabuf_peer - a VM reachable through a backend
+ * @kref: held by the peer table while the peer is up, by each import from
+ *	it and by queued work
+ * @be: the backend that reaches it
+ * @vmid: its VM id
+ * @gone: the peer went away; set under hdmabuf_lock
+ * @imports: buffers it exported to us, by seq; under hdmabuf_lock
+ * @nr_imports: entries in @imports; under hdmabuf_lock
+ * @tx_lock: protects @tx_exports, @tx_imports, @tx_replies, @nr_replies
+ *	and @tx_dead
+ * @tx_exports: exports that have a message to send
+ * @tx_imports: imports that have a message to send
+ * @tx_replies: replies waiting to be sent
+ * @nr_replies: entries in @tx_replies
+ * @tx_dead: the peer is gone; nothing more is queued
+ * @tx_work: sends what is queued, in process context
+ */
+struct hdmabuf_peer {
+	struct kref kref;
+	struct hdmabuf_backend *be;
+	u32 vmid;
+	bool gone;
+	struct xarray imports;
+	unsigned int nr_imports;
+	spinlock_t tx_lock;	/* protects the tx_ fields and nr_replies */
+	struct list_head tx_exports;
+	struct list_head tx_imports;
+	struct list_head tx_replies;
+	unsigned int nr_replies;
+	bool tx_dead;
+	struct work_struct tx_work;
+};
+
+/**
+ * struct hdmabuf_file - state of one open /dev/hyper_dmabuf
+ * @exports: exports made through this file and not yet unexported; under
+ *	hdmabuf_lock
+ * @node: entry in the list of open files (event.c)
+ * @ev_lock: protects @ev_queue, @ev_len and @ev_overflow
+ * @ev_queue: pending events
+ * @ev_len: entries in @ev_queue
+ * @ev_overflow: the overflow record, allocated at open so that reporting
+ *	an overflow cannot fail; queued (on @ev_queue) while events are
+ *	being dropped
+ * @ev_wait: woken when an event is queued
+ */
+struct hdmabuf_file {
+	struct list_head exports;
+	struct list_head node;
+	spinlock_t ev_lock;	/* protects the ev_ fields */
+	struct list_head ev_queue;
+	unsigned int ev_len;
+	struct hdmabuf_event_node *ev_overflow;
+	wait_queue_head_t ev_wait;
+};
+
+/* Export states; under hdmabuf_lock. */
+enum hdmabuf_export_state {
+	HDMABUF_EXP_ANNOUNCING,	/* EXPORT sent, waiting for the reply */
+	HDMABUF_EXP_LIVE,	/* importable by the peer */
+	HDMABUF_EXP_UNEXPORTED,	/* withdrawn, waiting for RELEASE */
+	HDMABUF_EXP_RELEASED,	/* out of the table, being torn down */
+};
+
+/* Pending messages of an export or import, bits in tx_pending. */
+#define HDMABUF_TX_EXPORT	BIT(0)
+#define HDMABUF_TX_UNEXPORT	BIT(1)
+#define HDMABUF_TX_RELEASE	BIT(2)
+#define HDMABUF_TX_USAGE	BIT(3)
+
+/**
+ * struct hdmabuf_export - a buffer this VM shares with a peer
+ * @kref: held by the export table and by whoever works on it
+ * @id: its id
+ * @peer: the importing VM (holds a peer reference)
+ * @owner: the open file that exported it, NULL once unexported; under
+ *	hdmabuf_lock
+ * @file_node: entry in @owner's exports; under hdmabuf_lock
+ * @state: &enum hdmabuf_export_state; under hdmabuf_lock
+ * @in_use: the importer reported that it maps the buffer; under
+ *	hdmabuf_lock
+ * @unexport_work: delayed unexport
+ * @delay_pending: @unexport_work is scheduled; under hdmabuf_lock
+ * @tx_node: entry in @peer's tx_exports; under the peer's tx_lock
+ * @tx_pending: HDMABUF_TX_* messages to send; under the peer's tx_lock
+ * @req_id: request id of the EXPORT message
+ * @reply: completed when the EXPORT reply (or a send error) arrives
+ * @replied: @reply_status is set; under hdmabuf_lock
+ * @reply_status: the reply: 0 or a negative errno; under hdmabuf_lock
+ * @dmabuf: the local dma-buf being shared (a reference is held)
+ * @attach: our attachment to it
+ * @sgt: its mapping, which keeps the pages in place
+ * @pages: the @nr_pages pages shared
+ * @nr_pages: number of pages
+ * @size: size of the dma-buf in bytes
+ * @readonly: shared read-only
+ * @share: the backend's handle for the sharing
+ * @ref: the backend's reference sent to the peer
+ * @priv_len: bytes of metadata in @priv
+ * @priv: the exporter's metadata
+ */
+struct hdmabuf_export {
+	struct kref kref;
+	struct hyper_dmabuf_id id;
+	struct hdmabuf_peer *peer;
+	struct hdmabuf_file *owner;
+	struct list_head file_node;
+	enum hdmabuf_export_state state;
+	bool in_use;
+	struct delayed_work unexport_work;
+	bool delay_pending;
+	struct list_head tx_node;
+	unsigned long tx_pending;
+	u32 req_id;
+	struct completion reply;
+	bool replied;
+	int reply_status;
+	struct dma_buf *dmabuf;
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+	struct page **pages;
+	unsigned int nr_pages;
+	u64 size;
+	bool readonly;
+	void *share;
+	u64 ref;
+	u32 priv_len;
+	u8 priv[HYPER_DMABUF_PRIV_MAX];
+};
+
+/**
+ * struct hdmabuf_import - a buffer a peer shares with this VM
+ * @kref: held by the peer's import table, each local dma-buf made from it,
+ *	and whoever works on it
+ * @id: its id
+ * @peer: the exporting VM (holds a peer reference)
+ * @withdrawn: unexported or peer gone: no new imports; under hdmabuf_lock
+ * @size: size in bytes
+ * @nr_pages: number of pages
+ * @ref: the exporter's backend reference
+ * @readonly: exported read-only
+ * @priv_len: bytes of metadata in @priv
+ * @priv: the exporter's metadata
+ * @map_lock: protects @map, @pages, @usage_sent and @released
+ * @users: live local dma-bufs made from this import
+ * @map: the backend's mapping handle, NULL while unmapped
+ * @pages: the mapped pages
+ * @usage_sent: the in-use state last reported to the exporter
+ * @released: RELEASE was queued; the buffer is dead
+ * @sync_work: unmaps and reports after the last local dma-buf is gone
+ * @tx_node: entry in @peer's tx_imports; under the peer's tx_lock
+ * @tx_pending: HDMABUF_TX_* messages to send; under the peer's tx_lock
+ * @tx_in_use: the in-use state to report with HDMABUF_TX_USAGE; under the
+ *	peer's tx_lock
+ */
+struct hdmabuf_import {
+	struct kref kref;
+	struct hyper_dmabuf_id id;
+	struct hdmabuf_peer *peer;
+	bool withdrawn;
+	u64 size;
+	unsigned int nr_pages;
+	u64 ref;
+	bool readonly;
+	u32 priv_len;
+	u8 priv[HYPER_DMABUF_PRIV_MAX];
+	struct mutex map_lock;	/* protects map, pages, usage_sent, released */
+	atomic_t users;
+	void *map;
+	struct page **pages;
+	bool usage_sent;
+	bool released;
+	struct work_struct sync_work;
+	struct list_head tx_node;
+	unsigned long tx_pending;
+	bool tx_in_use;
+};
+
+/* id.c */
+void hdmabuf_id_new_key(struct hyper_dmabuf_id *id);
+bool hdmabuf_id_match(const struct hyper_dmabuf_id *a,
+		      const struct hyper_dmabuf_id *b);
+
+/* peer.c */
+extern struct workqueue_struct *hdmabuf_wq;
+extern struct xarray hdmabuf_peers;	/* peers that are up, by VM id */
+struct hdmabuf_peer *hdmabuf_peer_get(u32 vmid);
+void hdmabuf_peer_put(struct hdmabuf_peer *peer);
+void hdmabuf_tx_queue_export(struct hdmabuf_export *exp, unsigned long what);
+void hdmabuf_tx_queue_import(struct hdmabuf_import *imp, unsigned long what,
+			     bool in_use);
+void hdmabuf_tx_reply(struct hdmabuf_peer *peer, u16 type,
+		      const struct hyper_dmabuf_id *id, u32 req_id, int err);
+int hdmabuf_peers_info(struct hyper_dmabuf_peer __user *up, u32 room,
+		       u32 *total, u32 *vmid);
+int hdmabuf_core_init(void);
+void hdmabuf_core_exit(void);
+
+/* export.c */
+long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg);
+long hdmabuf_ioctl_unexport(struct hdmabuf_file *hf, void *arg);
+int hdmabuf_export_query(const struct hyper_dmabuf_id *id,
+			 struct hyper_dmabuf_query *q, u8 *priv);
+void hdmabuf_export_file_release(struct hdmabuf_file *hf);
+void hdmabuf_export_recv(struct hdmabuf_peer *peer,
+			 const struct hdmabuf_msg *msg);
+void hdmabuf_export_peer_gone(struct hdmabuf_peer *peer);
+void hdmabuf_export_put(struct hdmabuf_export *exp);
+void hdmabuf_export_encode(struct hdmabuf_export *exp, unsigned long what,
+			   struct hdmabuf_msg *msg);
+void hdmabuf_export_send_failed(struct hdmabuf_export *exp,
+				unsigned long what, int err);
+
+/* import.c */
+long hdmabuf_ioctl_import(struct hdmabuf_file *hf, void *arg);
+int hdmabuf_import_query(const struct hyper_dmabuf_id *id,
+			 struct hyper_dmabuf_query *q, u8 *priv);
+int hdmabuf_import_list(struct hyper_dmabuf_id __user *ids, u32 room,
+			u32 *total);
+void hdmabuf_import_recv(struct hdmabuf_peer *peer,
+			 const struct hdmabuf_msg *msg);
+void hdmabuf_import_peer_gone(struct hdmabuf_peer *peer);
+void hdmabuf_import_put(struct hdmabuf_import *imp);
+void hdmabuf_import_encode(struct hdmabuf_import *imp, unsigned long what,
+			   struct hdmabuf_msg *msg, bool in_use);
+
+/* event.c */
+int hdmabuf_event_file_init(struct hdmabuf_file *hf);
+void hdmabuf_event_file_exit(struct hdmabuf_file *hf);
+void hdmabuf_event_post(u32 type, const struct hdmabuf_import *imp);
+ssize_t hdmabuf_event_read(struct hdmabuf_file *hf, char __user *buf,
+			   size_t count, bool nonblock);
+__poll_t hdmabuf_event_poll(struct hdmabuf_file *hf, struct file *file,
+			    struct poll_table_struct *wait);
+
+/* dev.c */
+struct device *hdmabuf_device(void);
+
+/* debugfs.c */
+#ifdef CONFIG_DEBUG_FS
+void hdmabuf_debugfs_init(void);
+void hdmabuf_debugfs_exit(void);
+#else
+static inline void hdmabuf_debugfs_init(void) { }
+static inline void hdmabuf_debugfs_exit(void) { }
+#endif
+
+#endif /* _HDMABUF_H */

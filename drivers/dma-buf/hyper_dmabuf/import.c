@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hyper_dmabuf: the importing side and the importer's dma-buf.
+ *
+ * A peer's EXPORT message creates an import: it is announced to every open
+ * file, listed, and may be imported as a local dma-buf.  The peer's pages
+ * are mapped through the backend on the first import and unmapped when the
+ * last local dma-buf made from them is released.  An UNEXPORT withdraws
+ * the import: no new dma-bufs, and once nothing maps the pages any more,
+ * RELEASE tells the exporter it may reclaim them.
+ *
+ * The dma-buf is ours: attachments get their own DMA-mapped sg table of the
+ * mapped pages, and mmap, vmap and CPU access work on those pages directly.
+ * Nothing is forwarded to the exporting VM.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/fcntl.h>
+#include <linux/iosys-map.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "hdmabuf.h"
+
+/**
+ * struct hdmabuf_dmabuf - one local dma-buf made from an import
+ * @imp: the import (a reference is held)
+ * @writable: opened O_RDWR: devices and the CPU may write
+ * @lock: protects @attachments
+ * @attachments: struct hdmabuf_attachment of the attached devices
+ */
+struct hdmabuf_dmabuf {
+	struct hdmabuf_import *imp;
+	bool writable;
+	struct mutex lock;	/* protects attachments */
+	struct list_head attachments;
+};
+
+/**
+ * struct hdmabuf_attachment - a device attached to our dma-buf
+ * @node: entry in the dma-buf's attachments
+ * @dev: the device
+ * @sgt: its DMA-mapped table while mapped, or NULL
+ * @dir: the direction it was mapped for
+ */
+struct hdmabuf_attachment {
+	struct list_head node;
+	struct device *dev;
+	struct sg_table *sgt;
+	enum dma_data_direction dir;
+};
+
+static void hdmabuf_import_free(struct kref *kref)
+{
+	struct hdmabuf_import *imp = container_of(kref, struct hdmabuf_import,
+						  kref);
+
+	WARN_ON(imp->map);
+	mutex_destroy(&imp->map_lock);
+	atomic_long_dec(&hdmabuf_stats.imports);
+	hdmabuf_peer_put(imp->peer);
+	kfree(imp);
+}
+
+/**
+ * hdmabuf_import_put() - drop a reference to an import
+ * @imp: the import
+ */
+void hdmabuf_import_put(struct hdmabuf_import *imp)
+{
+	kref_put(&imp->kref, hdmabuf_import_free);
+}
+
+static struct hdmabuf_import *
+hdmabuf_import_lookup_locked(struct hdmabuf_peer *peer,
+			     const struct hyper_dmabuf_id *id)
+{
+	struct hdmabuf_import *imp;
+
+	lockdep_assert_held(&hdmabuf_lock);
+	imp = xa_load(&peer->imports, id->seq);
+	/* The same answer for a wrong key as for no such id. */
+	if (!imp || !hdmabuf_id_match(&imp->id, id))
+		return NULL;
+	return imp;
+}
+
+/* Take @imp out of its peer's table; hdmabuf_lock held. */
+static void hdmabuf_import_remove_locked(struct hdmabuf_import *imp)
+{
+	lockdep_assert_held(&hdmabuf_lock);
+	if (xa_load(&imp->peer->imports, imp->id.seq) == imp) {
+		xa_erase(&imp->peer->imports, imp->id.seq);
+		imp->peer->nr_imports--;
+	}
+}
+
+/*
+ * Unmap when no local dma-buf is left, report the usage change, and once
+ * withdrawn and unmapped, release the buffer to its exporter.  Process
+ * context, no lock held.
+ */
+static void hdmabuf_import_sync(struct hdmabuf_import *imp)
+{
+	struct hdmabuf_backend *be = imp->peer->be;
+	bool release = false;
+
+	mutex_lock(&imp->map_lock);
+	if (!atomic_read(&imp->users) && imp->map) {
+		be->ops->unmap(be, imp->map);
+		imp->map = NULL;
+		imp->pages = NULL;
+		atomic_long_sub(imp->nr_pages, &hdmabuf_stats.mapped_pages);
+		module_put(be->owner);
+	}
+	if (!imp->map && imp->usage_sent) {
+		imp->usage_sent = false;
+		hdmabuf_tx_queue_import(imp, HDMABUF_TX_USAGE, false);
+	}
+	if (!imp->map && READ_ONCE(imp->withdrawn) && !imp->released) {
+		imp->released = true;
+		release = true;
+		hdmabuf_tx_queue_import(imp, HDMABUF_TX_RELEASE, false);
+	}
+	mutex_unlock(&imp->map_lock);
+
+	if (release) {
+		mutex_lock(&hdmabuf_lock);
+		if (hdmabuf_import_lookup_locked(imp->peer, &imp->id) == imp) {
+			hdmabuf_import_remove_locked(imp);
+			hdmabuf_import_put(imp);	/* the table's */
+		}
+		mutex_unlock(&hdmabuf_lock);
+	}
+}
+
+static void hdmabuf_import_sync_work(struct work_struct *work)
+{
+	struct hdmabuf_import *imp = container_of(work, struct hdmabuf_import,
+						  sync_work);
+
+	hdmabuf_import_sync(imp);
+	hdmabuf_import_put(imp);	/* the work's */
+}
+
+/* Map the peer's pages for a new local dma-buf; takes a user. */
+static int hdmabuf_import_get_user(struct hdmabuf_import *imp)
+{
+	struct hdmabuf_backend *be = imp->peer->be;
+	int ret = 0;
+
+	mutex_lock(&imp->map_lock);
+	if (READ_ONCE(imp->withdrawn)) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (!imp->map) {
+		if (!try_module_get(be->owner)) {
+			ret = -ENOENT;
+			goto out;
+		}
+		ret = be->ops->map(be, imp->peer->vmid, imp->ref, imp->nr_pages,
+				   imp->readonly, &imp->map, &imp->pages);
+		if (ret) {
+			imp->map = NULL;
+			imp->pages = NULL;
+			module_put(be->owner);
+			goto out;
+		}
+		atomic_long_add(imp->nr_pages, &hdmabuf_stats.mapped_pages);
+	}
+	atomic_inc(&imp->users);
+	if (!imp->usage_sent) {
+		imp->usage_sent = true;
+		hdmabuf_tx_queue_import(imp, HDMABUF_TX_USAGE, true);
+	}
+out:
+	mutex_unlock(&imp->map_lock);
+	return ret;
+}
+
+/* A local dma-buf is gone; may run in any context the last put runs in. */
+static void hdmabuf_import_put_user(struct hdmabuf_import *imp)
+{
+	if (atomic_dec_and_test(&imp->users)) {
+		kref_get(&imp->kref);
+		if (!queue_work(hdmabuf_wq, &imp->sync_work))
+			hdmabuf_import_put(imp);
+	}
+}
+
+static int hdmabuf_dmabuf_attach(struct dma_buf *dmabuf,
+				 struct dma_buf_attachment *attach)
+{
+	struct hdmabuf_dmabuf *hdb = dmabuf->priv;
+	struct hdmabuf_attachment *a;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	a->dev = attach->dev;
+	attach->priv = a;
+	mutex_lock(&hdb->lock);
+	list_add_tail(&a->node, &hdb->attachments);
+	mutex_unlock(&hdb->lock);
+	return 0;
+}
+
+static void hdmabuf_dmabuf_detach(struct dma_buf *dmabuf,
+				  struct dma_buf_attachment *attach)
+{
+	struct hdmabuf_dmabuf *hdb = dmabuf->priv;
+	struct hdmabuf_attachment *a = attach->priv;
+
+	mutex_lock(&hdb->lock);
+	list_del(&a->node);
+	mutex_unlock(&hdb->lock);
+	kfree(a);
+}
+
+static struct sg_table *
+hdmabuf_dmabuf_map(struct dma_buf_attachment *attach,
+		   enum dma_data_direction dir)
+{
+	struct hdmabuf_dmabuf *hdb = attach->dmabuf->priv;
+	struct hdmabuf_attachment *a = attach->priv;
+	struct hdmabuf_import *imp = hdb->imp;
+	struct sg_table *sgt;
+	int ret;
+
+	/* A device may only write what the importer may write. */
+	if (dir != DMA_TO_DEVICE && !hdb->writable)
+		return ERR_PTR(-EACCES);
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = sg_alloc_table_from_pages(sgt, imp->pages, imp->nr_pages, 0,
+					imp->size, GFP_KERNEL);
+	if (ret)
+		goto err_free;
+	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);
+	if (ret)
+		goto err_table;
+	mutex_lock(&hdb->lock);
+	a->sgt = sgt;
+	a->dir = dir;
+	mutex_unlock(&hdb->lock);
+	return sgt;
+
+err_table:
+	sg_free_table(sgt);
+err_free:
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+
+static void hdmabuf_dmabuf_unmap(struct dma_buf_attachment *attach,
+				 struct sg_table *sgt,
+				 enum dma_data_direction dir)
+{
+	struct hdmabuf_dmabuf *hdb = attach->dmabuf->priv;
+	struct hdmabuf_attachment *a = attach->priv;
+
+	mutex_lock(&hdb->lock);
+	if (a->sgt == sgt)
+		a->sgt = NULL;
+	mutex_unlock(&hdb->lock);
+	dma_unmap_sgtable(attach->dev, sgt, dir, 0);
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+
+static int hdmabuf_dmabuf_mmap(struct dma_buf *dmabuf,
+			       struct vm_area_struct *vma)
+{
+	struct hdmabuf_dmabuf *hdb = dmabuf->priv;
+
+	/* Private writable mappings would copy-on-write foreign pages. */
+	if (is_cow_mapping(vma->vm_flags))
+		return -EINVAL;
+	return vm_map_pages(vma, hdb->imp->pages, hdb->imp->nr_pages);
+}
+
+static int hdmabuf_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct hdmabuf_dmabuf *hdb = dmabuf->priv;
+	struct hdmabuf_import *imp = hdb->imp;
+	void *vaddr;
+
+	vaddr = vmap(imp->pages, imp->nr_pages, VM_MAP,
+		     hdb->writable ? PAGE_KERNEL : PAGE_KERNEL_RO);
+	if (!vaddr)
+		return -ENOMEM;
+	iosys_map_set_vaddr(map, vaddr);
+	return 0;
+}
+
+static void hdmabuf_dmabuf_vunmap(struct dma_buf *dmabuf,
+				  struct iosys_map *map)
+{
+	vunmap(map->vaddr);
+}
+
+static int hdmabuf_dmabuf_sync(struct dma_buf *dmabuf,
+			       enum dma_data_direction dir, bool for_cpu)
+{
+	struct hdmabuf_dmabuf *hdb = dmabuf->priv;
+	struct hdmabuf_attachment *a;
+
+	mutex_lock(&hdb->lock);
+	list_for_each_entry(a, &hdb->attachments, node) {
+		if (!a->sgt)
+			continue;
+		if (for_cpu)
+			dma_sync_sgtable_for_cpu(a->dev, a->sgt, dir);
+		else
+			dma_sync_sgtable_for_device(a->dev, a->sgt, dir);
+	}
+	mutex_unlock(&hdb->lock);
+	return 0;
+}
+
+static int hdmabuf_dmabuf_begin_cpu(struct dma_buf *dmabuf,
+				    enum dma_data_direction dir)
+{
+	return hdmabuf_dmabuf_sync(dmabuf, dir, true);
+}
+
+static int hdmabuf_dmabuf_end_cpu(struct dma_buf *dmabuf,
+				  enum dma_data_direction dir)
+{
+	return hdmabuf_dmabuf_sync(dmabuf, dir, false);
+}
+
+static void hdmabuf_dmabuf_release(struct dma_buf *dmabuf)
+{
+	struct hdmabuf_dmabuf *hdb = dmabuf->priv;
+	struct hdmabuf_import *imp = hdb->imp;
+
+	WARN_ON(!list_empty(&hdb->attachments));
+	mutex_destroy(&hdb->lock);
+	kfree(hdb);
+	hdmabuf_import_put_user(imp);
+	hdmabuf_import_put(imp);
+}
+
+static const struct dma_buf_ops hdmabuf_dmabuf_ops = {
+	.cache_sgt_mapping = true,
+	.attach = hdmabuf_dmabuf_attach,
+	.detach = hdmabuf_dmabuf_detach,
+	.map_dma_buf = hdmabuf_dmabuf_map,
+	.unmap_dma_buf = hdmabuf_dmabuf_unmap,
+	.release = hdmabuf_dmabuf_release,
+	.mmap = hdmabuf_dmabuf_mmap,
+	.vmap = hdmabuf_dmabuf_vmap,
+	.vunmap = hdmabuf_dmabuf_vunmap,
+	.begin_cpu_access = hdmabuf_dmabuf_begin_cpu,
+	.end_cpu_access = hdmabuf_dmabuf_end_cpu,
+};
+
+/* Find an importable buffer and take a reference. */
+static struct hdmabuf_import *
+hdmabuf_import_find(const struct hyper_dmabuf_id *id)
+{
+	struct hdmabuf_import *imp = NULL;
+	struct hdmabuf_peer *peer;
+
+	peer = hdmabuf_peer_get(id->vmid);
+	if (!peer)
+		return NULL;
+	mutex_lock(&hdmabuf_lock);
+	imp = hdmabuf_import_lookup_locked(peer, id);
+	if (imp)
+		kref_get(&imp->kref);
+	mutex_unlock(&hdmabuf_lock);
+	hdmabuf_peer_put(peer);
+	return imp;
+}
+
+/**
+ * hdmabuf_ioctl_import() - HYPER_DMABUF_IOCTL_IMPORT
+ * @hf: the open file asking
+ * @arg: struct hyper_dmabuf_import
+ *
+ * Return: 0 or a negative errno as documented in the userspace API.
+ */
+long hdmabuf_ioctl_import(struct hdmabuf_file *hf, void *arg)
+{
+	struct hyper_dmabuf_import *a = arg;
+	DEFINE_DMA_BUF_EXPORT_INFO(info);
+	struct hdmabuf_import *imp;
+	struct hdmabuf_dmabuf *hdb;
+	struct dma_buf *dmabuf;
+	u32 mode = a->flags & O_ACCMODE;
+	int ret, fd;
+
+	if ((a->flags & ~(O_CLOEXEC | O_ACCMODE)) ||
+	    (mode != O_RDONLY && mode != O_RDWR) ||
+	    a->reserved[0] || a->reserved[1] || a->id.reserved)
+		return -EINVAL;
+
+	imp = hdmabuf_import_find(&a->id);
+	if (!imp)
+		return -ENOENT;
+	if (mode == O_RDWR && imp->readonly) {
+		ret = -EACCES;
+		goto err_put;
+	}
+	hdb = kzalloc(sizeof(*hdb), GFP_KERNEL);
+	if (!hdb) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
+	hdb->imp = imp;
+	hdb->writable = mode == O_RDWR;
+	mutex_init(&hdb->lock);
+	INIT_LIST_HEAD(&hdb->attachments);
+
+	ret = hdmabuf_import_get_user(imp);
+	if (ret)
+		goto err_free;
+
+	info.ops = &hdmabuf_dmabuf_ops;
+	info.size = imp->size;
+	info.flags = mode;
+	info.priv = hdb;
+	dmabuf = dma_buf_export(&info);
+	if (IS_ERR(dmabuf)) {
+		ret = PTR_ERR(dmabuf);
+		goto err_user;
+	}
+	/* From here the dma-buf owns hdb, the user and the reference. */
+	fd = dma_buf_fd(dmabuf, a->flags & O_CLOEXEC);
+	if (fd < 0) {
+		dma_buf_put(dmabuf);
+		return fd;
+	}
+	a->fd = fd;
+	a->size = imp->size;
+	return 0;
+
+err_user:
+	hdmabuf_import_put_user(imp);
+err_free:
+	mutex_destroy(&hdb->lock);
+	kfree(hdb);
+err_put:
+	hdmabuf_import_put(imp);
+	return ret;
+}
+
+/**
+ * hdmabuf_import_query() - describe a buffer exported to this VM
+ * @id: the id asked about
+ * @q: filled in
+ * @priv: receives the metadata (HYPER_DMABUF_PRIV_MAX bytes)
+ *
+ * Return: 0, or -ENOENT when no such buffer was exported to this VM.
+ */
+int hdmabuf_import_query(const struct hyper_dmabuf_id *id,
+			 struct hyper_dmabuf_query *q, u8 *priv)
+{
+	struct hdmabuf_import *imp;
+
+	imp = hdmabuf_import_find(id);
+	if (!imp)
+		return -ENOENT;
+	q->exporter_vmid = imp->id.vmid;
+	q->importer_vmid = imp->peer->be->vmid;
+	q->size = imp->size;
+	q->status = 0;
+	if (atomic_read(&imp->users))
+		q->status |= HYPER_DMABUF_STATUS_IMPORTED;
+	if (READ_ONCE(imp->withdrawn))
+		q->status |= HYPER_DMABUF_STATUS_UNEXPORTED;
+	memcpy(priv, imp->priv, imp->priv_len);
+	q->priv_len = imp->priv_len;
+	hdmabuf_import_put(imp);
+	return 0;
+}
+
+/* Copy up to @room ids of importable buffers; returns how many there are. */
+static u32 hdmabuf_import_collect(struct hyper_dmabuf_id *ids, u32 room)
+{
+	struct hdmabuf_import *imp;
+	struct hdmabuf_peer *peer;
+	unsigned long vmid, seq;
+	u32 n = 0;
+
+	mutex_lock(&hdmabuf_lock);
+	xa_for_each(&hdmabuf_peers, vmid, peer) {
+		xa_for_each(&peer->imports, seq, imp) {
+			if (imp->withdrawn)
+				continue;
+			if (n < room)
+				ids[n] = imp->id;
+			n++;
+		}
+	}
+	mutex_unlock(&hdmabuf_lock);
+	return n;
+}
+
+/**
+ * hdmabuf_import_list() - list the buffers this VM may import
+ * @ids: user array to fill
+ * @room: entries in @ids
+ * @total: set to the number of importable buffers
+ *
+ * Return: 0 or -EFAULT, -ENOMEM.
+ */
+int hdmabuf_import_list(struct hyper_dmabuf_id __user *ids, u32 room,
+			u32 *total)
+{
+	struct hyper_dmabuf_id *k = NULL;
+	u32 n;
+	int ret = 0;
+
+	/* Size the copy by what exists, not by what the caller claims. */
+	n = hdmabuf_import_collect(NULL, 0);
+	room = min(room, n);
+	if (room) {
+		k = kvcalloc(room, sizeof(*k), GFP_KERNEL);
+		if (!k)
+			return -ENOMEM;
+	}
+	n = hdmabuf_import_collect(k, room);
+	*total = n;
+	if (room && copy_to_user(ids, k, min(room, n) * sizeof(*k)))
+		ret = -EFAULT;
+	kvfree(k);
+	return ret;
+}
+
+static int hdmabuf_import_new(struct hdmabuf_peer *peer,
+			      const struct hdmabuf_msg *msg)
+{
+	struct hdmabuf_import *imp;
+	int ret;
+
+	/* A peer may only announce buffers under its own VM id. */
+	if (msg->id.vmid != peer->vmid || msg->id.reserved)
+		return -EINVAL;
+	imp = kzalloc(sizeof(*imp), GFP_KERNEL);
+	if (!imp)
+		return -ENOMEM;
+	kref_init(&imp->kref);	/* the table's */
+	imp->id = msg->id;
+	imp->size = msg->size;
+	imp->nr_pages = msg->nr_pages;
+	imp->ref = msg->ref;
+	imp->readonly = msg->flags & HDMABUF_MSG_F_RDONLY;
+	imp->priv_len = msg->priv_len;
+	memcpy(imp->priv, msg->priv, msg->priv_len);
+	mutex_init(&imp->map_lock);
+	INIT_WORK(&imp->sync_work, hdmabuf_import_sync_work);
+	INIT_LIST_HEAD(&imp->tx_node);
+
+	mutex_lock(&hdmabuf_lock);
+	if (peer->nr_imports >= hdmabuf_max_imports) {
+		ret = -ENOSPC;
+	} else {
+		ret = xa_insert(&peer->imports, imp->id.seq, imp, GFP_KERNEL);
+		if (ret == -EBUSY)
+			ret = -EEXIST;
+	}
+	if (!ret) {
+		peer->nr_imports++;
+		kref_get(&peer->kref);
+		imp->peer = peer;
+		atomic_long_inc(&hdmabuf_stats.imports);
+		/* Under the lock, so no UNEXPORT overtakes the event. */
+		hdmabuf_event_post(HYPER_DMABUF_EVENT_NEW, imp);
+	}
+	mutex_unlock(&hdmabuf_lock);
+	if (ret) {
+		mutex_destroy(&imp->map_lock);
+		kfree(imp);
+	}
+	return ret;
+}
+
+static void hdmabuf_import_withdraw(struct hdmabuf_peer *peer,
+				    const struct hdmabuf_msg *msg)
+{
+	struct hdmabuf_import *imp;
+
+	bool again = false;
+
+	mutex_lock(&hdmabuf_lock);
+	imp = hdmabuf_import_lookup_locked(peer, &msg->id);
+	if (imp && imp->withdrawn) {
+		/* A repeated UNEXPORT: RELEASE follows the last unmap. */
+		again = true;
+	} else if (imp) {
+		WRITE_ONCE(imp->withdrawn, true);
+		kref_get(&imp->kref);
+		hdmabuf_event_post(HYPER_DMABUF_EVENT_WITHDRAWN, imp);
+	}
+	mutex_unlock(&hdmabuf_lock);
+	if (again)
+		return;
+	if (!imp) {
+		/* Unknown or already released: nothing here maps it. */
+		hdmabuf_tx_reply(peer, HDMABUF_MSG_RELEASE, &msg->id, 0, 0);
+		return;
+	}
+	hdmabuf_import_sync(imp);
+	hdmabuf_import_put(imp);
+}
+
+/**
+ * hdmabuf_import_recv() - handle a message from an exporter
+ * @peer: the VM it came from
+ * @msg: the validated message (%HDMABUF_MSG_EXPORT or
+ *	%HDMABUF_MSG_UNEXPORT)
+ */
+void hdmabuf_import_recv(struct hdmabuf_peer *peer,
+			 const struct hdmabuf_msg *msg)
+{
+	int ret;
+
+	if (msg->type == HDMABUF_MSG_UNEXPORT) {
+		hdmabuf_import_withdraw(peer, msg);
+		return;
+	}
+	ret = hdmabuf_import_new(peer, msg);
+	if (ret)
+		pr_warn_ratelimited("vm %u: buffer seq %u refused: %d\n",
+				    peer->vmid, msg->id.seq, ret);
+	hdmabuf_tx_reply(peer, HDMABUF_MSG_EXPORT_REPLY, &msg->id, msg->req_id,
+			 ret);
+}
+
+/**
+ * hdmabuf_import_peer_gone() - withdraw everything a lost peer exported
+ * @peer: the peer, already marked gone
+ *
+ * Local dma-bufs already made stay valid; the pages are unmapped when the
+ * last of them is released.
+ */
+void hdmabuf_import_peer_gone(struct hdmabuf_peer *peer)
+{
+	struct hdmabuf_import *imp;
+	unsigned long seq;
+
+	mutex_lock(&hdmabuf_lock);
+	xa_for_each(&peer->imports, seq, imp) {
+		if (!imp->withdrawn) {
+			WRITE_ONCE(imp->withdrawn, true);
+			hdmabuf_event_post(HYPER_DMABUF_EVENT_WITHDRAWN, imp);
+		}
+		hdmabuf_import_remove_locked(imp);
+		hdmabuf_import_put(imp);	/* the table's */
+	}
+	mutex_unlock(&hdmabuf_lock);
+}
+
+/**
+ * hdmabuf_import_encode() - build a message about an import
+ * @imp: the import
+ * @what: HDMABUF_TX_RELEASE or HDMABUF_TX_USAGE
+ * @msg: filled in
+ * @in_use: with HDMABUF_TX_USAGE, the state to report
+ */
+void hdmabuf_import_encode(struct hdmabuf_import *imp, unsigned long what,
+			   struct hdmabuf_msg *msg, bool in_use)
+{
+	memset(msg, 0, sizeof(*msg));
+	msg->id = imp->id;
+	if (what & HDMABUF_TX_RELEASE) {
+		msg->type = HDMABUF_MSG_RELEASE;
+		return;
+	}
+	msg->type = HDMABUF_MSG_USAGE;
+	msg->flags = in_use ? HDMABUF_MSG_F_IN_USE : 0;
+}

@@ -1,0 +1,586 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hyper_dmabuf: backends, peers and the message path.
+ *
+ * Backends register with the core and announce the peers they reach.  Each
+ * peer has a transmit queue served by a work item, so messages are only
+ * ever sent in process context and never with a core lock held.  What may
+ * be queued is bounded: an export or import sits on its queue at most once
+ * (its pending messages are bits), and replies to a peer's requests are
+ * capped, beyond which they are dropped and the peer's own request times
+ * out.  Received messages are decoded and validated before the export or
+ * import side sees them.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "hdmabuf.h"
+
+/* Replies queued to one peer at most; see the comment at the top. */
+#define HDMABUF_MAX_REPLIES	256
+
+DEFINE_MUTEX(hdmabuf_lock);	/* the database lock, see hdmabuf.h */
+struct workqueue_struct *hdmabuf_wq;
+
+/* Registered backends, under hdmabuf_lock. */
+static LIST_HEAD(hdmabuf_backends);
+/* Peers that are up, by VM id, under hdmabuf_lock. */
+DEFINE_XARRAY(hdmabuf_peers);
+
+/**
+ * struct hdmabuf_tx_reply - a queued reply
+ * @node: entry in the peer's tx_replies
+ * @msg: the reply
+ */
+struct hdmabuf_tx_reply {
+	struct list_head node;
+	struct hdmabuf_msg msg;
+};
+
+static u32 hdmabuf_max_pages(void)
+{
+	return min_t(u64, U32_MAX,
+		     ((u64)hdmabuf_max_buffer_mb << 20) >> PAGE_SHIFT);
+}
+
+static void hdmabuf_peer_free(struct kref *kref)
+{
+	struct hdmabuf_peer *peer = container_of(kref, struct hdmabuf_peer,
+						 kref);
+
+	WARN_ON(!xa_empty(&peer->imports));
+	xa_destroy(&peer->imports);
+	kfree(peer);
+}
+
+/**
+ * hdmabuf_peer_put() - drop a peer reference
+ * @peer: the peer
+ */
+void hdmabuf_peer_put(struct hdmabuf_peer *peer)
+{
+	kref_put(&peer->kref, hdmabuf_peer_free);
+}
+
+/**
+ * hdmabuf_peer_get() - find a peer that is up
+ * @vmid: its VM id
+ *
+ * Return: the peer with a reference held, or NULL.
+ */
+struct hdmabuf_peer *hdmabuf_peer_get(u32 vmid)
+{
+	struct hdmabuf_peer *peer;
+
+	mutex_lock(&hdmabuf_lock);
+	peer = xa_load(&hdmabuf_peers, vmid);
+	if (peer)
+		kref_get(&peer->kref);
+	mutex_unlock(&hdmabuf_lock);
+	return peer;
+}
+
+static int hdmabuf_send(struct hdmabuf_peer *peer,
+			const struct hdmabuf_msg *msg)
+{
+	u8 buf[HDMABUF_MSG_SIZE];
+	int err;
+
+	hdmabuf_msg_encode(msg, buf);
+	err = peer->be->ops->send(peer->be, peer->vmid, buf, sizeof(buf));
+	if (err)
+		pr_warn_ratelimited("vm %u: message type %u not sent: %d\n",
+				    peer->vmid, msg->type, err);
+	return err;
+}
+
+static bool hdmabuf_tx_reply_one(struct hdmabuf_peer *peer)
+{
+	struct hdmabuf_tx_reply *reply;
+
+	spin_lock(&peer->tx_lock);
+	reply = list_first_entry_or_null(&peer->tx_replies,
+					 struct hdmabuf_tx_reply, node);
+	if (reply) {
+		list_del(&reply->node);
+		peer->nr_replies--;
+	}
+	spin_unlock(&peer->tx_lock);
+	if (!reply)
+		return false;
+	hdmabuf_send(peer, &reply->msg);
+	kfree(reply);
+	return true;
+}
+
+static bool hdmabuf_tx_export_one(struct hdmabuf_peer *peer)
+{
+	struct hdmabuf_export *exp;
+	struct hdmabuf_msg msg;
+	unsigned long what, bit;
+	int err;
+
+	spin_lock(&peer->tx_lock);
+	exp = list_first_entry_or_null(&peer->tx_exports,
+				       struct hdmabuf_export, tx_node);
+	if (exp) {
+		list_del_init(&exp->tx_node);
+		what = exp->tx_pending;
+		exp->tx_pending = 0;
+	}
+	spin_unlock(&peer->tx_lock);
+	if (!exp)
+		return false;
+	/* Lowest bit first: EXPORT goes before UNEXPORT. */
+	for (; what; what &= what - 1) {
+		bit = what & -what;
+		hdmabuf_export_encode(exp, bit, &msg);
+		err = hdmabuf_send(peer, &msg);
+		if (err)
+			hdmabuf_export_send_failed(exp, bit, err);
+	}
+	hdmabuf_export_put(exp);	/* the queue's reference */
+	return true;
+}
+
+static bool hdmabuf_tx_import_one(struct hdmabuf_peer *peer)
+{
+	struct hdmabuf_import *imp;
+	struct hdmabuf_msg msg;
+	unsigned long what;
+	bool in_use;
+	int err;
+
+	spin_lock(&peer->tx_lock);
+	imp = list_first_entry_or_null(&peer->tx_imports,
+				       struct hdmabuf_import, tx_node);
+	if (imp) {
+		list_del_init(&imp->tx_node);
+		what = imp->tx_pending;
+		imp->tx_pending = 0;
+		in_use = imp->tx_in_use;
+	}
+	spin_unlock(&peer->tx_lock);
+	if (!imp)
+		return false;
+	/* A RELEASE is final and makes any usage report moot. */
+	if (what & HDMABUF_TX_RELEASE)
+		what = HDMABUF_TX_RELEASE;
+	hdmabuf_import_encode(imp, what, &msg, in_use);
+	err = hdmabuf_send(peer, &msg);
+	/* A RELEASE must not be lost while the peer lives: retry it. */
+	if (err == -ETIMEDOUT && what == HDMABUF_TX_RELEASE)
+		hdmabuf_tx_queue_import(imp, HDMABUF_TX_RELEASE, false);
+	hdmabuf_import_put(imp);	/* the queue's reference */
+	return true;
+}
+
+static void hdmabuf_tx_work(struct work_struct *work)
+{
+	struct hdmabuf_peer *peer = container_of(work, struct hdmabuf_peer,
+						 tx_work);
+
+	while (hdmabuf_tx_reply_one(peer) || hdmabuf_tx_export_one(peer) ||
+	       hdmabuf_tx_import_one(peer))
+		cond_resched();
+}
+
+static void hdmabuf_tx_kick(struct hdmabuf_peer *peer)
+{
+	queue_work(hdmabuf_wq, &peer->tx_work);
+}
+
+/**
+ * hdmabuf_tx_queue_export() - queue messages about an export
+ * @exp: the export; the queue takes a reference while it is queued
+ * @what: HDMABUF_TX_EXPORT and/or HDMABUF_TX_UNEXPORT
+ *
+ * When the peer is gone nothing is queued and the export learns it through
+ * hdmabuf_export_send_failed().
+ */
+void hdmabuf_tx_queue_export(struct hdmabuf_export *exp, unsigned long what)
+{
+	struct hdmabuf_peer *peer = exp->peer;
+	bool dead;
+
+	spin_lock(&peer->tx_lock);
+	dead = peer->tx_dead;
+	if (!dead) {
+		exp->tx_pending |= what;
+		if (list_empty(&exp->tx_node)) {
+			kref_get(&exp->kref);
+			list_add_tail(&exp->tx_node, &peer->tx_exports);
+		}
+	}
+	spin_unlock(&peer->tx_lock);
+	if (dead)
+		hdmabuf_export_send_failed(exp, what, -ENOTCONN);
+	else
+		hdmabuf_tx_kick(peer);
+}
+
+/**
+ * hdmabuf_tx_queue_import() - queue messages about an import
+ * @imp: the import; the queue takes a reference while it is queued
+ * @what: HDMABUF_TX_RELEASE and/or HDMABUF_TX_USAGE
+ * @in_use: with HDMABUF_TX_USAGE, the state to report (the latest wins)
+ */
+void hdmabuf_tx_queue_import(struct hdmabuf_import *imp, unsigned long what,
+			     bool in_use)
+{
+	struct hdmabuf_peer *peer = imp->peer;
+	bool dead;
+
+	spin_lock(&peer->tx_lock);
+	dead = peer->tx_dead;
+	if (!dead) {
+		imp->tx_pending |= what;
+		if (what & HDMABUF_TX_USAGE)
+			imp->tx_in_use = in_use;
+		if (list_empty(&imp->tx_node)) {
+			kref_get(&imp->kref);
+			list_add_tail(&imp->tx_node, &peer->tx_imports);
+		}
+	}
+	spin_unlock(&peer->tx_lock);
+	if (!dead)
+		hdmabuf_tx_kick(peer);
+}
+
+/**
+ * hdmabuf_tx_reply() - queue a reply to a peer's message
+ * @peer: the peer
+ * @type: the reply's type
+ * @id: the buffer concerned
+ * @req_id: the request id being answered
+ * @err: 0 or a negative errno
+ *
+ * Replies beyond HDMABUF_MAX_REPLIES per peer are dropped: a peer that
+ * floods us with requests only makes its own requests time out.
+ */
+void hdmabuf_tx_reply(struct hdmabuf_peer *peer, u16 type,
+		      const struct hyper_dmabuf_id *id, u32 req_id, int err)
+{
+	struct hdmabuf_tx_reply *reply;
+	bool queued = false;
+
+	reply = kzalloc(sizeof(*reply), GFP_KERNEL);
+	if (!reply)
+		return;
+	reply->msg.type = type;
+	reply->msg.id = *id;
+	reply->msg.req_id = req_id;
+	reply->msg.status = -err;
+
+	spin_lock(&peer->tx_lock);
+	if (!peer->tx_dead && peer->nr_replies < HDMABUF_MAX_REPLIES) {
+		list_add_tail(&reply->node, &peer->tx_replies);
+		peer->nr_replies++;
+		queued = true;
+	}
+	spin_unlock(&peer->tx_lock);
+	if (!queued) {
+		pr_warn_ratelimited("vm %u: too many requests, reply dropped\n",
+				    peer->vmid);
+		kfree(reply);
+		return;
+	}
+	hdmabuf_tx_kick(peer);
+}
+
+/* Stop the transmit queue of a peer that is gone and drop what it holds. */
+static void hdmabuf_tx_shutdown(struct hdmabuf_peer *peer)
+{
+	struct hdmabuf_tx_reply *reply, *r;
+	struct hdmabuf_export *exp;
+	struct hdmabuf_import *imp;
+	LIST_HEAD(replies);
+	LIST_HEAD(exports);
+	LIST_HEAD(imports);
+
+	spin_lock(&peer->tx_lock);
+	peer->tx_dead = true;
+	spin_unlock(&peer->tx_lock);
+	cancel_work_sync(&peer->tx_work);
+
+	spin_lock(&peer->tx_lock);
+	list_splice_init(&peer->tx_replies, &replies);
+	peer->nr_replies = 0;
+	list_splice_init(&peer->tx_exports, &exports);
+	list_splice_init(&peer->tx_imports, &imports);
+	spin_unlock(&peer->tx_lock);
+
+	list_for_each_entry_safe(reply, r, &replies, node)
+		kfree(reply);
+	while ((exp = list_first_entry_or_null(&exports, struct hdmabuf_export,
+					       tx_node))) {
+		list_del_init(&exp->tx_node);
+		exp->tx_pending = 0;
+		hdmabuf_export_put(exp);
+	}
+	while ((imp = list_first_entry_or_null(&imports, struct hdmabuf_import,
+					       tx_node))) {
+		list_del_init(&imp->tx_node);
+		imp->tx_pending = 0;
+		hdmabuf_import_put(imp);
+	}
+}
+
+/**
+ * hdmabuf_backend_register() - make a backend available to the core
+ * @be: the backend, with @name, @owner, @ops and @vmid set
+ *
+ * Return: 0, or -EINVAL for a malformed backend, -EEXIST when one of that
+ * name is registered.
+ */
+int hdmabuf_backend_register(struct hdmabuf_backend *be)
+{
+	struct hdmabuf_backend *other;
+	int ret = 0;
+
+	if (!be->name || !be->name[0] ||
+	    strlen(be->name) >= sizeof_field(struct hyper_dmabuf_peer,
+					     backend) ||
+	    !be->ops || !be->ops->share || !be->ops->unshare ||
+	    !be->ops->map || !be->ops->unmap || !be->ops->send)
+		return -EINVAL;
+
+	mutex_lock(&hdmabuf_lock);
+	list_for_each_entry(other, &hdmabuf_backends, node) {
+		if (!strcmp(other->name, be->name)) {
+			ret = -EEXIST;
+			goto out;
+		}
+	}
+	list_add_tail(&be->node, &hdmabuf_backends);
+	pr_info("backend %s registered, vm id %u\n", be->name, be->vmid);
+out:
+	mutex_unlock(&hdmabuf_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(hdmabuf_backend_register);
+
+/**
+ * hdmabuf_backend_unregister() - withdraw a backend
+ * @be: a registered backend
+ *
+ * Removes its peers as if they had gone.  Every sharing and mapping holds a
+ * reference on the backend's module, so by the time its module exits none
+ * is left.
+ */
+void hdmabuf_backend_unregister(struct hdmabuf_backend *be)
+{
+	struct hdmabuf_peer *peer;
+	unsigned long vmid;
+
+	for (;;) {
+		mutex_lock(&hdmabuf_lock);
+		xa_for_each(&hdmabuf_peers, vmid, peer)
+			if (peer->be == be)
+				break;
+		mutex_unlock(&hdmabuf_lock);
+		if (!peer)
+			break;
+		hdmabuf_peer_remove(be, vmid);
+	}
+	mutex_lock(&hdmabuf_lock);
+	list_del(&be->node);
+	mutex_unlock(&hdmabuf_lock);
+	flush_workqueue(hdmabuf_wq);
+}
+EXPORT_SYMBOL_GPL(hdmabuf_backend_unregister);
+
+/**
+ * hdmabuf_peer_add() - a backend can now reach a VM
+ * @be: the backend
+ * @vmid: the VM
+ *
+ * Return: 0, -EEXIST when the VM is already reachable, -ENOMEM.
+ */
+int hdmabuf_peer_add(struct hdmabuf_backend *be, u32 vmid)
+{
+	struct hdmabuf_peer *peer;
+	int ret;
+
+	if (vmid == HYPER_DMABUF_VMID_INVALID)
+		return -EINVAL;
+	peer = kzalloc(sizeof(*peer), GFP_KERNEL);
+	if (!peer)
+		return -ENOMEM;
+	kref_init(&peer->kref);
+	peer->be = be;
+	peer->vmid = vmid;
+	xa_init(&peer->imports);
+	spin_lock_init(&peer->tx_lock);
+	INIT_LIST_HEAD(&peer->tx_exports);
+	INIT_LIST_HEAD(&peer->tx_imports);
+	INIT_LIST_HEAD(&peer->tx_replies);
+	INIT_WORK(&peer->tx_work, hdmabuf_tx_work);
+
+	mutex_lock(&hdmabuf_lock);
+	ret = xa_insert(&hdmabuf_peers, vmid, peer, GFP_KERNEL);
+	mutex_unlock(&hdmabuf_lock);
+	if (ret) {
+		kfree(peer);
+		return ret == -EBUSY ? -EEXIST : ret;
+	}
+	pr_info("vm %u reachable through %s\n", vmid, be->name);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hdmabuf_peer_add);
+
+/**
+ * hdmabuf_peer_remove() - a VM is gone, or its channel closed
+ * @be: the backend that reached it
+ * @vmid: the VM
+ *
+ * Its buffers are withdrawn here (local dma-bufs already imported stay
+ * valid until released), and our exports to it count as released: the
+ * backend must make sure the peer can no longer map them.
+ */
+void hdmabuf_peer_remove(struct hdmabuf_backend *be, u32 vmid)
+{
+	struct hdmabuf_peer *peer;
+
+	mutex_lock(&hdmabuf_lock);
+	peer = xa_load(&hdmabuf_peers, vmid);
+	if (peer && peer->be == be) {
+		xa_erase(&hdmabuf_peers, vmid);
+		peer->gone = true;
+	} else {
+		peer = NULL;
+	}
+	mutex_unlock(&hdmabuf_lock);
+	if (!peer)
+		return;
+
+	hdmabuf_tx_shutdown(peer);
+	hdmabuf_import_peer_gone(peer);
+	hdmabuf_export_peer_gone(peer);
+	pr_info("vm %u gone from %s\n", vmid, be->name);
+	hdmabuf_peer_put(peer);
+}
+EXPORT_SYMBOL_GPL(hdmabuf_peer_remove);
+
+/**
+ * hdmabuf_recv() - hand a message from a peer to the core
+ * @be: the backend it came through
+ * @vmid: the VM that sent it, as the backend knows it
+ * @msg: the message, @len bytes; nothing in it is trusted
+ * @len: its length
+ *
+ * Must be called in process context, one message at a time per peer.
+ */
+void hdmabuf_recv(struct hdmabuf_backend *be, u32 vmid, const void *msg,
+		  size_t len)
+{
+	struct hdmabuf_peer *peer;
+	struct hdmabuf_msg m;
+	int err;
+
+	might_sleep();
+	peer = hdmabuf_peer_get(vmid);
+	if (!peer || peer->be != be) {
+		pr_warn_ratelimited("message from unknown vm %u dropped\n",
+				    vmid);
+		goto out;
+	}
+	err = hdmabuf_msg_decode(msg, len, hdmabuf_max_pages(), &m);
+	if (err) {
+		pr_warn_ratelimited("vm %u: malformed message type %u: %d\n",
+				    vmid, m.type, err);
+		/* Let the exporter fail at once rather than time out. */
+		if (m.type == HDMABUF_MSG_EXPORT)
+			hdmabuf_tx_reply(peer, HDMABUF_MSG_EXPORT_REPLY, &m.id,
+					 m.req_id, err);
+		goto out;
+	}
+	switch (m.type) {
+	case HDMABUF_MSG_EXPORT:
+	case HDMABUF_MSG_UNEXPORT:
+		hdmabuf_import_recv(peer, &m);
+		break;
+	default:
+		hdmabuf_export_recv(peer, &m);
+		break;
+	}
+out:
+	if (peer)
+		hdmabuf_peer_put(peer);
+}
+EXPORT_SYMBOL_GPL(hdmabuf_recv);
+
+/**
+ * hdmabuf_peers_info() - describe this VM and the VMs it reaches
+ * @up: user array to fill
+ * @room: entries in @up
+ * @total: set to the number of reachable VMs
+ * @vmid: set to this VM's id (that of the first backend), or
+ *	%HYPER_DMABUF_VMID_INVALID without backends
+ *
+ * Return: 0 or -EFAULT, -ENOMEM.
+ */
+int hdmabuf_peers_info(struct hyper_dmabuf_peer __user *up, u32 room,
+		       u32 *total, u32 *vmid)
+{
+	struct hyper_dmabuf_peer *info = NULL;
+	struct hdmabuf_backend *be;
+	struct hdmabuf_peer *peer;
+	unsigned long index;
+	u32 n = 0;
+	int ret = 0;
+
+	if (room) {
+		room = min_t(u32, room, 4096);
+		info = kvcalloc(room, sizeof(*info), GFP_KERNEL);
+		if (!info)
+			return -ENOMEM;
+	}
+	mutex_lock(&hdmabuf_lock);
+	be = list_first_entry_or_null(&hdmabuf_backends,
+				      struct hdmabuf_backend, node);
+	*vmid = be ? be->vmid : HYPER_DMABUF_VMID_INVALID;
+	xa_for_each(&hdmabuf_peers, index, peer) {
+		if (n < room) {
+			info[n].vmid = peer->vmid;
+			strscpy(info[n].backend, peer->be->name,
+				sizeof(info[n].backend));
+		}
+		n++;
+	}
+	mutex_unlock(&hdmabuf_lock);
+	*total = n;
+	if (info && copy_to_user(up, info, min(n, room) * sizeof(*info)))
+		ret = -EFAULT;
+	kvfree(info);
+	return ret;
+}
+
+/**
+ * hdmabuf_core_init() - set up the message path
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int hdmabuf_core_init(void)
+{
+	hdmabuf_wq = alloc_workqueue("hyper_dmabuf", WQ_UNBOUND, 0);
+	return hdmabuf_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * hdmabuf_core_exit() - tear down the message path
+ *
+ * Every backend has unregistered by now: they depend on this module.
+ */
+void hdmabuf_core_exit(void)
+{
+	WARN_ON(!list_empty(&hdmabuf_backends));
+	destroy_workqueue(hdmabuf_wq);
+}

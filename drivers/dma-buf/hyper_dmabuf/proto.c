@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hyper_dmabuf: encoding and validation of inter-driver messages.
+ *
+ * Every message is HDMABUF_MSG_SIZE bytes, little endian, versioned.  The
+ * decoder trusts nothing: it checks the length, magic, version, type, every
+ * reserved field and every bound before the core sees a field.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+
+#include <linux/build_bug.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/string.h>
+
+#include "backend.h"
+#include "proto.h"
+
+/*
+ * struct hdmabuf_wire_msg - the message as it travels
+ *
+ * Fields as in struct hdmabuf_msg; @magic is HDMABUF_PROTO_MAGIC, @version
+ * HDMABUF_PROTO_VERSION, and @reserved and the bytes of @priv past
+ * @priv_len are zero.
+ */
+struct hdmabuf_wire_msg {
+	__le32 magic;
+	__le16 version;
+	__le16 type;
+	__le32 req_id;
+	__le32 status;
+	__le32 flags;
+	__le32 priv_len;
+	__le32 id_vmid;
+	__le32 id_seq;
+	__le32 id_key[3];
+	__le32 nr_pages;
+	__le64 size;
+	__le64 ref;
+	__le64 reserved[4];
+	u8 priv[HYPER_DMABUF_PRIV_MAX];
+};
+
+static_assert(sizeof(struct hdmabuf_wire_msg) == HDMABUF_MSG_SIZE);
+
+/**
+ * hdmabuf_msg_encode() - encode a message for the wire
+ * @msg: the message; fields not used by its type must be zero
+ * @buf: HDMABUF_MSG_SIZE bytes to fill
+ */
+void hdmabuf_msg_encode(const struct hdmabuf_msg *msg, void *buf)
+{
+	struct hdmabuf_wire_msg *w = buf;
+	u32 len = min_t(u32, msg->priv_len, HYPER_DMABUF_PRIV_MAX);
+	int i;
+
+	memset(w, 0, sizeof(*w));
+	w->magic = cpu_to_le32(HDMABUF_PROTO_MAGIC);
+	w->version = cpu_to_le16(HDMABUF_PROTO_VERSION);
+	w->type = cpu_to_le16(msg->type);
+	w->req_id = cpu_to_le32(msg->req_id);
+	w->status = cpu_to_le32(msg->status);
+	w->flags = cpu_to_le32(msg->flags);
+	w->priv_len = cpu_to_le32(len);
+	w->id_vmid = cpu_to_le32(msg->id.vmid);
+	w->id_seq = cpu_to_le32(msg->id.seq);
+	for (i = 0; i < 3; i++)
+		w->id_key[i] = cpu_to_le32(msg->id.key[i]);
+	w->nr_pages = cpu_to_le32(msg->nr_pages);
+	w->size = cpu_to_le64(msg->size);
+	w->ref = cpu_to_le64(msg->ref);
+	memcpy(w->priv, msg->priv, len);
+}
+
+static bool hdmabuf_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
+/* Fields each type may carry; everything else must be zero. */
+#define F_STATUS	BIT(0)
+#define F_EXPORT	BIT(1)	/* nr_pages, size, ref, priv */
+
+static const struct {
+	u32 fields;
+	u32 flags;
+} hdmabuf_msg_layout[HDMABUF_MSG_NR] = {
+	[HDMABUF_MSG_EXPORT]		= { F_EXPORT, HDMABUF_MSG_F_RDONLY },
+	[HDMABUF_MSG_EXPORT_REPLY]	= { F_STATUS, 0 },
+	[HDMABUF_MSG_UNEXPORT]		= { 0, 0 },
+	[HDMABUF_MSG_RELEASE]		= { 0, 0 },
+	[HDMABUF_MSG_USAGE]		= { 0, HDMABUF_MSG_F_IN_USE },
+};
+
+/**
+ * hdmabuf_msg_decode() - decode and validate a message from a peer
+ * @buf: what the peer sent
+ * @len: its length
+ * @max_pages: largest page count an export may carry
+ * @msg: filled with the decoded message on success
+ *
+ * On failure, once the header (length, magic, version, type) is sound,
+ * @msg->type, @msg->req_id and @msg->id are set so that the caller can
+ * answer a bad request; nothing else in @msg may be used.
+ *
+ * Return: 0, or -EPROTO for anything malformed (wrong size, magic, version
+ * or type, a reserved field or a field the type does not carry set, an
+ * unknown flag), -EFBIG for a page count over @max_pages, -EINVAL for
+ * sizes that contradict each other.
+ */
+int hdmabuf_msg_decode(const void *buf, size_t len, u32 max_pages,
+		       struct hdmabuf_msg *msg)
+{
+	const struct hdmabuf_wire_msg *w = buf;
+	u32 fields, type;
+	int i;
+
+	memset(msg, 0, sizeof(*msg));
+	if (len != sizeof(*w) || le32_to_cpu(w->magic) != HDMABUF_PROTO_MAGIC ||
+	    le16_to_cpu(w->version) != HDMABUF_PROTO_VERSION)
+		return -EPROTO;
+	type = le16_to_cpu(w->type);
+	if (type == 0 || type >= HDMABUF_MSG_NR)
+		return -EPROTO;
+	/* From here on the caller may use type, req_id and id to answer. */
+	msg->type = type;
+	msg->req_id = le32_to_cpu(w->req_id);
+	msg->id.vmid = le32_to_cpu(w->id_vmid);
+	msg->id.seq = le32_to_cpu(w->id_seq);
+	for (i = 0; i < 3; i++)
+		msg->id.key[i] = le32_to_cpu(w->id_key[i]);
+	if (!hdmabuf_zero(w->reserved, sizeof(w->reserved)))
+		return -EPROTO;
+
+	msg->status = le32_to_cpu(w->status);
+	msg->flags = le32_to_cpu(w->flags);
+	msg->nr_pages = le32_to_cpu(w->nr_pages);
+	msg->size = le64_to_cpu(w->size);
+	msg->ref = le64_to_cpu(w->ref);
+	msg->priv_len = le32_to_cpu(w->priv_len);
+
+	fields = hdmabuf_msg_layout[type].fields;
+	if (msg->flags & ~hdmabuf_msg_layout[type].flags)
+		return -EPROTO;
+	if (!(fields & F_STATUS) && msg->status)
+		return -EPROTO;
+	if ((fields & F_STATUS) && msg->status > MAX_ERRNO)
+		return -EPROTO;
+	if (msg->priv_len > HYPER_DMABUF_PRIV_MAX ||
+	    !hdmabuf_zero(w->priv + msg->priv_len,
+			  sizeof(w->priv) - msg->priv_len))
+		return -EPROTO;
+
+	if (!(fields & F_EXPORT))
+		return msg->nr_pages || msg->size || msg->ref || msg->priv_len ?
+		       -EPROTO : 0;
+
+	if (!msg->nr_pages)
+		return -EINVAL;
+	if (msg->nr_pages > max_pages)
+		return -EFBIG;
+	/* The size must need exactly nr_pages pages. */
+	if (!msg->size || msg->size > (u64)msg->nr_pages << PAGE_SHIFT ||
+	    msg->size <= (u64)(msg->nr_pages - 1) << PAGE_SHIFT)
+		return -EINVAL;
+	memcpy(msg->priv, w->priv, msg->priv_len);
+	return 0;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hyper_dmabuf: the message protocol between two hyper_dmabuf drivers.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+#ifndef _HDMABUF_PROTO_H
+#define _HDMABUF_PROTO_H
+
+#include <linux/types.h>
+#include <linux/hyper_dmabuf.h>
+
+#define HDMABUF_PROTO_MAGIC	0x48444d42	/* "HDMB" */
+#define HDMABUF_PROTO_VERSION	1
+
+/**
+ * enum hdmabuf_msg_type - message types
+ * @HDMABUF_MSG_EXPORT: exporter to importer: a new buffer, answered by
+ *	%HDMABUF_MSG_EXPORT_REPLY with the same request id
+ * @HDMABUF_MSG_EXPORT_REPLY: importer to exporter: 0 or a positive errno
+ * @HDMABUF_MSG_UNEXPORT: exporter to importer: the buffer is withdrawn;
+ *	answered, once the importer has no mapping left, by
+ *	%HDMABUF_MSG_RELEASE
+ * @HDMABUF_MSG_RELEASE: importer to exporter: it no longer maps the pages
+ *	and never will again
+ * @HDMABUF_MSG_USAGE: importer to exporter: whether it maps the buffer now
+ *	(%HDMABUF_MSG_F_IN_USE)
+ * @HDMABUF_MSG_NR: one past the last type
+ */
+enum hdmabuf_msg_type {
+	HDMABUF_MSG_EXPORT = 1,
+	HDMABUF_MSG_EXPORT_REPLY,
+	HDMABUF_MSG_UNEXPORT,
+	HDMABUF_MSG_RELEASE,
+	HDMABUF_MSG_USAGE,
+	HDMABUF_MSG_NR
+};
+
+/* flags of HDMABUF_MSG_EXPORT */
+#define HDMABUF_MSG_F_RDONLY	BIT(0)
+/* flags of HDMABUF_MSG_USAGE */
+#define HDMABUF_MSG_F_IN_USE	BIT(0)
+
+/**
+ * struct hdmabuf_msg - a decoded, validated message
+ * @type: &enum hdmabuf_msg_type
+ * @req_id: request id, echoed by a reply
+ * @status: replies: 0 or a positive errno
+ * @flags: %HDMABUF_MSG_F_* bits valid for @type
+ * @id: the buffer concerned
+ * @nr_pages: %HDMABUF_MSG_EXPORT: pages shared
+ * @size: %HDMABUF_MSG_EXPORT: buffer size in bytes
+ * @ref: %HDMABUF_MSG_EXPORT: the backend's reference to the shared pages
+ * @priv_len: %HDMABUF_MSG_EXPORT: bytes of metadata in @priv
+ * @priv: %HDMABUF_MSG_EXPORT: the exporter's metadata
+ */
+struct hdmabuf_msg {
+	u16 type;
+	u32 req_id;
+	u32 status;
+	u32 flags;
+	struct hyper_dmabuf_id id;
+	u32 nr_pages;
+	u64 size;
+	u64 ref;
+	u32 priv_len;
+	u8 priv[HYPER_DMABUF_PRIV_MAX];
+};
+
+void hdmabuf_msg_encode(const struct hdmabuf_msg *msg, void *buf);
+int hdmabuf_msg_decode(const void *buf, size_t len, u32 max_pages,
+		       struct hdmabuf_msg *msg);
+
+#endif /* _HDMABUF_PROTO_H */
