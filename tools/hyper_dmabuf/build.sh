@@ -7,12 +7,13 @@
 #	kernel modules against FLAVOR's build tree (stock, kasan, xen);
 #	prints the directory holding the .ko files
 #   build.sh selftests
-#	the kselftests and guest helpers, static; prints their directory
+#	the kselftests (in ksft/) and guest helpers (in guest/), static;
+#	prints their directory
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 # Every module we build, in load order (core first).
-HDMABUF_MODULES="hyper_dmabuf"
+HDMABUF_MODULES="hyper_dmabuf hyper_dmabuf_loopback"
 
 build_modules() {
 	local flavor=$1 out=${2:-} src
@@ -25,7 +26,7 @@ build_modules() {
 	cp -a "$HDMABUF_TOP/drivers/dma-buf/hyper_dmabuf" "$src/drivers/dma-buf/"
 	cp -a "$HDMABUF_TOP/include/uapi" "$src/include/"
 	make -C "$KDIR" M="$src/drivers/dma-buf/hyper_dmabuf" \
-		CONFIG_HYPER_DMABUF=m "$@" modules >"$out/build.log" 2>&1 || {
+		CONFIG_HYPER_DMABUF=m CONFIG_HYPER_DMABUF_LOOPBACK=m "$@" modules >"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2
 		hd_die "module build for $flavor failed"
 	}
@@ -39,12 +40,13 @@ build_selftests() {
 	local linux out=$HDMABUF_BUILD/selftests
 	local rel=tools/testing/selftests/drivers/dma-buf/hyper_dmabuf
 	linux=$(hd_linux_src)
-	mkdir -p "$out"
+	rm -rf "$out"
+	mkdir -p "$out/ksft" "$out/guest"
 	# Overlay our selftest directory onto the kernel tree so that its
 	# Makefile includes the kernel's lib.mk exactly as it would in-tree.
 	rm -rf "${linux:?}/$rel"
 	cp -a "$HDMABUF_TOP/$rel" "$linux/$rel"
-	make -s -C "$linux/$rel" OUTPUT="$out" \
+	make -s -C "$linux/$rel" OUTPUT="$out/ksft" \
 		KHDR_INCLUDES="-I$HDMABUF_TOP/include/uapi -isystem $linux/usr/include" \
 		>"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2
@@ -56,7 +58,7 @@ build_selftests() {
 		gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror \
 			-isystem "$linux/tools/testing/selftests" \
 			-I"$HDMABUF_TOP/include/uapi" -isystem "$linux/usr/include" \
-			-o "$out/$(basename "$h" .c)" "$h" -lpthread
+			-o "$out/guest/$(basename "$h" .c)" "$h" -lpthread
 	done
 	echo "$out"
 }

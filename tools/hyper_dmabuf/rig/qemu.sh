@@ -49,11 +49,13 @@ root=$out/initramfs
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,tests}
 cp /bin/busybox "$root/bin/busybox"
 cp "$tools/rig/guest/init" "$root/init"
-cp "$tests/rig-exit" "$root/bin/"
+cp "$tests/guest/rig-exit" "$root/bin/"
 if [ -n "$demo" ]; then
-	cp "$tests/hyper_dmabuf_demo" "$root/tests/"
+	cp "$tests/guest/hyper_dmabuf_demo" "$root/tests/"
 else
-	cp "$tests/hyper_dmabuf_test" "$root/tests/"
+	# Every kselftest program (lib.mk's TEST_GEN_PROGS), nothing else.
+	find "$tests/ksft" -maxdepth 1 -type f -perm -u+x \
+		-exec cp {} "$root/tests/" \;
 fi
 
 : >"$root/modules/load-list"
@@ -86,7 +88,7 @@ done
 
 case "$inject" in
 "")	;;
-fail)	cp "$tests/rig-inject-fail" "$root/tests/" ;;
+fail)	cp "$tests/guest/rig-inject-fail" "$root/tests/" ;;
 hang)	;;
 warn)	fault=$(mktemp -d "$out/fault.XXXX")
 	cp "$tools/rig/fault/"* "$fault/"
@@ -141,7 +143,7 @@ set -e
 
 if [ -n "$demo" ]; then
 	tr -d '\r' <"$out/results.tap" |
-		sed -n '/^# suite: hyper_dmabuf_demo/,/^# exit:/{/^# /d;p}'
+		sed -n '/^# suite: hyper_dmabuf_demo/,/^# exit:/{/^# suite/d;/^# exit/d;s/^# /demo: /p}'
 fi
 awk -f "$tools/rig/tap-report.awk" "$out/report.tap" >"$out/report.txt"
 sed '$d' "$out/report.txt" | sed "s/^/[$flavor] /"
