@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the hyper_dmabuf message codec: round trips, and every
+ * way a hostile peer can malform a message.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+
+#include <kunit/test.h>
+#include <linux/prandom.h>
+#include <asm/unaligned.h>
+
+#include "../hdmabuf.h"
+
+/* Offsets in the wire format (proto.c), which the tests corrupt. */
+#define OFF_MAGIC	0
+#define OFF_VERSION	4
+#define OFF_TYPE	6
+#define OFF_STATUS	12
+#define OFF_FLAGS	16
+#define OFF_PRIV_LEN	20
+#define OFF_NR_PAGES	44
+#define OFF_SIZE	48
+#define OFF_REF		56
+#define OFF_RESERVED	64
+#define OFF_PRIV	96
+
+#define MAX_PAGES	1024
+
+static void make_export(struct hdmabuf_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = HDMABUF_MSG_EXPORT;
+	m->req_id = 42;
+	m->flags = HDMABUF_MSG_F_RDONLY;
+	m->id.vmid = 7;
+	m->id.seq = 9;
+	m->id.key[0] = 0x11111111;
+	m->id.key[1] = 0x22222222;
+	m->id.key[2] = 0x33333333;
+	m->nr_pages = 3;
+	m->size = 2 * PAGE_SIZE + 1;
+	m->ref = 0x1234567890ull;
+	m->priv_len = 5;
+	memcpy(m->priv, "meta", 5);
+}
+
+static int decode(const u8 *buf, struct hdmabuf_msg *out)
+{
+	return hdmabuf_msg_decode(buf, HDMABUF_MSG_SIZE, MAX_PAGES, out);
+}
+
+static void proto_export_round_trip(struct kunit *test)
+{
+	u8 buf[HDMABUF_MSG_SIZE];
+	struct hdmabuf_msg m, d;
+
+	make_export(&m);
+	hdmabuf_msg_encode(&m, buf);
+	KUNIT_ASSERT_EQ(test, decode(buf, &d), 0);
+	KUNIT_EXPECT_EQ(test, d.type, m.type);
+	KUNIT_EXPECT_EQ(test, d.req_id, m.req_id);
+	KUNIT_EXPECT_EQ(test, d.flags, m.flags);
+	KUNIT_EXPECT_TRUE(test, hdmabuf_id_match(&d.id, &m.id));
+	KUNIT_EXPECT_EQ(test, d.nr_pages, m.nr_pages);
+	KUNIT_EXPECT_EQ(test, d.size, m.size);
+	KUNIT_EXPECT_EQ(test, d.ref, m.ref);
+	KUNIT_EXPECT_EQ(test, d.priv_len, m.priv_len);
+	KUNIT_EXPECT_EQ(test, memcmp(d.priv, m.priv, m.priv_len), 0);
+}
+
+static void proto_small_types_round_trip(struct kunit *test)
+{
+	static const u16 types[] = {
+		HDMABUF_MSG_EXPORT_REPLY, HDMABUF_MSG_UNEXPORT,
+		HDMABUF_MSG_RELEASE, HDMABUF_MSG_USAGE,
+	};
+	u8 buf[HDMABUF_MSG_SIZE];
+	struct hdmabuf_msg m, d;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		memset(&m, 0, sizeof(m));
+		m.type = types[i];
+		m.id.vmid = 1;
+		m.id.seq = i;
+		if (types[i] == HDMABUF_MSG_EXPORT_REPLY)
+			m.status = ENOSPC;
+		if (types[i] == HDMABUF_MSG_USAGE)
+			m.flags = HDMABUF_MSG_F_IN_USE;
+		hdmabuf_msg_encode(&m, buf);
+		KUNIT_EXPECT_EQ(test, decode(buf, &d), 0);
+		KUNIT_EXPECT_EQ(test, d.type, m.type);
+		KUNIT_EXPECT_EQ(test, d.status, m.status);
+		KUNIT_EXPECT_EQ(test, d.flags, m.flags);
+	}
+}
+
+static void proto_rejects_bad_length(struct kunit *test)
+{
+	u8 buf[HDMABUF_MSG_SIZE + 1];
+	struct hdmabuf_msg m, d;
+
+	make_export(&m);
+	hdmabuf_msg_encode(&m, buf);
+	KUNIT_EXPECT_EQ(test, hdmabuf_msg_decode(buf, 0, MAX_PAGES, &d),
+			-EPROTO);
+	KUNIT_EXPECT_EQ(test, hdmabuf_msg_decode(buf, HDMABUF_MSG_SIZE - 1,
+						 MAX_PAGES, &d), -EPROTO);
+	KUNIT_EXPECT_EQ(test, hdmabuf_msg_decode(buf, HDMABUF_MSG_SIZE + 1,
+						 MAX_PAGES, &d), -EPROTO);
+}
+
+static void proto_rejects_bad_header(struct kunit *test)
+{
+	static const u16 bad_types[] = { 0, HDMABUF_MSG_NR, 0xffff };
+	u8 buf[HDMABUF_MSG_SIZE];
+	struct hdmabuf_msg m, d;
+	int i;
+
+	make_export(&m);
+	hdmabuf_msg_encode(&m, buf);
+	put_unaligned_le32(0x12345678, buf + OFF_MAGIC);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+
+	hdmabuf_msg_encode(&m, buf);
+	put_unaligned_le16(HDMABUF_PROTO_VERSION + 1, buf + OFF_VERSION);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+
+	for (i = 0; i < ARRAY_SIZE(bad_types); i++) {
+		hdmabuf_msg_encode(&m, buf);
+		put_unaligned_le16(bad_types[i], buf + OFF_TYPE);
+		KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+		KUNIT_EXPECT_EQ(test, d.type, 0);
+	}
+}
+
+/* Every reserved byte, one at a time. */
+static void proto_rejects_reserved(struct kunit *test)
+{
+	u8 buf[HDMABUF_MSG_SIZE];
+	struct hdmabuf_msg m, d;
+	int off;
+
+	make_export(&m);
+	for (off = OFF_RESERVED; off < OFF_PRIV; off++) {
+		hdmabuf_msg_encode(&m, buf);
+		buf[off] = 1;
+		KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+		/* The header was sound: the caller can still answer. */
+		KUNIT_EXPECT_EQ(test, d.type, HDMABUF_MSG_EXPORT);
+		KUNIT_EXPECT_EQ(test, d.req_id, m.req_id);
+	}
+}
+
+static void proto_rejects_bad_flags_and_status(struct kunit *test)
+{
+	u8 buf[HDMABUF_MSG_SIZE];
+	struct hdmabuf_msg m, d;
+
+	make_export(&m);
+	hdmabuf_msg_encode(&m, buf);
+	put_unaligned_le32(HDMABUF_MSG_F_RDONLY | BIT(5), buf + OFF_FLAGS);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+
+	/* A status only travels in replies, and is an errno. */
+	hdmabuf_msg_encode(&m, buf);
+	put_unaligned_le32(1, buf + OFF_STATUS);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+
+	memset(&m, 0, sizeof(m));
+	m.type = HDMABUF_MSG_EXPORT_REPLY;
+	hdmabuf_msg_encode(&m, buf);
+	put_unaligned_le32(MAX_ERRNO + 1, buf + OFF_STATUS);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+
+	/* RELEASE carries no flags at all. */
+	m.type = HDMABUF_MSG_RELEASE;
+	hdmabuf_msg_encode(&m, buf);
+	put_unaligned_le32(HDMABUF_MSG_F_IN_USE, buf + OFF_FLAGS);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+}
+
+static void proto_rejects_bad_priv(struct kunit *test)
+{
+	u8 buf[HDMABUF_MSG_SIZE];
+	struct hdmabuf_msg m, d;
+
+	make_export(&m);
+	hdmabuf_msg_encode(&m, buf);
+	put_unaligned_le32(HYPER_DMABUF_PRIV_MAX + 1, buf + OFF_PRIV_LEN);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+
+	put_unaligned_le32(U32_MAX, buf + OFF_PRIV_LEN);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+
+	/* Bytes past priv_len must be zero: no smuggled data. */
+	hdmabuf_msg_encode(&m, buf);
+	buf[OFF_PRIV + m.priv_len] = 'x';
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+	hdmabuf_msg_encode(&m, buf);
+	buf[HDMABUF_MSG_SIZE - 1] = 'x';
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+}
+
+static void proto_rejects_bad_sizes(struct kunit *test)
+{
+	u8 buf[HDMABUF_MSG_SIZE];
+	struct hdmabuf_msg m, d;
+
+	make_export(&m);
+	hdmabuf_msg_encode(&m, buf);
+	put_unaligned_le32(0, buf + OFF_NR_PAGES);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EINVAL);
+
+	hdmabuf_msg_encode(&m, buf);
+	put_unaligned_le32(MAX_PAGES + 1, buf + OFF_NR_PAGES);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EFBIG);
+	put_unaligned_le32(U32_MAX, buf + OFF_NR_PAGES);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EFBIG);
+
+	/* The size must need exactly nr_pages pages. */
+	hdmabuf_msg_encode(&m, buf);
+	put_unaligned_le64(0, buf + OFF_SIZE);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EINVAL);
+	put_unaligned_le64(3 * PAGE_SIZE + 1, buf + OFF_SIZE);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EINVAL);
+	put_unaligned_le64(2 * PAGE_SIZE, buf + OFF_SIZE);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EINVAL);
+	put_unaligned_le64(U64_MAX, buf + OFF_SIZE);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EINVAL);
+	put_unaligned_le64(3 * PAGE_SIZE, buf + OFF_SIZE);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), 0);
+}
+
+/* Export fields on a type that carries none are malformed. */
+static void proto_rejects_foreign_fields(struct kunit *test)
+{
+	static const int offs[] = { OFF_NR_PAGES, OFF_SIZE, OFF_REF,
+				    OFF_PRIV_LEN };
+	u8 buf[HDMABUF_MSG_SIZE];
+	struct hdmabuf_msg m, d;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(offs); i++) {
+		memset(&m, 0, sizeof(m));
+		m.type = HDMABUF_MSG_UNEXPORT;
+		hdmabuf_msg_encode(&m, buf);
+		buf[offs[i]] = 1;
+		KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+	}
+}
+
+/*
+ * Random garbage, and random corruption of a valid message: decoding
+ * never succeeds with fields out of bounds, and whatever it accepts
+ * encodes back to the very same bytes.
+ */
+static void proto_fuzz(struct kunit *test)
+{
+	u8 buf[HDMABUF_MSG_SIZE], again[HDMABUF_MSG_SIZE];
+	struct rnd_state rnd;
+	struct hdmabuf_msg m, d;
+	int i, j, ok = 0;
+
+	prandom_seed_state(&rnd, 0x48444d42);
+	for (i = 0; i < 20000; i++) {
+		if (i & 1) {
+			prandom_bytes_state(&rnd, buf, sizeof(buf));
+		} else {
+			make_export(&m);
+			hdmabuf_msg_encode(&m, buf);
+			for (j = 0; j < 1 + prandom_u32_state(&rnd) % 4; j++)
+				buf[prandom_u32_state(&rnd) % sizeof(buf)] ^=
+					1 << (prandom_u32_state(&rnd) % 8);
+		}
+		if (decode(buf, &d))
+			continue;
+		ok++;
+		KUNIT_EXPECT_LE(test, d.priv_len, HYPER_DMABUF_PRIV_MAX);
+		if (d.type == HDMABUF_MSG_EXPORT) {
+			KUNIT_EXPECT_GE(test, d.nr_pages, 1u);
+			KUNIT_EXPECT_LE(test, d.nr_pages, MAX_PAGES);
+			KUNIT_EXPECT_LE(test, d.size,
+					(u64)d.nr_pages << PAGE_SHIFT);
+		}
+		hdmabuf_msg_encode(&d, again);
+		KUNIT_EXPECT_EQ(test, memcmp(again, buf, sizeof(buf)), 0);
+	}
+	/* Single-bit corruption of id, ref or metadata stays valid. */
+	KUNIT_EXPECT_GT(test, ok, 0);
+}
+
+static struct kunit_case hdmabuf_proto_cases[] = {
+	KUNIT_CASE(proto_export_round_trip),
+	KUNIT_CASE(proto_small_types_round_trip),
+	KUNIT_CASE(proto_rejects_bad_length),
+	KUNIT_CASE(proto_rejects_bad_header),
+	KUNIT_CASE(proto_rejects_reserved),
+	KUNIT_CASE(proto_rejects_bad_flags_and_status),
+	KUNIT_CASE(proto_rejects_bad_priv),
+	KUNIT_CASE(proto_rejects_bad_sizes),
+	KUNIT_CASE(proto_rejects_foreign_fields),
+	KUNIT_CASE(proto_fuzz),
+	{}
+};
+
+static struct kunit_suite hdmabuf_proto_suite = {
+	.name = "hyper_dmabuf_proto",
+	.test_cases = hdmabuf_proto_cases,
+};
+
+kunit_test_suite(hdmabuf_proto_suite);
