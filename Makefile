@@ -6,7 +6,8 @@
 #				(make KDIR=/path/to/build/tree to override)
 #   make selftests		the kselftests, static
 #   make lint			checkpatch --strict, W=1 and sparse builds
-#   make check			the QEMU rig: boot Debian's kernel, run all selftests
+#   make kernel-debug		build the KASAN and Xen debug kernels (cached)
+#   make check			the QEMU rig on Debian's kernel and the KASAN kernel
 #   make test			everything CI runs; ends with "N passed, N failed"
 #   make demo			the main job, visible to a person
 #   make clean
@@ -37,8 +38,11 @@ selftests: deps
 lint: deps
 	@$(T)/test-all.sh lint
 
+kernel-debug: deps
+	@$(T)/test-all.sh kernel-debug
+
 check: deps
-	@$(T)/test-all.sh qemu-stock
+	@$(T)/test-all.sh kernel-debug qemu-stock qemu-kasan
 
 test: deps
 	@$(T)/test-all.sh
@@ -49,4 +53,4 @@ demo: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps modules selftests lint check test demo clean
+.PHONY: all deps modules selftests lint kernel-debug check test demo clean

@@ -16,7 +16,7 @@ set -euo pipefail
 HDMABUF_MODULES="hyper_dmabuf hyper_dmabuf_loopback"
 
 build_modules() {
-	local flavor=$1 out=${2:-} src
+	local flavor=$1 out=${2:-} src kunit
 	shift 2 || shift $#
 	hd_flavor "$flavor"
 	out=${out:-$FBUILD/modules}
@@ -25,8 +25,13 @@ build_modules() {
 	mkdir -p "$src/drivers/dma-buf" "$src/include"
 	cp -a "$HDMABUF_TOP/drivers/dma-buf/hyper_dmabuf" "$src/drivers/dma-buf/"
 	cp -a "$HDMABUF_TOP/include/uapi" "$src/include/"
+	# KUnit suites go into the core wherever the kernel has KUnit.
+	kunit=
+	grep -q '^CONFIG_KUNIT=y' "$KDIR/.config" 2>/dev/null &&
+		kunit=CONFIG_HYPER_DMABUF_KUNIT_TEST=y
 	make -C "$KDIR" M="$src/drivers/dma-buf/hyper_dmabuf" \
-		CONFIG_HYPER_DMABUF=m CONFIG_HYPER_DMABUF_LOOPBACK=m "$@" modules >"$out/build.log" 2>&1 || {
+		CONFIG_HYPER_DMABUF=m CONFIG_HYPER_DMABUF_LOOPBACK=m $kunit \
+		"$@" modules >"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2
 		hd_die "module build for $flavor failed"
 	}

@@ -6,7 +6,8 @@
 # the last line is the total, "N passed, N failed".  Exit status is 0 only
 # when nothing failed.
 #
-# Steps: lint, rig-selfcheck, qemu-stock.  Default: all of them.
+# Steps: kernel-debug, lint, rig-selfcheck, qemu-stock, qemu-kasan.
+# Default: all of them.
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -52,14 +53,18 @@ account() {
 }
 
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(lint rig-selfcheck qemu-stock)
+[ ${#steps[@]} -eq 0 ] &&
+	steps=(kernel-debug lint rig-selfcheck qemu-stock qemu-kasan)
 start=$SECONDS
 for step in "${steps[@]}"; do
 	hd_log "step $step"
 	case "$step" in
 	lint)		tap_step lint "$tools/lint.sh" ;;
 	rig-selfcheck)	tap_step rig-selfcheck "$tools/rig/selfcheck.sh" stock ;;
+	kernel-debug)	tap_step kernel-debug "$tools/kernel/build-all.sh" ;;
 	qemu-stock)	rig_step qemu-stock "$tools/rig/qemu.sh" stock ;;
+	qemu-kasan)	HDMABUF_RIG_TIMEOUT=2400 \
+			rig_step qemu-kasan "$tools/rig/qemu.sh" kasan ;;
 	*)		hd_die "unknown step $step" ;;
 	esac
 done

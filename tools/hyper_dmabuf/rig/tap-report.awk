@@ -52,7 +52,7 @@ function close_suite() {
 	}
 	next
 }
-/^# .*(:Expected|Assertion|FAIL)/ { print "         " $0 }
+/^# .*(:Expected|Assertion|FAIL|EXPECTATION FAILED|ASSERTION FAILED)/ { print "         " $0 }
 
 END {
 	close_suite()
