@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the hyper_dmabuf import table and receive path, driven
+ * by a hostile peer through a fake backend.
+ *
+ * The fake backend's peer sends whatever a test encodes; what the core
+ * answers is captured by the backend's send op and decoded again.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/spinlock.h>
+
+#include "../hdmabuf.h"
+
+#define LOCAL_VMID	100
+#define PEER_VMID	200
+#define MAX_SENT	16
+
+/* What the core sent to the fake peer; under fake_lock. */
+static DEFINE_SPINLOCK(fake_lock);	/* protects fake_sent, fake_nr */
+static u8 fake_sent[MAX_SENT][HDMABUF_MSG_SIZE];
+static int fake_nr;
+/* fake_sent decoded by core_sent(); the cases run one at a time. */
+static struct hdmabuf_msg rx[MAX_SENT];
+
+static int fake_share(struct hdmabuf_backend *be, u32 vmid,
+		      struct page **pages, unsigned int nr_pages,
+		      bool readonly, void **handle, u64 *ref)
+{
+	return -EOPNOTSUPP;
+}
+
+static void fake_unshare(struct hdmabuf_backend *be, void *handle)
+{
+}
+
+static int fake_map(struct hdmabuf_backend *be, u32 vmid, u64 ref,
+		    unsigned int nr_pages, bool readonly, void **handle,
+		    struct page ***pages)
+{
+	return -EINVAL;
+}
+
+static void fake_unmap(struct hdmabuf_backend *be, void *handle)
+{
+}
+
+static int fake_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
+		     size_t len)
+{
+	spin_lock(&fake_lock);
+	if (fake_nr < MAX_SENT && len == HDMABUF_MSG_SIZE)
+		memcpy(fake_sent[fake_nr++], msg, len);
+	spin_unlock(&fake_lock);
+	return 0;
+}
+
+static const struct hdmabuf_backend_ops fake_ops = {
+	.share = fake_share,
+	.unshare = fake_unshare,
+	.map = fake_map,
+	.unmap = fake_unmap,
+	.send = fake_send,
+};
+
+static struct hdmabuf_backend fake_be = {
+	.name = "kunit",
+	.owner = THIS_MODULE,
+	.ops = &fake_ops,
+	.vmid = LOCAL_VMID,
+};
+
+/*
+ * 6.1 runs a module's suites before the module's init (at
+ * MODULE_STATE_COMING), so the message path may not be set up yet.
+ */
+static bool db_own_wq;
+
+static int db_suite_init(struct kunit_suite *suite)
+{
+	if (hdmabuf_wq)
+		return 0;
+	db_own_wq = true;
+	return hdmabuf_core_init();
+}
+
+static void db_suite_exit(struct kunit_suite *suite)
+{
+	if (!db_own_wq)
+		return;
+	hdmabuf_core_exit();
+	hdmabuf_wq = NULL;
+	db_own_wq = false;
+}
+
+static int db_init(struct kunit *test)
+{
+	fake_nr = 0;
+	KUNIT_ASSERT_EQ(test, hdmabuf_backend_register(&fake_be), 0);
+	KUNIT_ASSERT_EQ(test, hdmabuf_peer_add(&fake_be, PEER_VMID), 0);
+	return 0;
+}
+
+static void db_exit(struct kunit *test)
+{
+	hdmabuf_backend_unregister(&fake_be);
+}
+
+/* A well-formed EXPORT from the peer. */
+static void peer_export(struct hdmabuf_msg *m, u32 seq)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = HDMABUF_MSG_EXPORT;
+	m->req_id = 1000 + seq;
+	m->id.vmid = PEER_VMID;
+	m->id.seq = seq;
+	m->id.key[0] = seq * 7 + 1;
+	m->nr_pages = 2;
+	m->size = 2 * PAGE_SIZE;
+	m->ref = 5;
+}
+
+static void peer_sends(const struct hdmabuf_msg *m)
+{
+	u8 buf[HDMABUF_MSG_SIZE];
+
+	hdmabuf_msg_encode(m, buf);
+	hdmabuf_recv(&fake_be, PEER_VMID, buf, sizeof(buf));
+}
+
+/* Wait for the core's transmit work and decode what it sent into rx. */
+static int core_sent(struct kunit *test)
+{
+	int i, n;
+
+	flush_workqueue(hdmabuf_wq);
+	spin_lock(&fake_lock);
+	n = fake_nr;
+	spin_unlock(&fake_lock);
+	for (i = 0; i < n; i++) {
+		int err = hdmabuf_msg_decode(fake_sent[i], HDMABUF_MSG_SIZE,
+					     U32_MAX, &rx[i]);
+
+		KUNIT_EXPECT_EQ(test, err, 0);
+	}
+	return n;
+}
+
+static u32 importable(void)
+{
+	u32 total = 0;
+
+	hdmabuf_import_list(NULL, 0, &total);
+	return total;
+}
+
+static void db_export_accepted(struct kunit *test)
+{
+	struct hdmabuf_msg m;
+
+	peer_export(&m, 1);
+	peer_sends(&m);
+	KUNIT_ASSERT_EQ(test, core_sent(test), 1);
+	KUNIT_EXPECT_EQ(test, rx[0].type, HDMABUF_MSG_EXPORT_REPLY);
+	KUNIT_EXPECT_EQ(test, rx[0].req_id, m.req_id);
+	KUNIT_EXPECT_EQ(test, rx[0].status, 0u);
+	KUNIT_EXPECT_EQ(test, importable(), 1u);
+}
+
+/* A peer may only announce buffers under its own VM id. */
+static void db_export_foreign_vmid_refused(struct kunit *test)
+{
+	struct hdmabuf_msg m;
+
+	peer_export(&m, 1);
+	m.id.vmid = PEER_VMID + 1;
+	peer_sends(&m);
+	KUNIT_ASSERT_EQ(test, core_sent(test), 1);
+	KUNIT_EXPECT_EQ(test, rx[0].status, (u32)EINVAL);
+	KUNIT_EXPECT_EQ(test, importable(), 0u);
+}
+
+static void db_export_duplicate_refused(struct kunit *test)
+{
+	struct hdmabuf_msg m;
+
+	peer_export(&m, 1);
+	peer_sends(&m);
+	m.req_id++;
+	m.id.key[1] = 99;	/* same seq, another key */
+	peer_sends(&m);
+	KUNIT_ASSERT_EQ(test, core_sent(test), 2);
+	KUNIT_EXPECT_EQ(test, rx[0].status, 0u);
+	KUNIT_EXPECT_EQ(test, rx[1].status, (u32)EEXIST);
+	KUNIT_EXPECT_EQ(test, importable(), 1u);
+}
+
+/* A flooding peer gets ENOSPC past max_imports, and nothing more. */
+static void db_export_flood_bounded(struct kunit *test)
+{
+	unsigned int saved = hdmabuf_max_imports;
+	struct hdmabuf_msg m;
+	int i, n;
+
+	hdmabuf_max_imports = 3;
+	for (i = 1; i <= 5; i++) {
+		peer_export(&m, i);
+		peer_sends(&m);
+	}
+	n = core_sent(test);
+	hdmabuf_max_imports = saved;
+	KUNIT_ASSERT_EQ(test, n, 5);
+	for (i = 0; i < 5; i++)
+		KUNIT_EXPECT_EQ(test, rx[i].status, i < 3 ? 0u : (u32)ENOSPC);
+	KUNIT_EXPECT_EQ(test, importable(), 3u);
+}
+
+/* A malformed EXPORT is answered, with its request id, and not taken. */
+static void db_export_malformed_answered(struct kunit *test)
+{
+	struct hdmabuf_msg m;
+	u8 buf[HDMABUF_MSG_SIZE];
+
+	peer_export(&m, 1);
+	hdmabuf_msg_encode(&m, buf);
+	buf[70] = 1;	/* a reserved byte */
+	hdmabuf_recv(&fake_be, PEER_VMID, buf, sizeof(buf));
+	peer_export(&m, 2);
+	m.nr_pages = 1;	/* too small for its size */
+	peer_sends(&m);
+	KUNIT_ASSERT_EQ(test, core_sent(test), 2);
+	KUNIT_EXPECT_EQ(test, rx[0].req_id, 1001u);
+	KUNIT_EXPECT_EQ(test, rx[0].status, (u32)EPROTO);
+	KUNIT_EXPECT_EQ(test, rx[1].req_id, 1002u);
+	KUNIT_EXPECT_EQ(test, rx[1].status, (u32)EINVAL);
+	KUNIT_EXPECT_EQ(test, importable(), 0u);
+}
+
+/* Nothing answers a VM that is not a peer, or garbage. */
+static void db_unknown_sender_ignored(struct kunit *test)
+{
+	struct hdmabuf_msg m;
+	u8 buf[HDMABUF_MSG_SIZE];
+
+	peer_export(&m, 1);
+	hdmabuf_msg_encode(&m, buf);
+	hdmabuf_recv(&fake_be, PEER_VMID + 1, buf, sizeof(buf));
+	hdmabuf_recv(&fake_be, PEER_VMID, buf, 12);
+	memset(buf, 0xff, sizeof(buf));
+	hdmabuf_recv(&fake_be, PEER_VMID, buf, sizeof(buf));
+	KUNIT_EXPECT_EQ(test, core_sent(test), 0);
+	KUNIT_EXPECT_EQ(test, importable(), 0u);
+}
+
+/* UNEXPORT withdraws; nothing maps the buffer, so RELEASE follows. */
+static void db_unexport_releases(struct kunit *test)
+{
+	struct hdmabuf_msg m;
+
+	peer_export(&m, 1);
+	peer_sends(&m);
+	m.type = HDMABUF_MSG_UNEXPORT;
+	m.req_id = 0;
+	m.nr_pages = 0;
+	m.size = 0;
+	m.ref = 0;
+	peer_sends(&m);
+	KUNIT_ASSERT_EQ(test, core_sent(test), 2);
+	KUNIT_EXPECT_EQ(test, rx[1].type, HDMABUF_MSG_RELEASE);
+	KUNIT_EXPECT_TRUE(test, hdmabuf_id_match(&rx[1].id, &m.id));
+	KUNIT_EXPECT_EQ(test, importable(), 0u);
+}
+
+/* An UNEXPORT with a wrong key withdraws nothing, but is answered. */
+static void db_unexport_wrong_key(struct kunit *test)
+{
+	struct hdmabuf_msg m, u;
+
+	peer_export(&m, 1);
+	peer_sends(&m);
+	memset(&u, 0, sizeof(u));
+	u.type = HDMABUF_MSG_UNEXPORT;
+	u.id = m.id;
+	u.id.key[2] ^= 1;
+	peer_sends(&u);
+	KUNIT_ASSERT_EQ(test, core_sent(test), 2);
+	KUNIT_EXPECT_EQ(test, rx[1].type, HDMABUF_MSG_RELEASE);
+	KUNIT_EXPECT_EQ(test, importable(), 1u);
+}
+
+/* Replies and reports about exports we never made are dropped. */
+static void db_exporter_messages_out_of_turn(struct kunit *test)
+{
+	static const u16 types[] = {
+		HDMABUF_MSG_EXPORT_REPLY, HDMABUF_MSG_RELEASE,
+		HDMABUF_MSG_USAGE,
+	};
+	struct hdmabuf_msg m;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		memset(&m, 0, sizeof(m));
+		m.type = types[i];
+		m.id.vmid = LOCAL_VMID;
+		m.id.seq = 1 + i;
+		peer_sends(&m);
+	}
+	KUNIT_EXPECT_EQ(test, core_sent(test), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hdmabuf_stats.exports), 0);
+}
+
+/* A peer that goes away takes its buffers with it. */
+static void db_peer_gone_withdraws(struct kunit *test)
+{
+	struct hdmabuf_msg m;
+	int i;
+
+	for (i = 1; i <= 4; i++) {
+		peer_export(&m, i);
+		peer_sends(&m);
+	}
+	flush_workqueue(hdmabuf_wq);
+	KUNIT_EXPECT_EQ(test, importable(), 4u);
+	hdmabuf_peer_remove(&fake_be, PEER_VMID);
+	KUNIT_EXPECT_EQ(test, importable(), 0u);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&hdmabuf_stats.imports), 0);
+	/* Gone means gone: its messages are no longer heard. */
+	peer_export(&m, 9);
+	peer_sends(&m);
+	KUNIT_EXPECT_EQ(test, importable(), 0u);
+}
+
+static struct kunit_case hdmabuf_db_cases[] = {
+	KUNIT_CASE(db_export_accepted),
+	KUNIT_CASE(db_export_foreign_vmid_refused),
+	KUNIT_CASE(db_export_duplicate_refused),
+	KUNIT_CASE(db_export_flood_bounded),
+	KUNIT_CASE(db_export_malformed_answered),
+	KUNIT_CASE(db_unknown_sender_ignored),
+	KUNIT_CASE(db_unexport_releases),
+	KUNIT_CASE(db_unexport_wrong_key),
+	KUNIT_CASE(db_exporter_messages_out_of_turn),
+	KUNIT_CASE(db_peer_gone_withdraws),
+	{}
+};
+
+static struct kunit_suite hdmabuf_db_suite = {
+	.name = "hyper_dmabuf_db",
+	.suite_init = db_suite_init,
+	.suite_exit = db_suite_exit,
+	.init = db_init,
+	.exit = db_exit,
+	.test_cases = hdmabuf_db_cases,
+};
+
+kunit_test_suite(hdmabuf_db_suite);
