@@ -38,6 +38,39 @@ static unsigned int lb_timeout_ms = 2000;
 module_param_named(timeout_ms, lb_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(timeout_ms, "How long a sender waits for room (default 2000)");
 
+/*
+ * Fault injection for tests: a silent peer drops every message, and
+ * writing to reconnect makes the peer go away and come back, as a VM
+ * whose driver reloads would.
+ */
+static bool lb_silent;
+module_param_named(silent, lb_silent, bool, 0644);
+MODULE_PARM_DESC(silent, "Drop every message, as a peer that stopped answering");
+
+static struct hdmabuf_backend lb_backend;
+/* The backend is registered: between init and exit, under lb_up_lock. */
+static bool lb_up;
+static DEFINE_MUTEX(lb_up_lock);	/* protects lb_up */
+
+static int lb_reconnect(const char *val, const struct kernel_param *kp)
+{
+	int ret = -ENODEV;
+
+	mutex_lock(&lb_up_lock);
+	if (lb_up) {
+		hdmabuf_peer_remove(&lb_backend, lb_vmid);
+		ret = hdmabuf_peer_add(&lb_backend, lb_vmid);
+	}
+	mutex_unlock(&lb_up_lock);
+	return ret;
+}
+
+static const struct kernel_param_ops lb_reconnect_ops = {
+	.set = lb_reconnect,
+};
+module_param_cb(reconnect, &lb_reconnect_ops, NULL, 0200);
+MODULE_PARM_DESC(reconnect, "Write anything: the peer goes away and comes back");
+
 /**
  * struct lb_pages - pages shared or mapped
  * @pages: the pages, each holding a page reference
@@ -74,7 +107,6 @@ static bool lb_open;
 /* Woken when the queue has room or closes. */
 static DECLARE_WAIT_QUEUE_HEAD(lb_room);
 static struct workqueue_struct *lb_wq;
-static struct hdmabuf_backend lb_backend;
 
 static void lb_deliver(struct work_struct *work);
 static DECLARE_WORK(lb_work, lb_deliver);
@@ -197,6 +229,8 @@ static int lb_send(struct hdmabuf_backend *be, u32 vmid, const void *buf,
 
 	if (vmid != lb_vmid || len != HDMABUF_MSG_SIZE)
 		return -EINVAL;
+	if (READ_ONCE(lb_silent))
+		return 0;	/* sent, and never heard of again */
 	m = kmalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return -ENOMEM;
@@ -279,6 +313,9 @@ static int __init lb_init(void)
 	ret = hdmabuf_peer_add(&lb_backend, lb_vmid);
 	if (ret)
 		goto err_unregister;
+	mutex_lock(&lb_up_lock);
+	lb_up = true;
+	mutex_unlock(&lb_up_lock);
 	return 0;
 
 err_unregister:
@@ -293,6 +330,9 @@ static void __exit lb_exit(void)
 {
 	struct lb_msg *m, *n;
 
+	mutex_lock(&lb_up_lock);
+	lb_up = false;
+	mutex_unlock(&lb_up_lock);
 	/* Every share and mapping pinned this module: none is left. */
 	hdmabuf_backend_unregister(&lb_backend);
 	spin_lock(&lb_lock);

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The peer misbehaves or goes away: a silent peer, a peer whose driver
+ * reloads, and module unload while buffers live.  Uses the loopback
+ * backend's fault-injection parameters.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+
+#include <sys/syscall.h>
+
+#include "hdmabuf_util.h"
+
+#define LB_PARAMS	"/sys/module/hyper_dmabuf_loopback/parameters/"
+#define PEER_SIZE	(8 * HD_PAGE_SIZE)
+#define PEER_SEED	77
+
+FIXTURE(peer) {
+	struct hd_env env;
+	struct hd_vbuf buf;
+	int ready;
+};
+
+static int lb_write(const char *param, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), LB_PARAMS "%s", param);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+FIXTURE_SETUP(peer)
+{
+	hd_vbuf_init(&self->buf);
+	if (!hd_env_setup(_metadata, &self->env, HD_NEED_ALL))
+		return;
+	if (access(LB_PARAMS "silent", W_OK))
+		SKIP(return, "loopback has no fault injection");
+	ASSERT_EQ(0, hd_vbuf_create(self->env.vgem, PEER_SIZE, &self->buf));
+	hd_fill(self->buf.map, self->buf.size, PEER_SEED);
+	self->ready = 1;
+}
+
+FIXTURE_TEARDOWN(peer)
+{
+	lb_write("silent", "0");
+	hd_vbuf_destroy(&self->buf);
+	hd_env_close(_metadata, &self->env);
+}
+
+/*
+ * A peer that never answers: the export fails with ETIMEDOUT after the
+ * message timeout, not a hang.  The pages stay shared, since the peer may
+ * have seen the announcement, until the peer is gone.
+ */
+TEST_F(peer, silent_peer_times_out)
+{
+	long timeout = hd_param("msg_timeout_ms", 3500);
+	struct hd_stats st;
+	long long t0, took;
+
+	if (!self->ready)
+		return;
+	ASSERT_EQ(0, lb_write("silent", "1"));
+	t0 = hd_now_ms();
+	EXPECT_EQ(-ETIMEDOUT, hd_export(self->env.dev, self->buf.fd,
+					self->env.vmid, 0, NULL));
+	took = hd_now_ms() - t0;
+	EXPECT_GE(took, timeout - 50);
+	EXPECT_LT(took, timeout + 10000);
+	ASSERT_EQ(0, hd_stats_read(&st));
+	EXPECT_EQ(self->env.base.exports + 1, st.exports);
+	EXPECT_EQ(self->env.base.shared_pages + 8, st.shared_pages);
+
+	/* The peer comes back as a new instance: everything is released. */
+	ASSERT_EQ(0, lb_write("silent", "0"));
+	ASSERT_EQ(0, lb_write("reconnect", "1"));
+	EXPECT_TRUE(hd_stats_wait(&self->env.base, HD_RELEASE_TIMEOUT_MS,
+				  &st));
+}
+
+/*
+ * The peer's driver reloads while a buffer is imported and mapped: the
+ * import is withdrawn (event, list), the mapping keeps the same pages,
+ * and the export, released by the peer's departure, is gone.
+ */
+TEST_F(peer, peer_reload_keeps_mappings)
+{
+	struct hyper_dmabuf_event ev;
+	struct hyper_dmabuf_id id;
+	int dev = self->env.dev, fd = -1;
+	unsigned char *map;
+	size_t size = self->buf.size;
+
+	if (!self->ready)
+		return;
+	ASSERT_EQ(0, hd_export(dev, self->buf.fd, self->env.vmid, 0, &id));
+	ASSERT_EQ(0, hd_import_wait(dev, &id, O_RDWR | O_CLOEXEC, &fd,
+				    HD_EVENT_TIMEOUT_MS));
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	hd_drain_events(dev);
+
+	ASSERT_EQ(0, lb_write("reconnect", "1"));
+	EXPECT_EQ(0, hd_wait_event(dev, HD_EV_WITHDRAWN, &id, &ev,
+				   HD_WITHDRAW_TIMEOUT_MS));
+	EXPECT_EQ(0, hd_listed(dev, &id));
+	EXPECT_EQ(-ENOENT, hd_import(dev, &id, O_RDONLY, &fd));
+	EXPECT_EQ(-ENOENT, hd_unexport(dev, &id, 0));
+
+	/* Still the exporter's pages, both ways. */
+	EXPECT_EQ(size, hd_check(map, size, PEER_SEED));
+	hd_fill(self->buf.map, size, PEER_SEED + 1);
+	EXPECT_EQ(size, hd_check(map, size, PEER_SEED + 1));
+
+	/* The peer is back: sharing works again. */
+	EXPECT_EQ(0, hd_export(dev, self->buf.fd, self->env.vmid, 0, &id));
+	munmap(map, size);
+	close(fd);
+}
+
+static long delete_module(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK);
+}
+
+/* Modules cannot be unloaded from under live buffers. */
+TEST_F(peer, unload_refused_while_shared)
+{
+	struct hyper_dmabuf_id id;
+	int dev = self->env.dev, fd = -1;
+
+	if (!self->ready)
+		return;
+	ASSERT_EQ(0, hd_export(dev, self->buf.fd, self->env.vmid, 0, &id));
+	ASSERT_EQ(0, hd_import_wait(dev, &id, O_RDWR | O_CLOEXEC, &fd,
+				    HD_EVENT_TIMEOUT_MS));
+	EXPECT_EQ(-1, delete_module("hyper_dmabuf_loopback"));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	EXPECT_EQ(-1, delete_module("hyper_dmabuf"));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+
+	/* Unexported, but the import still maps the pages. */
+	ASSERT_EQ(0, hd_unexport(dev, &id, 0));
+	ASSERT_TRUE(hd_wait_withdrawn(dev, &id));
+	EXPECT_EQ(-1, delete_module("hyper_dmabuf_loopback"));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
