@@ -26,6 +26,8 @@
 #include <drm/drm_mode.h>
 #include <linux/hyper_dmabuf.h>
 
+#include "../../testing/selftests/drivers/dma-buf/hyper_dmabuf/vgem.h"
+
 #define W 1920
 #define H 1080
 
@@ -40,28 +42,6 @@ static void report(int ok, const char *what)
 		printf("# %s\n", strerror(errno));
 		failed = 1;
 	}
-}
-
-static int open_vgem(void)
-{
-	char name[16], path[64];
-	struct drm_version v;
-	int i, fd;
-
-	for (i = 0; i < 16; i++) {
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&v, 0, sizeof(v));
-		memset(name, 0, sizeof(name));
-		v.name = name;
-		v.name_len = sizeof(name) - 1;
-		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
-			return fd;
-		close(fd);
-	}
-	return -1;
 }
 
 /* A colour-bar test frame with a gradient, XRGB8888. */
@@ -119,7 +99,7 @@ int main(void)
 	printf("# this VM is %u; sharing with VM %u through %s\n",
 	       info.vmid, peers[0].vmid, peers[0].backend);
 
-	vgem = open_vgem();
+	vgem = hd_vgem_open();
 	report(vgem >= 0 && !ioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &dumb),
 	       "vgem dumb buffer for a 1920x1080 frame");
 	if (failed)

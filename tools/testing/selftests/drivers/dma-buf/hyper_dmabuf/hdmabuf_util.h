@@ -33,6 +33,7 @@
 #include <linux/hyper_dmabuf.h>
 
 #include "../../../kselftest_harness.h"
+#include "vgem.h"
 
 #define HD_DEV			"/dev/" HYPER_DMABUF_DEVICE_NAME
 #define HD_DEBUGFS_ROOT		"/sys/kernel/debug"
@@ -142,29 +143,6 @@ static inline long hd_param(const char *name, long def)
 }
 
 /* ---- vgem: a real dma-buf producer ---------------------------------- */
-
-/* The vgem DRM card, or -1 when vgem is not loaded. */
-static inline int hd_vgem_open(void)
-{
-	struct drm_version v;
-	char name[16], path[64];
-	int i, fd;
-
-	for (i = 0; i < 64; i++) {
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&v, 0, sizeof(v));
-		memset(name, 0, sizeof(name));
-		v.name = name;
-		v.name_len = sizeof(name) - 1;
-		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
 
 /* Give dma-buf @fd to vgem: it attaches to it and maps it. */
 static inline int hd_vgem_import(int vgem, int fd, __u32 *handle)
