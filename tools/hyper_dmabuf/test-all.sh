@@ -60,7 +60,9 @@ for step in "${steps[@]}"; do
 	hd_log "step $step"
 	case "$step" in
 	lint)		tap_step lint "$tools/lint.sh" ;;
-	rig-selfcheck)	tap_step rig-selfcheck "$tools/rig/selfcheck.sh" stock ;;
+	rig-selfcheck)	tap_step rig-selfcheck "$tools/rig/selfcheck.sh" stock
+			tap_step rig-selfcheck-kasan \
+				"$tools/rig/selfcheck.sh" kasan ;;
 	kernel-debug)	tap_step kernel-debug "$tools/kernel/build-all.sh" ;;
 	qemu-stock)	rig_step qemu-stock "$tools/rig/qemu.sh" stock ;;
 	qemu-kasan)	HDMABUF_RIG_TIMEOUT=2400 \

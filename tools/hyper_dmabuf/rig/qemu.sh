@@ -17,8 +17,8 @@
 # the selftests and prints what it says.
 #
 # --inject MODE is for the rig's own check (selfcheck.sh): "fail" adds a
-# failing kselftest, "hang" makes the guest never report, "warn" loads a
-# module that triggers a kernel warning.
+# failing kselftest, "hang" makes the guest never report; "warn", "uaf",
+# "inversion" and "leak" load a module with that bug (rig/fault/).
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -52,6 +52,9 @@ cp "$tools/rig/guest/init" "$root/init"
 cp "$tests/guest/rig-exit" "$root/bin/"
 if [ -n "$demo" ]; then
 	cp "$tests/guest/hyper_dmabuf_demo" "$root/tests/"
+elif [ -n "$inject" ]; then
+	# The rig's own check: one quick suite is enough.
+	cp "$tests/ksft/hyper_dmabuf_test" "$root/tests/"
 else
 	# Every kselftest program (lib.mk's TEST_GEN_PROGS), nothing else.
 	find "$tests/ksft" -maxdepth 1 -type f -perm -u+x \
@@ -70,7 +73,7 @@ add_kmod() {
 		path=${path%% *}
 		base=$(basename "$path")
 		base=${base%%.ko*}
-		grep -qx "$base" "$root/modules/load-list" && continue
+		grep -q "^$base\( \|\$\)" "$root/modules/load-list" && continue
 		case "$path" in
 		*.xz)	xz -dc "$path" >"$root/modules/$base.ko" ;;
 		*.zst)	zstd -qdc "$path" >"$root/modules/$base.ko" ;;
@@ -90,11 +93,12 @@ case "$inject" in
 "")	;;
 fail)	cp "$tests/guest/rig-inject-fail" "$root/tests/" ;;
 hang)	;;
-warn)	fault=$(mktemp -d "$out/fault.XXXX")
+warn|uaf|inversion|leak)
+	fault=$(mktemp -d "$out/fault.XXXX")
 	cp "$tools/rig/fault/"* "$fault/"
 	make -s -C "$KDIR" M="$fault" modules >"$out/fault-build.log" 2>&1
 	cp "$fault/rig_fault.ko" "$root/modules/"
-	echo rig_fault >>"$root/modules/load-list" ;;
+	echo "rig_fault mode=$inject" >>"$root/modules/load-list" ;;
 *)	hd_die "unknown --inject $inject" ;;
 esac
 

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # selfcheck.sh [FLAVOR]: prove that the QEMU rig fails a run for each way a
-# run can go wrong: a failing kselftest, a guest that hangs, and a kernel
-# warning while every test passes.  Prints TAP; each check passes only when
-# the rig reported that failure, for that reason.
+# run can go wrong.  On Debian's kernel (stock): a failing kselftest, a
+# guest that hangs, and a kernel warning while every test passes.  On the
+# KASAN debug kernel (kasan): a use-after-free, a lock inversion and a
+# memory leak, each caught by its detector.  Prints TAP; each check passes
+# only when the rig reported that failure, for that reason.
 set -uo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 
@@ -15,16 +17,18 @@ n=0 failed=0
 # expect MODE TIMEOUT DESCRIPTION PATTERN...: the injected run must fail,
 # and its report must contain every PATTERN.
 expect() {
-	local mode=$1 t=$2 desc=$3 report p ok=1
+	local mode=$1 t=$2 desc=$3 dir report p ok=1
 	shift 3
-	report=$HDMABUF_BUILD/$flavor/rig-qemu-inject-$mode/report.txt
+	dir=$HDMABUF_BUILD/$flavor/rig-qemu-inject-$mode
 	n=$((n + 1))
 	if "$rig" --inject "$mode" --timeout "$t" "$flavor" >/dev/null 2>&1; then
 		echo "# the rig passed a run with $mode injected"
 		ok=0
 	fi
+	# The report, and the raw results for diagnostics it does not keep.
+	report=$(cat "$dir/report.txt" "$dir/results.tap" 2>/dev/null)
 	for p in "$@"; do
-		if ! grep -qF -- "$p" "$report" 2>/dev/null; then
+		if ! grep -qF -- "$p" <<<"$report"; then
 			echo "# report lacks: $p"
 			ok=0
 		fi
@@ -38,15 +42,33 @@ expect() {
 }
 
 echo "TAP version 13"
-expect fail 300 "a failing kselftest fails the run" \
-	"not ok   rig-inject-fail: global.fails_on_purpose" \
-	"not ok   host: guest verdict: fail"
-expect hang 45 "a guest that never reports fails the run on timeout" \
-	"not ok   host: guest verdict: none, timed out after 45s" \
-	"not ok   host: results complete"
-expect warn 300 "a kernel WARN fails the run although all tests pass" \
-	"not ok   host: kernel log clean" \
-	"rig_fault_init" \
-	"ok       hyper_dmabuf_test: dev.many_opens"
+case "$flavor" in
+stock)
+	expect fail 300 "a failing kselftest fails the run" \
+		"not ok   rig-inject-fail: global.fails_on_purpose" \
+		"not ok   host: guest verdict: fail"
+	expect hang 45 "a guest that never reports fails the run on timeout" \
+		"not ok   host: guest verdict: none, timed out after 45s" \
+		"not ok   host: results complete"
+	expect warn 300 "a kernel WARN fails the run although all tests pass" \
+		"not ok   host: kernel log clean" \
+		"rig_fault_init" \
+		"ok       hyper_dmabuf_test: dev.many_opens"
+	;;
+*)
+	expect uaf 600 "KASAN catches a use-after-free and fails the run" \
+		"BUG: KASAN: use-after-free in rig_fault_init" \
+		"not ok   host: kernel log clean" \
+		"ok       hyper_dmabuf_test: dev.many_opens"
+	expect inversion 600 "lockdep catches a lock inversion and fails the run" \
+		"possible circular locking dependency detected" \
+		"not ok   rig-teardown: lockdep still armed (debug_locks 1)" \
+		"not ok   host: kernel log clean"
+	expect leak 600 "kmemleak catches a leak and fails the run" \
+		"not ok   rig-teardown: kmemleak: no leaks" \
+		"rig_fault_init" \
+		"ok       host: kernel log clean"
+	;;
+esac
 echo "1..$n"
 [ $failed -eq 0 ]
