@@ -259,7 +259,8 @@ static int hdmabuf_export_announce(struct hdmabuf_file *hf,
 				   struct hdmabuf_export *exp)
 {
 	struct hdmabuf_backend *be = exp->peer->be;
-	bool teardown = false;
+	bool teardown = false, withdraw = false, killed;
+	unsigned long timeout;
 	int ret;
 
 	mutex_lock(&hdmabuf_lock);
@@ -292,8 +293,10 @@ static int hdmabuf_export_announce(struct hdmabuf_file *hf,
 	mutex_unlock(&hdmabuf_lock);
 
 	hdmabuf_tx_queue_export(exp, HDMABUF_TX_EXPORT);
-	wait_for_completion_timeout(&exp->reply,
-				    msecs_to_jiffies(hdmabuf_msg_timeout_ms));
+	/* A fatal signal ends the wait like a timeout, as -EINTR. */
+	timeout = msecs_to_jiffies(hdmabuf_msg_timeout_ms);
+	killed = wait_for_completion_killable_timeout(&exp->reply,
+						      timeout) < 0;
 
 	/* Under the lock a reply or a send failure cannot race. */
 	mutex_lock(&hdmabuf_lock);
@@ -308,7 +311,7 @@ static int hdmabuf_export_announce(struct hdmabuf_file *hf,
 		hdmabuf_export_remove_locked(exp);
 		teardown = true;
 	} else if (exp->peer->gone) {
-		ret = -ETIMEDOUT;
+		ret = killed ? -EINTR : -ETIMEDOUT;
 		hdmabuf_export_remove_locked(exp);
 		teardown = true;
 	} else {
@@ -316,11 +319,12 @@ static int hdmabuf_export_announce(struct hdmabuf_file *hf,
 		 * The peer may have the announcement: withdraw it and keep
 		 * the pages shared until it says it released them.
 		 */
-		ret = -ETIMEDOUT;
+		ret = killed ? -EINTR : -ETIMEDOUT;
 		exp->state = HDMABUF_EXP_UNEXPORTED;
+		withdraw = true;
 	}
 	mutex_unlock(&hdmabuf_lock);
-	if (ret == -ETIMEDOUT && !teardown)
+	if (withdraw)
 		hdmabuf_tx_queue_export(exp, HDMABUF_TX_UNEXPORT);
 	if (teardown)
 		hdmabuf_export_teardown(exp);

@@ -7,7 +7,9 @@
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
 
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "hdmabuf_util.h"
 
@@ -80,6 +82,37 @@ TEST_F(peer, silent_peer_times_out)
 	EXPECT_EQ(self->env.base.shared_pages + 8, st.shared_pages);
 
 	/* The peer comes back as a new instance: everything is released. */
+	ASSERT_EQ(0, lb_write("silent", "0"));
+	ASSERT_EQ(0, lb_write("reconnect", "1"));
+	EXPECT_TRUE(hd_stats_wait(&self->env.base, HD_RELEASE_TIMEOUT_MS,
+				  &st));
+}
+
+/* Waiting for a silent peer can be killed. */
+TEST_F(peer, wait_for_silent_peer_is_killable)
+{
+	struct hd_stats st;
+	long long t0;
+	pid_t pid;
+	int status;
+
+	if (!self->ready)
+		return;
+	ASSERT_EQ(0, lb_write("silent", "1"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		hd_export(self->env.dev, self->buf.fd, self->env.vmid, 0,
+			  NULL);
+		_exit(0);
+	}
+	usleep(300 * 1000);
+	t0 = hd_now_ms();
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_LT(hd_now_ms() - t0, 1500);
+
 	ASSERT_EQ(0, lb_write("silent", "0"));
 	ASSERT_EQ(0, lb_write("reconnect", "1"));
 	EXPECT_TRUE(hd_stats_wait(&self->env.base, HD_RELEASE_TIMEOUT_MS,
