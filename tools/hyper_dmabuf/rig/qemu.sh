@@ -147,7 +147,7 @@ set -e
 
 if [ -n "$demo" ]; then
 	tr -d '\r' <"$out/results.tap" |
-		sed -n '/^# suite: hyper_dmabuf_demo/,/^# exit:/{/^# suite/d;/^# exit/d;s/^# /demo: /p}'
+		sed -n '/^# suite: hyper_dmabuf_demo/,/^# exit:/{/^# suite/d;/^# exit/d;/^# time/d;s/^# /demo: /p}'
 fi
 awk -f "$tools/rig/tap-report.awk" "$out/report.tap" >"$out/report.txt"
 sed '$d' "$out/report.txt" | sed "s/^/[$flavor] /"
