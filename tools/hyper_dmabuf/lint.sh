@@ -46,6 +46,18 @@ for f in "${files[@]}"; do
 	fi
 done
 
+# kernel-doc comments must parse cleanly wherever they are used.
+kdoc_bad=0
+: >"$out/kernel-doc.log"
+for f in "${files[@]}"; do
+	case "$f" in *.c|*.h) ;; *) continue ;; esac
+	perl "$linux/scripts/kernel-doc" -none -v "$f" 2>&1 |
+		{ grep -i 'warning\|error' || true; } |
+		{ grep -v '^[0-9]* warnings$' || true; } >>"$out/kernel-doc.log"
+done
+[ -s "$out/kernel-doc.log" ] && kdoc_bad=1
+result $kdoc_bad "kernel-doc has no warnings" "$out/kernel-doc.log"
+
 # Debian's kernel, and the KASAN debug kernel when it is built: there the
 # KUnit suites are compiled too.
 flavors=stock

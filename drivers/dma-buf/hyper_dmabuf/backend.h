@@ -21,10 +21,6 @@ struct hdmabuf_backend;
 
 /**
  * struct hdmabuf_backend_ops - what a backend does for the core
- *
- * Every op may sleep and is called in process context.  No op is called
- * with a core lock held, so an op may call back into the core.
- *
  * @share: share @nr_pages @pages with VM @vmid, read-only when @readonly.
  *	Returns 0 and sets @handle (the backend's private state) and @ref (the
  *	reference the peer passes to @map, e.g. a grant ref of a page
@@ -41,6 +37,9 @@ struct hdmabuf_backend;
  * @send: deliver one message of @len bytes to VM @vmid.  May block while
  *	the channel is full, but must give up with -ETIMEDOUT rather than wait
  *	for ever, and must return -ENOTCONN when the peer is gone.
+ *
+ * Every op may sleep and is called in process context.  No op is called
+ * with a core lock held, so an op may call back into the core.
  */
 struct hdmabuf_backend_ops {
 	int (*share)(struct hdmabuf_backend *be, u32 vmid, struct page **pages,
