@@ -643,32 +643,28 @@ void hdmabuf_export_recv(struct hdmabuf_peer *peer,
  */
 void hdmabuf_export_peer_gone(struct hdmabuf_peer *peer)
 {
-	struct hdmabuf_export *exp;
+	struct hdmabuf_export *exp, *next;
+	LIST_HEAD(gone);
 	unsigned long seq;
 
-	for (;;) {
-		bool found = false;
-
-		mutex_lock(&hdmabuf_lock);
-		xa_for_each(&hdmabuf_exports, seq, exp) {
-			if (exp->peer != peer)
-				continue;
-			if (exp->state == HDMABUF_EXP_ANNOUNCING) {
-				/* Its exporter finishes it, see announce. */
-				hdmabuf_export_reply_locked(exp, -EHOSTUNREACH);
-				continue;
-			}
-			if (exp->owner) {
-				list_del_init(&exp->file_node);
-				exp->owner = NULL;
-			}
-			hdmabuf_export_remove_locked(exp);
-			found = true;
-			break;
+	/* One pass under the lock; out of the table, file_node is free. */
+	mutex_lock(&hdmabuf_lock);
+	xa_for_each(&hdmabuf_exports, seq, exp) {
+		if (exp->peer != peer)
+			continue;
+		if (exp->state == HDMABUF_EXP_ANNOUNCING) {
+			/* Its exporter finishes it, see announce. */
+			hdmabuf_export_reply_locked(exp, -EHOSTUNREACH);
+			continue;
 		}
-		mutex_unlock(&hdmabuf_lock);
-		if (!found)
-			break;
+		exp->owner = NULL;
+		hdmabuf_export_remove_locked(exp);
+		list_move_tail(&exp->file_node, &gone);
+	}
+	mutex_unlock(&hdmabuf_lock);
+
+	list_for_each_entry_safe(exp, next, &gone, file_node) {
+		list_del_init(&exp->file_node);
 		hdmabuf_export_teardown(exp);
 	}
 }

@@ -140,7 +140,8 @@ enum hdmabuf_export_state {
  * @peer: the importing VM (holds a peer reference)
  * @owner: the open file that exported it, NULL once unexported; under
  *	hdmabuf_lock
- * @file_node: entry in @owner's exports; under hdmabuf_lock
+ * @file_node: entry in @owner's exports; under hdmabuf_lock.  Once the
+ *	export is out of the table, it links it into a list to tear down
  * @state: &enum hdmabuf_export_state; under hdmabuf_lock
  * @in_use: the importer reported that it maps the buffer; under
  *	hdmabuf_lock
