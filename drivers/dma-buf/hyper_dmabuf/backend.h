@@ -17,6 +17,7 @@
 
 struct module;
 struct page;
+struct vm_area_struct;
 struct hdmabuf_backend;
 
 /**
@@ -34,6 +35,15 @@ struct hdmabuf_backend;
  *	Returns 0 with @handle and @pages set (an array of @nr_pages struct
  *	pages, valid until @unmap), or a negative errno having mapped nothing.
  * @unmap: undo @map.
+ * @mmap: optional: map the pages of @handle into @vma, starting at the
+ *	page @vma->vm_pgoff.  For backends whose mapped pages may not be put
+ *	in a page table with vm_map_pages(), as on Xen PV, where only the
+ *	hypervisor may write a page-table entry for a foreign page.  Called
+ *	with the mmap lock held; mappings of a private, copy-on-write kind
+ *	are refused before the call.
+ * @vmap: optional, for the same backends: map the pages of @handle into
+ *	the kernel's address space, writable if @writable, and set @vaddr.
+ * @vunmap: undo @vmap.
  * @send: deliver one message of @len bytes to VM @vmid.  May block while
  *	the channel is full, but must give up with -ETIMEDOUT rather than wait
  *	for ever, and must return -ENOTCONN when the peer is gone.
@@ -50,6 +60,11 @@ struct hdmabuf_backend_ops {
 		   unsigned int nr_pages, bool readonly, void **handle,
 		   struct page ***pages);
 	void (*unmap)(struct hdmabuf_backend *be, void *handle);
+	int (*mmap)(struct hdmabuf_backend *be, void *handle,
+		    struct vm_area_struct *vma);
+	int (*vmap)(struct hdmabuf_backend *be, void *handle, bool writable,
+		    void **vaddr);
+	void (*vunmap)(struct hdmabuf_backend *be, void *handle, void *vaddr);
 	int (*send)(struct hdmabuf_backend *be, u32 vmid, const void *msg,
 		    size_t len);
 };

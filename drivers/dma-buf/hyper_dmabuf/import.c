@@ -283,19 +283,32 @@ static int hdmabuf_dmabuf_mmap(struct dma_buf *dmabuf,
 			       struct vm_area_struct *vma)
 {
 	struct hdmabuf_dmabuf *hdb = dmabuf->priv;
+	struct hdmabuf_import *imp = hdb->imp;
+	struct hdmabuf_backend *be = imp->peer->be;
 
 	/* Private writable mappings would copy-on-write foreign pages. */
 	if (is_cow_mapping(vma->vm_flags))
 		return -EINVAL;
-	return vm_map_pages(vma, hdb->imp->pages, hdb->imp->nr_pages);
+	if (be->ops->mmap)
+		return be->ops->mmap(be, imp->map, vma);
+	return vm_map_pages(vma, imp->pages, imp->nr_pages);
 }
 
 static int hdmabuf_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct hdmabuf_dmabuf *hdb = dmabuf->priv;
 	struct hdmabuf_import *imp = hdb->imp;
+	struct hdmabuf_backend *be = imp->peer->be;
 	void *vaddr;
+	int ret;
 
+	if (be->ops->vmap) {
+		ret = be->ops->vmap(be, imp->map, hdb->writable, &vaddr);
+		if (ret)
+			return ret;
+		iosys_map_set_vaddr(map, vaddr);
+		return 0;
+	}
 	vaddr = vmap(imp->pages, imp->nr_pages, VM_MAP,
 		     hdb->writable ? PAGE_KERNEL : PAGE_KERNEL_RO);
 	if (!vaddr)
@@ -307,7 +320,14 @@ static int hdmabuf_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 static void hdmabuf_dmabuf_vunmap(struct dma_buf *dmabuf,
 				  struct iosys_map *map)
 {
-	vunmap(map->vaddr);
+	struct hdmabuf_dmabuf *hdb = dmabuf->priv;
+	struct hdmabuf_import *imp = hdb->imp;
+	struct hdmabuf_backend *be = imp->peer->be;
+
+	if (be->ops->vunmap)
+		be->ops->vunmap(be, imp->map, map->vaddr);
+	else
+		vunmap(map->vaddr);
 }
 
 static int hdmabuf_dmabuf_sync(struct dma_buf *dmabuf,
