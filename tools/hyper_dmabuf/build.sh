@@ -30,7 +30,8 @@ build_modules() {
 	grep -q '^CONFIG_KUNIT=y' "$KDIR/.config" 2>/dev/null &&
 		kunit=CONFIG_HYPER_DMABUF_KUNIT_TEST=y
 	make -C "$KDIR" M="$src/drivers/dma-buf/hyper_dmabuf" \
-		CONFIG_HYPER_DMABUF=m CONFIG_HYPER_DMABUF_LOOPBACK=m $kunit \
+		CONFIG_HYPER_DMABUF=m CONFIG_HYPER_DMABUF_LOOPBACK=m \
+		CONFIG_HYPER_DMABUF_XEN=m $kunit \
 		"$@" modules >"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2
 		hd_die "module build for $flavor failed"
@@ -57,9 +58,10 @@ build_selftests() {
 		cat "$out/build.log" >&2
 		hd_die "selftest build failed"
 	}
-	# Guest helpers for the rigs.
+	# Guest helpers for the rigs, and the hdmabuf CLI.
 	for h in "$HDMABUF_TOP"/tools/hyper_dmabuf/rig/guest/*.c \
-		 "$HDMABUF_TOP"/tools/hyper_dmabuf/demo/*.c; do
+		 "$HDMABUF_TOP"/tools/hyper_dmabuf/demo/*.c \
+		 "$HDMABUF_TOP"/tools/hyper_dmabuf/cli/*.c; do
 		gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror \
 			-isystem "$linux/tools/testing/selftests" \
 			-I"$HDMABUF_TOP/include/uapi" -isystem "$linux/usr/include" \

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hyper_dmabuf Xen backend: shares dma-bufs with other Xen domains through
+ * the grant table.  A domain's VM id is its domain id.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <xen/xen.h>
+#include <xen/xenbus.h>
+
+#include "xen.h"
+
+/* Auto-translated domains (PVH, HVM, Arm) map pages like any others. */
+static const struct hdmabuf_backend_ops hdxen_ops = {
+	.share = hdxen_share,
+	.unshare = hdxen_unshare,
+	.map = hdxen_map,
+	.unmap = hdxen_unmap,
+	.send = hdxen_send,
+};
+
+#ifdef CONFIG_XEN_PV
+/* PV domains need the hypervisor to write every foreign page-table entry. */
+static const struct hdmabuf_backend_ops hdxen_pv_ops = {
+	.share = hdxen_share,
+	.unshare = hdxen_unshare,
+	.map = hdxen_map,
+	.unmap = hdxen_unmap,
+	.mmap = hdxen_mmap,
+	.vmap = hdxen_vmap,
+	.vunmap = hdxen_vunmap,
+	.send = hdxen_send,
+};
+#endif
+
+struct hdmabuf_backend hdxen_backend = {
+	.name = "xen",
+	.owner = THIS_MODULE,
+	.ops = &hdxen_ops,
+};
+
+static int __init hdxen_init(void)
+{
+	unsigned int domid;
+	int ret;
+
+	if (!xen_domain())
+		return -ENODEV;
+	/* Our own id: dom0's toolstack and libxl both write "domid". */
+	if (xenbus_scanf(XBT_NIL, "domid", "", "%u", &domid) != 1) {
+		if (!xen_initial_domain()) {
+			pr_err("cannot read this domain's id from xenstore\n");
+			return -ENODEV;
+		}
+		domid = 0;
+	}
+	if (domid >= DOMID_FIRST_RESERVED)
+		return -ENODEV;
+	hdxen_backend.vmid = domid;
+#ifdef CONFIG_XEN_PV
+	if (xen_pv_domain())
+		hdxen_backend.ops = &hdxen_pv_ops;
+#endif
+
+	ret = hdmabuf_backend_register(&hdxen_backend);
+	if (ret)
+		return ret;
+	ret = hdxen_chan_init();
+	if (ret)
+		goto err_unregister;
+	return 0;
+
+err_unregister:
+	hdmabuf_backend_unregister(&hdxen_backend);
+	return ret;
+}
+module_init(hdxen_init);
+
+static void __exit hdxen_exit(void)
+{
+	/* Every share and mapping pinned this module: none is left. */
+	hdxen_chan_exit();
+	hdmabuf_backend_unregister(&hdxen_backend);
+}
+module_exit(hdxen_exit);
+
+MODULE_DESCRIPTION("hyper_dmabuf Xen backend: share dma-bufs between domains");
+MODULE_LICENSE("GPL");

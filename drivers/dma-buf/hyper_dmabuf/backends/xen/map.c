@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hyper_dmabuf Xen backend, importer side: read the exporter's page
+ * directory and map its data pages.
+ *
+ * Everything here comes from the other domain.  The page count was
+ * bounded by the core; the directory's length follows from it, so the
+ * walk is bounded no matter what the chain says, and every reference is
+ * copied out once and only that copy is used.  Data pages are mapped in
+ * batched gnttab_map_refs() calls onto unpopulated pages; when any fails,
+ * exactly the mapped ones are unmapped again and the first failure's
+ * errno is returned.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <xen/grant_table.h>
+#include <xen/page.h>
+#include <xen/xen.h>
+
+#include "xen.h"
+
+/* Grant operations per hypercall batch. */
+#define HDXEN_MAP_BATCH		256
+
+/**
+ * hdxen_gntst_errno() - errno for a grant operation's status
+ * @status: GNTST_* from the hypervisor
+ *
+ * Return: 0 for success, -EACCES when the grant does not allow the access
+ * (such as a writable map of a read-only grant), -ENOSPC when this
+ * domain's map table is full, -EAGAIN, or -EINVAL for a reference or
+ * domain that does not name a usable grant.
+ */
+int hdxen_gntst_errno(s16 status)
+{
+	switch (status) {
+	case GNTST_okay:
+		return 0;
+	case GNTST_permission_denied:
+		return -EACCES;
+	case GNTST_no_space:
+	case GNTST_no_device_space:
+		return -ENOSPC;
+	case GNTST_eagain:
+		return -EAGAIN;
+	default:
+		return -EINVAL;
+	}
+}
+
+static u32 hdxen_map_flags(bool readonly)
+{
+	return GNTMAP_host_map | (readonly ? GNTMAP_readonly : 0);
+}
+
+static unsigned long hdxen_kaddr(struct page *page)
+{
+	return (unsigned long)pfn_to_kaddr(page_to_pfn(page));
+}
+
+/* Map one grant on @page; returns its handle or a negative errno. */
+static int hdxen_map_one(struct page *page, domid_t domid, grant_ref_t ref,
+			 bool readonly, grant_handle_t *handle)
+{
+	struct gnttab_map_grant_ref op;
+	int ret;
+
+	gnttab_set_map_op(&op, hdxen_kaddr(page), hdxen_map_flags(readonly),
+			  ref, domid);
+	ret = gnttab_map_refs(&op, NULL, &page, 1);
+	if (ret)
+		return ret;
+	*handle = op.handle;
+	return hdxen_gntst_errno(op.status);
+}
+
+static void hdxen_unmap_one(struct page *page, bool readonly,
+			    grant_handle_t handle)
+{
+	struct gnttab_unmap_grant_ref op;
+
+	gnttab_set_unmap_op(&op, hdxen_kaddr(page), hdxen_map_flags(readonly),
+			    handle);
+	WARN_ON(gnttab_unmap_refs(&op, NULL, &page, 1) ||
+		op.status != GNTST_okay);
+}
+
+/*
+ * Walk the directory at @ref, copying the references of @m->nr_pages data
+ * pages into @m->refs.  One scratch page maps each directory page in turn.
+ */
+static int hdxen_read_dir(struct hdxen_map *m, grant_ref_t ref)
+{
+	unsigned int nr_dir = DIV_ROUND_UP(m->nr_pages, HDXEN_REFS_PER_DIR);
+	unsigned int d, i, n = 0, count;
+	const struct hdxen_dir_page *dp;
+	grant_handle_t handle;
+	struct page *scratch;
+	int ret;
+
+	ret = xen_alloc_unpopulated_pages(1, &scratch);
+	if (ret)
+		return ret;
+	dp = page_address(scratch);
+	for (d = 0; d < nr_dir; d++) {
+		if (ref < GNTTAB_NR_RESERVED_ENTRIES) {
+			ret = -EINVAL;
+			break;
+		}
+		ret = hdxen_map_one(scratch, m->domid, ref, true, &handle);
+		if (ret)
+			break;
+		count = min_t(unsigned int, m->nr_pages - n, HDXEN_REFS_PER_DIR);
+		for (i = 0; i < count; i++)
+			m->refs[n++] = le32_to_cpu(READ_ONCE(dp->refs[i]));
+		ref = le32_to_cpu(READ_ONCE(dp->next));
+		hdxen_unmap_one(scratch, true, handle);
+		/* The chain must end exactly where the page count says. */
+		if ((d + 1 == nr_dir) != !ref) {
+			ret = -EINVAL;
+			break;
+		}
+		cond_resched();
+	}
+	xen_free_unpopulated_pages(1, &scratch);
+	return ret;
+}
+
+/* Unmap the data pages whose handle is valid. */
+static void hdxen_unmap_pages(struct hdxen_map *m)
+{
+	struct gnttab_unmap_grant_ref *ops;
+	struct gntab_unmap_queue_data q;
+	struct page **pages;
+	unsigned int i = 0, n;
+
+	ops = kmalloc_array(HDXEN_MAP_BATCH, sizeof(*ops), GFP_KERNEL);
+	pages = kmalloc_array(HDXEN_MAP_BATCH, sizeof(*pages), GFP_KERNEL);
+	while (i < m->nr_pages) {
+		n = 0;
+		for (; i < m->nr_pages && n < HDXEN_MAP_BATCH; i++) {
+			if (m->handles[i] == INVALID_GRANT_HANDLE)
+				continue;
+			if (!ops || !pages) {
+				/* No memory for a batch: one at a time. */
+				hdxen_unmap_one(m->pages[i], m->readonly,
+						m->handles[i]);
+				m->handles[i] = INVALID_GRANT_HANDLE;
+				continue;
+			}
+			gnttab_set_unmap_op(&ops[n], hdxen_kaddr(m->pages[i]),
+					    hdxen_map_flags(m->readonly),
+					    m->handles[i]);
+			pages[n++] = m->pages[i];
+			m->handles[i] = INVALID_GRANT_HANDLE;
+		}
+		if (!n)
+			continue;
+		q.unmap_ops = ops;
+		q.kunmap_ops = NULL;
+		q.pages = pages;
+		q.count = n;
+		q.age = 0;
+		WARN_ON(gnttab_unmap_refs_sync(&q));
+		cond_resched();
+	}
+	kfree(pages);
+	kfree(ops);
+}
+
+/* Map every data page, in batches; on failure unmap what was mapped. */
+static int hdxen_map_pages(struct hdxen_map *m)
+{
+	struct gnttab_map_grant_ref *ops;
+	unsigned int i, j, n;
+	int ret = 0, err;
+
+	ops = kmalloc_array(HDXEN_MAP_BATCH, sizeof(*ops), GFP_KERNEL);
+	if (!ops)
+		return -ENOMEM;
+	for (i = 0; i < m->nr_pages && !ret; i += n) {
+		n = min_t(unsigned int, m->nr_pages - i, HDXEN_MAP_BATCH);
+		for (j = 0; j < n; j++)
+			gnttab_set_map_op(&ops[j], hdxen_kaddr(m->pages[i + j]),
+					  hdxen_map_flags(m->readonly),
+					  m->refs[i + j], m->domid);
+		ret = gnttab_map_refs(ops, NULL, &m->pages[i], n);
+		for (j = 0; j < n; j++) {
+			err = hdxen_gntst_errno(ops[j].status);
+			if (!err)
+				m->handles[i + j] = ops[j].handle;
+			else if (!ret)
+				ret = err;
+		}
+		cond_resched();
+	}
+	kfree(ops);
+	if (ret)
+		hdxen_unmap_pages(m);
+	return ret;
+}
+
+static void hdxen_map_free(struct hdxen_map *m)
+{
+	kvfree(m->pages);
+	kvfree(m->handles);
+	kvfree(m->refs);
+	kfree(m);
+}
+
+/**
+ * hdxen_map() - map a buffer another domain shared with us
+ * @be: our backend
+ * @vmid: the exporting domain
+ * @ref: grant reference of its first directory page
+ * @nr_pages: pages in the buffer, already bounded by the core
+ * @readonly: map read-only
+ * @handle: set to the mapping, for hdxen_unmap()
+ * @pages: set to the mapped pages
+ *
+ * Return: 0; -EINVAL for a reference, directory or grant that is not
+ * what the exporter announced; -EACCES for a writable map of a read-only
+ * grant; -ENOSPC when the map table is full; -ENOMEM.  Nothing stays
+ * mapped on failure.
+ */
+int hdxen_map(struct hdmabuf_backend *be, u32 vmid, u64 ref,
+	      unsigned int nr_pages, bool readonly, void **handle,
+	      struct page ***pages)
+{
+	struct hdxen_map *m;
+	unsigned int i;
+	int ret;
+
+	if (vmid >= DOMID_FIRST_RESERVED || !nr_pages || ref > U32_MAX)
+		return -EINVAL;
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	m->domid = vmid;
+	m->nr_pages = nr_pages;
+	m->readonly = readonly;
+	m->refs = kvmalloc_array(nr_pages, sizeof(*m->refs), GFP_KERNEL);
+	m->handles = kvmalloc_array(nr_pages, sizeof(*m->handles), GFP_KERNEL);
+	m->pages = kvcalloc(nr_pages, sizeof(*m->pages), GFP_KERNEL);
+	if (!m->refs || !m->handles || !m->pages) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	for (i = 0; i < nr_pages; i++)
+		m->handles[i] = INVALID_GRANT_HANDLE;
+
+	ret = hdxen_read_dir(m, ref);
+	if (ret)
+		goto err_free;
+	ret = xen_alloc_unpopulated_pages(nr_pages, m->pages);
+	if (ret)
+		goto err_free;
+	ret = hdxen_map_pages(m);
+	if (ret)
+		goto err_pages;
+	*handle = m;
+	*pages = m->pages;
+	return 0;
+
+err_pages:
+	xen_free_unpopulated_pages(nr_pages, m->pages);
+err_free:
+	hdxen_map_free(m);
+	return ret;
+}
+
+/**
+ * hdxen_unmap() - unmap a buffer mapped by hdxen_map()
+ * @be: our backend
+ * @handle: the mapping
+ *
+ * Waits for any other user of the pages to let go (gnttab_unmap_refs_sync).
+ */
+void hdxen_unmap(struct hdmabuf_backend *be, void *handle)
+{
+	struct hdxen_map *m = handle;
+
+	hdxen_unmap_pages(m);
+	xen_free_unpopulated_pages(m->nr_pages, m->pages);
+	hdxen_map_free(m);
+}
