@@ -287,6 +287,22 @@ static bool hdxen_tx_ready(struct hdxen_chan *ch)
 	return ready;
 }
 
+/* Tests of the peer's defences: lie about the ring, or flood it. */
+static void hdxen_tx_lie(struct hdxen_chan *ch)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&ch->lock);
+	if (hdxen_fault(HDXEN_FAULT_RING_LIE)) {
+		WRITE_ONCE(ch->tx.sring->req_prod, ch->tx.req_prod_pvt + 1000);
+		hdxen_notify(ch);
+	}
+	if (hdxen_fault(HDXEN_FAULT_FLOOD)) {
+		for (i = 0; i < 100000; i++)
+			hdxen_notify(ch);
+	}
+}
+
 /**
  * hdxen_send() - send one message to a linked domain
  * @be: our backend
@@ -325,6 +341,7 @@ int hdxen_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
 		RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&ch->tx, notify);
 		if (notify)
 			hdxen_notify(ch);
+		hdxen_tx_lie(ch);
 	}
 	spin_unlock(&ch->lock);
 	mutex_unlock(&ch->tx_mutex);

@@ -8,7 +8,10 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
 #include <linux/module.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 #include <xen/xen.h>
 #include <xen/xenbus.h>
 
@@ -35,6 +38,56 @@ static const struct hdmabuf_backend_ops hdxen_pv_ops = {
 	.vunmap = hdxen_vunmap,
 	.send = hdxen_send,
 };
+#endif
+
+#ifdef CONFIG_HYPER_DMABUF_XEN_TEST_FAULTS
+static const char * const hdxen_fault_names[HDXEN_FAULT_NR] = {
+	[HDXEN_FAULT_NONE] = "none",
+	[HDXEN_FAULT_DIR_LOOP] = "dir-loop",
+	[HDXEN_FAULT_RESERVED_REF] = "reserved-ref",
+	[HDXEN_FAULT_BAD_REF] = "bad-ref",
+	[HDXEN_FAULT_RO_GRANT] = "ro-grant",
+	[HDXEN_FAULT_RING_LIE] = "ring-lie",
+	[HDXEN_FAULT_FLOOD] = "flood",
+};
+
+/* The armed fault; it fires once, on the next share or send. */
+static atomic_t hdxen_fault_armed = ATOMIC_INIT(HDXEN_FAULT_NONE);
+
+/**
+ * hdxen_fault() - whether fault @f is armed; disarms it
+ * @f: the fault
+ *
+ * Return: true once per arming of @f.
+ */
+bool hdxen_fault(enum hdxen_fault f)
+{
+	return atomic_cmpxchg(&hdxen_fault_armed, f, HDXEN_FAULT_NONE) == f;
+}
+
+static int hdxen_fault_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(hdxen_fault_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	atomic_set(&hdxen_fault_armed, i);
+	pr_warn("fault armed: %s\n", hdxen_fault_names[i]);
+	return 0;
+}
+
+static int hdxen_fault_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  hdxen_fault_names[atomic_read(&hdxen_fault_armed)]);
+}
+
+static const struct kernel_param_ops hdxen_fault_ops = {
+	.set = hdxen_fault_set,
+	.get = hdxen_fault_get,
+};
+module_param_cb(fault, &hdxen_fault_ops, NULL, 0600);
+MODULE_PARM_DESC(fault, "Test only: make this domain lie once (dir-loop, reserved-ref, bad-ref, ro-grant, ring-lie, flood)");
 #endif
 
 struct hdmabuf_backend hdxen_backend = {

@@ -116,10 +116,16 @@ static int hdxen_read_dir(struct hdxen_map *m, grant_ref_t ref)
 		if (ret)
 			break;
 		count = min_t(unsigned int, m->nr_pages - n, HDXEN_REFS_PER_DIR);
-		for (i = 0; i < count; i++)
-			m->refs[n++] = le32_to_cpu(READ_ONCE(dp->refs[i]));
+		for (i = 0; i < count; i++) {
+			m->refs[n] = le32_to_cpu(READ_ONCE(dp->refs[i]));
+			/* Reserved entries are the toolstack's (xenstore...) */
+			if (m->refs[n++] < GNTTAB_NR_RESERVED_ENTRIES)
+				ret = -EINVAL;
+		}
 		ref = le32_to_cpu(READ_ONCE(dp->next));
 		hdxen_unmap_one(scratch, true, handle);
+		if (ret)
+			break;
 		/* The chain must end exactly where the page count says. */
 		if ((d + 1 == nr_dir) != !ref) {
 			ret = -EINVAL;
@@ -224,9 +230,10 @@ static void hdxen_map_free(struct hdxen_map *m)
  * @pages: set to the mapped pages
  *
  * Return: 0; -EINVAL for a reference, directory or grant that is not
- * what the exporter announced; -EACCES for a writable map of a read-only
- * grant; -ENOSPC when the map table is full; -ENOMEM.  Nothing stays
- * mapped on failure.
+ * what the exporter announced (a reserved or unknown reference, a chain
+ * that does not end where the page count says, a read-only grant where
+ * the exporter announced a writable one); -ENOSPC when this domain's map
+ * table is full; -ENOMEM.  Nothing stays mapped on failure.
  */
 int hdxen_map(struct hdmabuf_backend *be, u32 vmid, u64 ref,
 	      unsigned int nr_pages, bool readonly, void **handle,

@@ -99,6 +99,24 @@ static void hdxen_dir_fill(struct hdxen_share *sh)
 	}
 }
 
+/* Tests of the importer's defences: make the directory lie. */
+static void hdxen_dir_lie(struct hdxen_share *sh)
+{
+	struct hdxen_dir_page *dp;
+	unsigned int mid;
+
+	if (hdxen_fault(HDXEN_FAULT_DIR_LOOP)) {
+		dp = page_address(sh->dir[sh->nr_dir - 1]);
+		dp->next = cpu_to_le32(sh->dir_refs[0]);
+	}
+	dp = page_address(sh->dir[0]);
+	mid = min_t(unsigned int, sh->nr_pages, HDXEN_REFS_PER_DIR) / 2;
+	if (hdxen_fault(HDXEN_FAULT_RESERVED_REF))
+		dp->refs[mid] = cpu_to_le32(GNTTAB_RESERVED_XENSTORE);
+	if (hdxen_fault(HDXEN_FAULT_BAD_REF))
+		dp->refs[mid] = cpu_to_le32(0x0fffffff);
+}
+
 /**
  * hdxen_share() - grant pages to a domain through a page directory
  * @be: our backend
@@ -153,10 +171,13 @@ int hdxen_share(struct hdmabuf_backend *be, u32 vmid, struct page **pages,
 		goto err_refs;
 
 	/* Nothing below fails: the grants go live only now. */
+	if (hdxen_fault(HDXEN_FAULT_RO_GRANT))
+		readonly = true;
 	for (i = 0; i < nr_pages; i++)
 		gnttab_page_grant_foreign_access_ref_one(sh->refs[i], sh->domid,
 							 pages[i], readonly);
 	hdxen_dir_fill(sh);
+	hdxen_dir_lie(sh);
 	for (i = 0; i < sh->nr_dir; i++)
 		gnttab_page_grant_foreign_access_ref_one(sh->dir_refs[i],
 							 sh->domid, sh->dir[i],

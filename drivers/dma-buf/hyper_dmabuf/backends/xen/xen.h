@@ -61,6 +61,46 @@ struct hdxen_map {
 	struct page **pages;
 };
 
+/**
+ * enum hdxen_fault - ways this domain can be made to lie to its peers
+ * @HDXEN_FAULT_NONE: behave
+ * @HDXEN_FAULT_DIR_LOOP: the directory's last page points back to its
+ *	first instead of ending
+ * @HDXEN_FAULT_RESERVED_REF: one data reference in the middle of the
+ *	directory is a reserved one (the toolstack's xenstore page)
+ * @HDXEN_FAULT_BAD_REF: one data reference in the middle of the directory
+ *	names no grant
+ * @HDXEN_FAULT_RO_GRANT: data pages are granted read-only even when the
+ *	export says the importer may write
+ * @HDXEN_FAULT_RING_LIE: the next message's producer index claims far
+ *	more messages than the ring holds
+ * @HDXEN_FAULT_FLOOD: the next message is followed by a storm of events
+ *	that carry nothing
+ * @HDXEN_FAULT_NR: number of faults
+ *
+ * Only with CONFIG_HYPER_DMABUF_XEN_TEST_FAULTS, for the tests of the
+ * peer's defences (module parameter "fault").
+ */
+enum hdxen_fault {
+	HDXEN_FAULT_NONE,
+	HDXEN_FAULT_DIR_LOOP,
+	HDXEN_FAULT_RESERVED_REF,
+	HDXEN_FAULT_BAD_REF,
+	HDXEN_FAULT_RO_GRANT,
+	HDXEN_FAULT_RING_LIE,
+	HDXEN_FAULT_FLOOD,
+	HDXEN_FAULT_NR
+};
+
+#ifdef CONFIG_HYPER_DMABUF_XEN_TEST_FAULTS
+bool hdxen_fault(enum hdxen_fault f);
+#else
+static inline bool hdxen_fault(enum hdxen_fault f)
+{
+	return false;
+}
+#endif
+
 /* chan.c */
 int hdxen_chan_init(void);
 void hdxen_chan_exit(void);
