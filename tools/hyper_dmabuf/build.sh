@@ -65,7 +65,7 @@ build_selftests() {
 		gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror \
 			-isystem "$linux/tools/testing/selftests" \
 			-I"$HDMABUF_TOP/include/uapi" -isystem "$linux/usr/include" \
-			-o "$out/guest/$(basename "$h" .c)" "$h" -lpthread
+			-o "$out/guest/$(basename "$h" .c)" "$h" -lpthread -lz
 	done
 	echo "$out"
 }

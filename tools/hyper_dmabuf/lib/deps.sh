@@ -13,7 +13,7 @@ pkgs=(
 	# debug kernels
 	bc bison flex libelf-dev libssl-dev dwarves
 	# VM rigs
-	qemu-system-x86 busybox-static cpio gzip coreutils
+	qemu-system-x86 busybox-static cpio gzip coreutils zlib1g-dev
 	# Xen rig
 	xen-hypervisor-4.17-amd64 xen-utils-4.17
 )
