@@ -2,6 +2,12 @@
 /*
  * hyper_dmabuf Xen backend: one message channel per linked domain.
  *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+
+/**
+ * DOC: Handshake
+ *
  * A link between two domains is a xenbus device of type "hyper_dmabuf"
  * (dom0 creates it with tools/hyper_dmabuf/xen/hdmabuf-xen-link): the
  * domain with the lower id drives the backend end, the other the
@@ -28,8 +34,6 @@
  * channel is bound with late EOI: a peer that raises events without
  * messages is throttled by the event-channel code.  A peer whose ring
  * indices lie is disconnected.
- *
- * Copyright (C) 2026 The hyper_dmabuf authors
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
