@@ -49,7 +49,7 @@ root=$out/initramfs
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,tests}
 cp /bin/busybox "$root/bin/busybox"
 cp "$tools/rig/guest/init" "$root/init"
-cp "$tests/guest/rig-exit" "$root/bin/"
+cp "$tests/guest/rig-exit" "$tests/guest/hdmabuf" "$root/bin/"
 if [ -n "$demo" ]; then
 	cp "$tests/guest/hyper_dmabuf_demo" "$root/tests/"
 elif [ -n "$inject" ]; then
@@ -59,6 +59,8 @@ else
 	# Every kselftest program (lib.mk's TEST_GEN_PROGS), nothing else.
 	find "$tests/ksft" -maxdepth 1 -type f -perm -u+x \
 		-exec cp {} "$root/tests/" \;
+	# and the hdmabuf CLI's check, run like one.
+	cp "$tools/cli/cli_test.sh" "$root/tests/"
 fi
 
 : >"$root/modules/load-list"

@@ -720,7 +720,7 @@ static struct xenbus_driver hdxen_back_driver = {
 /**
  * hdxen_chan_init() - start finding links
  *
- * Registers both ends' xenbus drivers.  They are registered without a
+ * Context: module init.  Registers both ends' xenbus drivers.  They are registered without a
  * module owner, so that a bound link does not pin the module: unloading
  * it closes every link (the other end sees Closed and drops its channel)
  * and loading it again reconnects them.  Buffers still shared or mapped

@@ -1,0 +1,1589 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hdmabuf: a command-line client of /dev/hyper_dmabuf for the test rigs'
+ * shell scenarios.  Each subcommand does one thing with the UAPI of
+ * include/uapi/linux/hyper_dmabuf.h and prints what happened as lines of
+ * "keyword value..." on stdout (line-buffered, so that a script can follow
+ * a process that keeps running).  Exit status: 0 success, 1 failure, 2 bad
+ * usage.  A failure prints one line on stderr:
+ *
+ *	hdmabuf: STEP: ENAME (strerror text)[: detail]
+ *
+ * where STEP names what failed (an ioctl such as "import", or "open
+ * /dev/hyper_dmabuf", "mmap", "verify", ...) and ENAME is the errno's name.
+ * Failures that are not a system call's use: EBADMSG for data that does not
+ * match the expected pattern, ETIMEDOUT for timeouts, EINVAL for bad usage.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdnoreturn.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <drm/drm.h>
+#include <drm/drm_mode.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-heap.h>
+#include <linux/hyper_dmabuf.h>
+#include <linux/types.h>
+#include <linux/udmabuf.h>
+
+#include "../../testing/selftests/drivers/dma-buf/hyper_dmabuf/vgem.h"
+
+#define DEV_PATH	"/dev/" HYPER_DMABUF_DEVICE_NAME
+#define HEAP_PATH	"/dev/dma_heap/system"
+#define UDMABUF_PATH	"/dev/udmabuf"
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+/* Exit statuses. */
+#define EXIT_OK		0
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+/* Default timeouts, in milliseconds. */
+#define DEF_EVENT_TIMEOUT_MS	10000
+#define DEF_EXPECT_TIMEOUT_MS	10000
+#define DEF_GUESS_TRIES		1000
+
+/* How often a waiting exporter looks at its buffer, in milliseconds. */
+#define EXPECT_POLL_MS		10
+
+static const char usage_text[] =
+"usage: hdmabuf COMMAND [ARGS]\n"
+"\n"
+"  info\n"
+"      vmid N, then one line per reachable VM: peer VMID BACKEND\n"
+"  list\n"
+"      the ids this VM may import now, one per line\n"
+"  export --to VMID --size BYTES [--ro] [--seed S] [--priv STRING]\n"
+"         [--idfile PATH] [--alloc heap|memfd|vgem] [--delay-ms MS]\n"
+"         [--expect-seed S2 [--timeout MS]] [--exit-after-export]\n"
+"      allocate a dma-buf (default: the first of heap, memfd, vgem that\n"
+"      works), fill it with pattern S (default 0), export it to VMID;\n"
+"      print: alloc KIND SIZE / exported ID SIZE.  Then hold the export:\n"
+"      SIGUSR1 unexports it (after --delay-ms) and prints unexported;\n"
+"      SIGTERM or SIGINT exits 0, which unexports what is left.\n"
+"      --expect-seed waits until the whole buffer holds pattern S2\n"
+"      (written by the importer), prints peer-wrote ok, else fails after\n"
+"      --timeout (default 10000 ms).  --exit-after-export exits at once.\n"
+"      BYTES may end in k, m or g (binary); it is rounded up to pages.\n"
+"  import ID [--rw] [--wait MS] [--verify S] [--write S2] [--hold-ms MS]\n"
+"         [--read-after-ms MS --verify-after S3] [--expect-errno NAME]\n"
+"      import, print size N, map (read-only unless --rw), verify pattern\n"
+"      S (verify ok BYTES | verify mismatch OFFSET), write pattern S2\n"
+"      (wrote BYTES), keep reading the mapping for MS ms (holding MS,\n"
+"      held ok), sleep MS then verify S3 (verify-after ok BYTES), unmap.\n"
+"      --wait retries an import that fails with ENOENT for up to MS ms.\n"
+"      --expect-errno: succeed only if the import fails with errno NAME\n"
+"      (prints import-failed NAME).\n"
+"  wait-event [--timeout MS] [--type new|withdrawn|overflow] [--id ID]\n"
+"             [--count N]\n"
+"      open the device (prints listening), then wait for N (default 1)\n"
+"      events matching the filters, printing each as\n"
+"      event TYPE ID SIZE [PRIV]; others are skipped.  Fails with\n"
+"      ETIMEDOUT after MS ms (default 10000; -1 waits forever).\n"
+"  query ID\n"
+"      the QUERY result as key value lines\n"
+"  guess VMID [--tries N]\n"
+"      N (default 1000) ids of VMID with random keys (sequence numbers\n"
+"      0, 1, 2, ... and random ones in turn): import, query and unexport\n"
+"      must each fail with ENOENT; prints guess ok N\n"
+"  pattern-write FILE SEED BYTES\n"
+"  pattern-check FILE SEED\n"
+"      write pattern SEED to FILE / check that FILE holds it\n"
+"\n"
+"IDs are one token VMID:SEQ:KEY, all hex: e.g. 1:2a:0123456789abcdef01234567\n"
+"(KEY is exactly 24 digits).  Other numbers are decimal or 0x-prefixed hex;\n"
+"VMID arguments of --to and guess too.\n";
+
+/* The subcommand running, for error messages. */
+static const char *cmd_name = "usage";
+
+/* ---- errors ---------------------------------------------------------- */
+
+static const char *errno_name(int err)
+{
+	const char *name = err > 0 ? strerrorname_np(err) : NULL;
+
+	return name ? name : "EUNKNOWN";
+}
+
+/* Parse an errno name ("ENOENT") or number; 0 if it is neither. */
+static int errno_parse(const char *s)
+{
+	char *end;
+	long v;
+	int i;
+
+	for (i = 1; i < 4096; i++) {
+		const char *name = strerrorname_np(i);
+
+		if (name && !strcmp(name, s))
+			return i;
+	}
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || end == s || *end || v <= 0 || v >= 4096)
+		return 0;
+	return (int)v;
+}
+
+/* Print "hdmabuf: STEP: ENAME (text)[: DETAIL]" on stderr. */
+static void error_line(const char *step, int err, const char *detail)
+{
+	fflush(stdout);
+	fprintf(stderr, "hdmabuf: %s: %s (%s)%s%s\n", step, errno_name(err),
+		strerror(err), detail ? ": " : "", detail ? detail : "");
+}
+
+static noreturn void fail(const char *step, int err, const char *detail)
+{
+	error_line(step, err, detail);
+	exit(EXIT_FAIL);
+}
+
+static noreturn void usage_error(const char *detail)
+{
+	error_line(cmd_name, EINVAL, detail);
+	exit(EXIT_USAGE);
+}
+
+static noreturn void bad_arg(const char *what, const char *arg)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "bad %s '%s'", what, arg);
+	usage_error(msg);
+}
+
+/* ---- numbers and ids ------------------------------------------------- */
+
+/* Decimal, or hex after "0x" (never octal: "010" is ten). */
+static int parse_u64(const char *s, unsigned long long *v)
+{
+	int base = 10;
+	char *end;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, base);
+	if (errno || *end)
+		return -EINVAL;
+	return 0;
+}
+
+static unsigned long long arg_u64(const char *what, const char *s)
+{
+	unsigned long long v;
+
+	if (parse_u64(s, &v))
+		bad_arg(what, s);
+	return v;
+}
+
+static unsigned int arg_u32(const char *what, const char *s)
+{
+	unsigned long long v = arg_u64(what, s);
+
+	if (v > UINT_MAX)
+		bad_arg(what, s);
+	return (unsigned int)v;
+}
+
+/* A millisecond count for poll(): 0 to INT_MAX, or -1 for "forever". */
+static int arg_ms(const char *what, const char *s, int allow_forever)
+{
+	unsigned int v;
+
+	if (allow_forever && !strcmp(s, "-1"))
+		return -1;
+	v = arg_u32(what, s);
+	if (v > INT_MAX)
+		bad_arg(what, s);
+	return (int)v;
+}
+
+/* BYTES, optionally with a binary k, m or g suffix. */
+static unsigned long long arg_size(const char *s)
+{
+	unsigned long long v, mult = 1;
+	char num[32];
+	size_t len = strlen(s);
+
+	if (!len || len >= sizeof(num))
+		bad_arg("size", s);
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 'k': case 'K':
+		mult = 1ull << 10;
+		break;
+	case 'm': case 'M':
+		mult = 1ull << 20;
+		break;
+	case 'g': case 'G':
+		mult = 1ull << 30;
+		break;
+	}
+	if (mult != 1)
+		num[len - 1] = '\0';
+	if (parse_u64(num, &v) || !v || v > ULLONG_MAX / mult)
+		bad_arg("size", s);
+	return v * mult;
+}
+
+/*
+ * Buffer ids, printed and parsed as one token everywhere:
+ *
+ *	VMID:SEQ:KEY
+ *
+ * VMID and SEQ are the id's vmid and seq in lowercase hex without leading
+ * zeros (zero is "0"); KEY is exactly 24 hex digits, key[0], key[1] and
+ * key[2] as 8 digits each, in that order.  Example, vmid 1 and seq 42:
+ *
+ *	1:2a:0123456789abcdef01234567
+ *
+ * Parsing accepts upper-case digits too; the id's reserved field is zero.
+ */
+#define ID_STR_LEN	(8 + 1 + 8 + 1 + 24 + 1)
+
+static const char *id_str(const struct hyper_dmabuf_id *id, char *buf)
+{
+	snprintf(buf, ID_STR_LEN, "%x:%x:%08x%08x%08x", id->vmid, id->seq,
+		 id->key[0], id->key[1], id->key[2]);
+	return buf;
+}
+
+/* Parse @n (1 to @max) hex digits at *@s, up to @stop. */
+static int parse_hex32(const char **s, int max, char stop, __u32 *v)
+{
+	const char *p = *s;
+	int n = 0;
+
+	*v = 0;
+	while (*p && *p != stop && n < max) {
+		int d;
+
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			return -EINVAL;
+		*v = *v << 4 | d;
+		p++;
+		n++;
+	}
+	if (!n || *p != stop)
+		return -EINVAL;
+	*s = p;
+	return 0;
+}
+
+static int id_parse(const char *s, struct hyper_dmabuf_id *id)
+{
+	const char *p = s;
+	int i;
+
+	memset(id, 0, sizeof(*id));
+	if (parse_hex32(&p, 8, ':', &id->vmid))
+		return -EINVAL;
+	p++;
+	if (parse_hex32(&p, 8, ':', &id->seq))
+		return -EINVAL;
+	p++;
+	if (strlen(p) != 24)
+		return -EINVAL;
+	for (i = 0; i < 3; i++) {
+		const char *chunk = p + 8 * i;
+		char part[9];
+
+		memcpy(part, chunk, 8);
+		part[8] = '\0';
+		chunk = part;
+		if (parse_hex32(&chunk, 8, '\0', &id->key[i]))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static void arg_id(const char *s, struct hyper_dmabuf_id *id)
+{
+	if (id_parse(s, id))
+		bad_arg("id (want VMID:SEQ:KEY, e.g. 1:2a:0123456789abcdef01234567)",
+			s);
+}
+
+/* ---- the test pattern ------------------------------------------------ */
+
+/*
+ * The pattern of seed S: the 64-bit word at byte offset OFF (a multiple of
+ * 8) is pattern_word(S, OFF), stored in the CPU's byte order; a last,
+ * partial word holds the first bytes of its word.  For a fixed offset the
+ * word is a bijection of S (splitmix64's finaliser of S * an odd constant
+ * plus the word index), so the patterns of two seeds differ in every word.
+ * Every subcommand uses these three functions.
+ */
+static __u64 pattern_word(__u64 seed, __u64 off)
+{
+	__u64 x = seed * 0x9e3779b97f4a7c15ull + (off >> 3);
+
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* Fill @len bytes at @p, which sit at offset @off (multiple of 8). */
+static void pattern_fill(unsigned char *p, __u64 off, size_t len, __u64 seed)
+{
+	size_t i;
+	__u64 w;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		w = pattern_word(seed, off + i);
+		memcpy(p + i, &w, 8);
+	}
+	if (i < len) {
+		w = pattern_word(seed, off + i);
+		memcpy(p + i, &w, len - i);
+	}
+}
+
+/* Index of the first byte of @p (at offset @off) not as filled, or @len. */
+static size_t pattern_check(const unsigned char *p, __u64 off, size_t len,
+			    __u64 seed)
+{
+	unsigned char want[8];
+	size_t i, j, n;
+	__u64 w, got;
+
+	for (i = 0; i < len; i += 8) {
+		w = pattern_word(seed, off + i);
+		if (i + 8 <= len) {
+			memcpy(&got, p + i, 8);
+			if (got == w)
+				continue;
+		}
+		memcpy(want, &w, 8);
+		n = len - i < 8 ? len - i : 8;
+		for (j = 0; j < n; j++)
+			if (p[i + j] != want[j])
+				return i + j;
+	}
+	return len;
+}
+
+/* ---- guarded access to mappings -------------------------------------- */
+
+/*
+ * A mapping of a buffer that went away may fault.  Accesses run under a
+ * SIGBUS/SIGSEGV handler that jumps back, so that such a fault becomes a
+ * clear EFAULT with its offset instead of a crash.
+ */
+static sigjmp_buf fault_jmp;
+static int fault_armed;
+static int fault_sig;
+static unsigned char *fault_addr;
+
+enum mem_op { MEM_CHECK, MEM_FILL, MEM_TOUCH };
+
+struct mem_job {
+	enum mem_op op;
+	unsigned char *map;
+	size_t len;
+	__u64 seed;
+	size_t start;	/* MEM_CHECK: first byte to look at */
+	size_t result;	/* MEM_CHECK: first bad byte or len */
+};
+
+static void fault_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (!__atomic_load_n(&fault_armed, __ATOMIC_SEQ_CST)) {
+		signal(sig, SIG_DFL);
+		return;
+	}
+	__atomic_store_n(&fault_armed, 0, __ATOMIC_SEQ_CST);
+	fault_sig = sig;
+	fault_addr = si->si_addr;
+	siglongjmp(fault_jmp, 1);
+}
+
+static void fault_setup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fault_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
+/* Read one word of every page, so that every page is accessed. */
+static void mem_touch(const unsigned char *map, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 4096)
+		__atomic_load_n((const __u64 *)(map + i), __ATOMIC_RELAXED);
+}
+
+static void mem_run(struct mem_job *job)
+{
+	switch (job->op) {
+	case MEM_CHECK:
+		job->result = job->start +
+			pattern_check(job->map + job->start, job->start,
+				      job->len - job->start, job->seed);
+		break;
+	case MEM_FILL:
+		pattern_fill(job->map, 0, job->len, job->seed);
+		break;
+	case MEM_TOUCH:
+		mem_touch(job->map, job->len);
+		break;
+	}
+}
+
+/* Run @job; -EFAULT (and fail_offset()) if the mapping faulted. */
+static int mem_guarded(struct mem_job *job)
+{
+	if (sigsetjmp(fault_jmp, 1))
+		return -EFAULT;
+	__atomic_store_n(&fault_armed, 1, __ATOMIC_SEQ_CST);
+	mem_run(job);
+	__atomic_store_n(&fault_armed, 0, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+static noreturn void fail_fault(const char *step, const struct mem_job *job)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "%s at offset %lld of the mapping",
+		 fault_sig == SIGBUS ? "SIGBUS" : "SIGSEGV",
+		 (long long)(fault_addr - job->map));
+	fail(step, EFAULT, msg);
+}
+
+/* ---- dma-bufs -------------------------------------------------------- */
+
+static int dmabuf_sync(int fd, __u64 flags)
+{
+	struct dma_buf_sync sync = { .flags = flags };
+
+	while (ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync)) {
+		if (errno != EINTR && errno != EAGAIN)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Check, fill or touch a dma-buf mapping inside DMA_BUF_IOCTL_SYNC
+ * begin/end; fails (exits) on a sync error or a fault.
+ */
+static void dmabuf_access(int fd, struct mem_job *job, const char *step)
+{
+	__u64 dir = job->op == MEM_FILL ? DMA_BUF_SYNC_WRITE : DMA_BUF_SYNC_READ;
+	int ret;
+
+	ret = dmabuf_sync(fd, DMA_BUF_SYNC_START | dir);
+	if (ret)
+		fail("DMA_BUF_IOCTL_SYNC start", -ret, NULL);
+	if (mem_guarded(job))
+		fail_fault(step, job);
+	ret = dmabuf_sync(fd, DMA_BUF_SYNC_END | dir);
+	if (ret)
+		fail("DMA_BUF_IOCTL_SYNC end", -ret, NULL);
+}
+
+/* Check the whole mapping against @seed; first bad offset or the size. */
+static size_t dmabuf_check(int fd, unsigned char *map, size_t len, __u64 seed,
+			   size_t start, const char *step)
+{
+	struct mem_job job = {
+		.op = MEM_CHECK, .map = map, .len = len, .seed = seed,
+		.start = start,
+	};
+
+	dmabuf_access(fd, &job, step);
+	return job.result;
+}
+
+static void *map_dmabuf(int fd, size_t len, int prot)
+{
+	void *map = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
+
+	if (map == MAP_FAILED)
+		fail("mmap", errno, NULL);
+	return map;
+}
+
+/* A dma-buf from the system dma-heap. */
+static int alloc_heap(size_t size, int *fd)
+{
+	struct dma_heap_allocation_data data;
+	int heap, ret = 0;
+
+	heap = open(HEAP_PATH, O_RDONLY | O_CLOEXEC);
+	if (heap < 0)
+		return -errno;
+	memset(&data, 0, sizeof(data));
+	data.len = size;
+	data.fd_flags = O_RDWR | O_CLOEXEC;
+	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data))
+		ret = -errno;
+	else
+		*fd = data.fd;
+	close(heap);
+	return ret;
+}
+
+/* A udmabuf of a sealed memfd. */
+static int alloc_memfd(size_t size, int *fd)
+{
+	struct udmabuf_create create;
+	int memfd, dev, ret = 0;
+
+	dev = open(UDMABUF_PATH, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -errno;
+	memfd = memfd_create("hdmabuf", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	if (memfd < 0) {
+		ret = -errno;
+		goto out_dev;
+	}
+	if (ftruncate(memfd, size) ||
+	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL)) {
+		ret = -errno;
+		goto out;
+	}
+	memset(&create, 0, sizeof(create));
+	create.memfd = memfd;
+	create.flags = UDMABUF_FLAGS_CLOEXEC;
+	create.size = size;
+	ret = ioctl(dev, UDMABUF_CREATE, &create);
+	if (ret < 0)
+		ret = -errno;
+	else
+		*fd = ret;
+	ret = ret < 0 ? ret : 0;
+out:
+	close(memfd);
+out_dev:
+	close(dev);
+	return ret;
+}
+
+/* A vgem dumb buffer: pages of 1024 32-bit pixels. */
+static int alloc_vgem(size_t size, int *fd)
+{
+	struct drm_mode_create_dumb dumb;
+	struct drm_prime_handle prime;
+	int vgem, ret = 0;
+
+	if (size / 4096 > UINT_MAX)
+		return -EFBIG;
+	vgem = hd_vgem_open();
+	if (vgem < 0)
+		return -ENODEV;
+	memset(&dumb, 0, sizeof(dumb));
+	dumb.width = 1024;
+	dumb.height = size / 4096;
+	dumb.bpp = 32;
+	if (ioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &dumb)) {
+		ret = -errno;
+		goto out;
+	}
+	memset(&prime, 0, sizeof(prime));
+	prime.handle = dumb.handle;
+	prime.flags = DRM_CLOEXEC | DRM_RDWR;
+	if (ioctl(vgem, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime))
+		ret = -errno;
+	else
+		*fd = prime.fd;
+	/* The dma-buf keeps the object: the handle and card may go. */
+out:
+	close(vgem);
+	return ret;
+}
+
+static const struct allocator {
+	const char *name;
+	int (*alloc)(size_t size, int *fd);
+} allocators[] = {
+	{ "heap", alloc_heap },
+	{ "memfd", alloc_memfd },
+	{ "vgem", alloc_vgem },
+};
+
+#define NR_ALLOCATORS	ARRAY_SIZE(allocators)
+
+/*
+ * Allocate @size bytes with @kind, or with the first allocator that works;
+ * returns the dma-buf and sets *@kind and *@got (its real size).
+ */
+static int alloc_dmabuf(const char **kind, size_t size, size_t *got)
+{
+	char msg[256] = "";
+	size_t i, used = 0;
+	int fd = -1, ret = -ENODEV;
+	off_t end;
+
+	for (i = 0; i < NR_ALLOCATORS; i++) {
+		if (*kind && strcmp(*kind, allocators[i].name))
+			continue;
+		ret = allocators[i].alloc(size, &fd);
+		if (!ret) {
+			*kind = allocators[i].name;
+			break;
+		}
+		used += snprintf(msg + used, sizeof(msg) - used, "%s%s %s",
+				 used ? ", " : "", allocators[i].name,
+				 errno_name(-ret));
+		if (used >= sizeof(msg))
+			used = sizeof(msg) - 1;
+	}
+	if (fd < 0)
+		fail("alloc", -ret, msg);
+	end = lseek(fd, 0, SEEK_END);
+	if (end < 0)
+		fail("alloc: lseek", errno, NULL);
+	*got = end;
+	return fd;
+}
+
+/* ---- the device ------------------------------------------------------ */
+
+static int open_dev(void)
+{
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		fail("open " DEV_PATH, errno, NULL);
+	return fd;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Whether @len bytes of metadata are printable text (trailing NULs ok). */
+static int priv_printable(const unsigned char *priv, size_t len)
+{
+	size_t i;
+
+	while (len && !priv[len - 1])
+		len--;
+	if (!len)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (priv[i] < 0x20 || priv[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* ---- subcommands ----------------------------------------------------- */
+
+static int cmd_info(int argc, char **argv)
+{
+	struct hyper_dmabuf_peer *peers = NULL;
+	struct hyper_dmabuf_info info;
+	__u32 room = 0, i;
+	int dev;
+
+	if (argc != 1)
+		bad_arg("argument", argv[1]);
+	dev = open_dev();
+	for (;;) {
+		memset(&info, 0, sizeof(info));
+		info.nr_peers = room;
+		info.peers = (unsigned long)peers;
+		if (ioctl(dev, HYPER_DMABUF_IOCTL_INFO, &info))
+			fail("info", errno, NULL);
+		if (info.nr_peers <= room)
+			break;
+		free(peers);
+		room = info.nr_peers;
+		peers = calloc(room, sizeof(*peers));
+		if (!peers)
+			fail("info", ENOMEM, NULL);
+	}
+	printf("vmid %u\n", info.vmid);
+	for (i = 0; i < info.nr_peers; i++)
+		printf("peer %u %.*s\n", peers[i].vmid,
+		       (int)sizeof(peers[i].backend), peers[i].backend);
+	free(peers);
+	close(dev);
+	return EXIT_OK;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	struct hyper_dmabuf_id *ids = NULL;
+	struct hyper_dmabuf_list list;
+	char buf[ID_STR_LEN];
+	__u32 room = 0, i;
+	int dev;
+
+	if (argc != 1)
+		bad_arg("argument", argv[1]);
+	dev = open_dev();
+	for (;;) {
+		memset(&list, 0, sizeof(list));
+		list.count = room;
+		list.ids = (unsigned long)ids;
+		if (ioctl(dev, HYPER_DMABUF_IOCTL_LIST, &list))
+			fail("list", errno, NULL);
+		if (list.count <= room)
+			break;
+		free(ids);
+		/* Room for some more that may come meanwhile. */
+		room = list.count + 16;
+		ids = calloc(room, sizeof(*ids));
+		if (!ids)
+			fail("list", ENOMEM, NULL);
+	}
+	for (i = 0; i < list.count; i++)
+		printf("%s\n", id_str(&ids[i], buf));
+	free(ids);
+	close(dev);
+	return EXIT_OK;
+}
+
+/* Write @id to @path through a temporary file and rename(). */
+static void write_idfile(const char *path, const struct hyper_dmabuf_id *id)
+{
+	char tmp[PATH_MAX], buf[ID_STR_LEN];
+	FILE *f;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		fail("idfile", ENAMETOOLONG, path);
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		fail("idfile", errno, tmp);
+	f = fdopen(fd, "w");
+	if (!f)
+		fail("idfile", errno, tmp);
+	fprintf(f, "%s\n", id_str(id, buf));
+	if (fflush(f) || fsync(fd) || fclose(f))
+		fail("idfile", errno, tmp);
+	if (rename(tmp, path))
+		fail("idfile", errno, path);
+}
+
+enum {
+	OPT_TO = 256, OPT_SIZE, OPT_RO, OPT_SEED, OPT_PRIV, OPT_IDFILE,
+	OPT_ALLOC, OPT_DELAY, OPT_EXPECT_SEED, OPT_TIMEOUT, OPT_EXIT,
+	OPT_RW, OPT_WAIT, OPT_VERIFY, OPT_WRITE, OPT_HOLD, OPT_READ_AFTER,
+	OPT_VERIFY_AFTER, OPT_EXPECT_ERRNO, OPT_TYPE, OPT_ID, OPT_COUNT,
+	OPT_TRIES, OPT_HELP,
+};
+
+/* getopt_long() over @argv; unknown options are usage errors. */
+static int next_opt(int argc, char **argv, const struct option *opts)
+{
+	int c;
+
+	/*
+	 * Quiet getopt_long(); the leading ':' makes a missing argument
+	 * ':' and leaves '?' to unknown options.
+	 */
+	opterr = 0;
+	c = getopt_long(argc, argv, ":h", opts, NULL);
+	if (c == ':')
+		bad_arg("option (its argument is missing)", argv[optind - 1]);
+	if (c == '?')
+		bad_arg("option (see hdmabuf --help)", argv[optind - 1]);
+	if (c == 'h' || c == OPT_HELP) {
+		fputs(usage_text, stdout);
+		exit(EXIT_OK);
+	}
+	return c;
+}
+
+struct export_args {
+	unsigned int to;
+	int have_to;
+	unsigned long long size;
+	int ro;
+	__u64 seed;
+	const char *priv;
+	const char *idfile;
+	const char *alloc;
+	unsigned int delay_ms;
+	int expect;
+	__u64 expect_seed;
+	int timeout_ms;
+	int exit_after;
+};
+
+static void parse_export(int argc, char **argv, struct export_args *a)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "size", required_argument, NULL, OPT_SIZE },
+		{ "ro", no_argument, NULL, OPT_RO },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "priv", required_argument, NULL, OPT_PRIV },
+		{ "idfile", required_argument, NULL, OPT_IDFILE },
+		{ "alloc", required_argument, NULL, OPT_ALLOC },
+		{ "delay-ms", required_argument, NULL, OPT_DELAY },
+		{ "expect-seed", required_argument, NULL, OPT_EXPECT_SEED },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "exit-after-export", no_argument, NULL, OPT_EXIT },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	size_t i;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->timeout_ms = DEF_EXPECT_TIMEOUT_MS;
+	while ((c = next_opt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case OPT_TO:
+			a->to = arg_u32("--to", optarg);
+			a->have_to = 1;
+			break;
+		case OPT_SIZE:
+			a->size = arg_size(optarg);
+			break;
+		case OPT_RO:
+			a->ro = 1;
+			break;
+		case OPT_SEED:
+			a->seed = arg_u64("--seed", optarg);
+			break;
+		case OPT_PRIV:
+			a->priv = optarg;
+			break;
+		case OPT_IDFILE:
+			a->idfile = optarg;
+			break;
+		case OPT_ALLOC:
+			for (i = 0; i < NR_ALLOCATORS; i++)
+				if (!strcmp(optarg, allocators[i].name))
+					break;
+			if (i == NR_ALLOCATORS)
+				bad_arg("--alloc (heap, memfd or vgem)",
+					optarg);
+			a->alloc = optarg;
+			break;
+		case OPT_DELAY:
+			a->delay_ms = arg_u32("--delay-ms", optarg);
+			break;
+		case OPT_EXPECT_SEED:
+			a->expect = 1;
+			a->expect_seed = arg_u64("--expect-seed", optarg);
+			break;
+		case OPT_TIMEOUT:
+			a->timeout_ms = arg_ms("--timeout", optarg, 0);
+			break;
+		case OPT_EXIT:
+			a->exit_after = 1;
+			break;
+		}
+	}
+	if (optind != argc)
+		bad_arg("argument", argv[optind]);
+	if (!a->have_to || !a->size)
+		usage_error("export needs --to VMID and --size BYTES");
+	if (a->exit_after && a->expect)
+		usage_error("--exit-after-export and --expect-seed exclude each other");
+	if (a->size > SIZE_MAX - 4096)
+		bad_arg("size", "(too large)");
+}
+
+/* SIGUSR1 in the exporter: withdraw the buffer. */
+static int export_unexport(int dev, const struct hyper_dmabuf_id *id,
+			   unsigned int delay_ms)
+{
+	struct hyper_dmabuf_unexport u;
+
+	memset(&u, 0, sizeof(u));
+	u.id = *id;
+	u.delay_ms = delay_ms;
+	if (ioctl(dev, HYPER_DMABUF_IOCTL_UNEXPORT, &u)) {
+		error_line("unexport", errno, NULL);
+		return -1;
+	}
+	printf("unexported\n");
+	return 0;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	struct hyper_dmabuf_export e;
+	struct export_args a;
+	char buf[ID_STR_LEN], msg[192];
+	long long deadline = 0;
+	int dev, fd, sig, status = EXIT_OK;
+	size_t size, checked = 0;
+	unsigned char *map;
+	sigset_t sigs;
+	struct mem_job fill;
+
+	parse_export(argc, argv, &a);
+
+	/* The signals that drive us are taken with sigtimedwait() only. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+
+	dev = open_dev();
+	size = (a.size + 4095) & ~(size_t)4095;
+	fd = alloc_dmabuf(&a.alloc, size, &size);
+	printf("alloc %s %zu\n", a.alloc, size);
+	map = map_dmabuf(fd, size, PROT_READ | PROT_WRITE);
+	memset(&fill, 0, sizeof(fill));
+	fill.op = MEM_FILL;
+	fill.map = map;
+	fill.len = size;
+	fill.seed = a.seed;
+	dmabuf_access(fd, &fill, "fill");
+
+	memset(&e, 0, sizeof(e));
+	e.fd = fd;
+	e.flags = a.ro ? HYPER_DMABUF_EXPORT_RDONLY : 0;
+	e.remote_vmid = a.to;
+	if (a.priv) {
+		e.priv_len = strlen(a.priv) + 1;
+		e.priv = (unsigned long)a.priv;
+	}
+	if (ioctl(dev, HYPER_DMABUF_IOCTL_EXPORT, &e))
+		fail("export", errno, NULL);
+	printf("exported %s %llu\n", id_str(&e.id, buf),
+	       (unsigned long long)e.size);
+	if (a.idfile)
+		write_idfile(a.idfile, &e.id);
+	if (a.exit_after)
+		return EXIT_OK;
+
+	if (a.expect)
+		deadline = now_ms() + a.timeout_ms;
+	for (;;) {
+		struct timespec ts = { 0, EXPECT_POLL_MS * 1000000L };
+
+		if (a.expect) {
+			/*
+			 * Resume where the last look found a difference; when
+			 * that reaches the end, check it all once more.
+			 */
+			checked = dmabuf_check(fd, map, size, a.expect_seed,
+					       checked, "expect-seed");
+			if (checked == size)
+				checked = dmabuf_check(fd, map, size,
+						       a.expect_seed, 0,
+						       "expect-seed");
+			if (checked == size) {
+				printf("peer-wrote ok\n");
+				a.expect = 0;
+				continue;
+			}
+			if (now_ms() >= deadline) {
+				printf("peer-wrote timeout %zu\n", checked);
+				snprintf(msg, sizeof(msg),
+					 "pattern %llu not there after %d ms, first difference at offset %zu",
+					 (unsigned long long)a.expect_seed,
+					 a.timeout_ms, checked);
+				fail("expect-seed", ETIMEDOUT, msg);
+			}
+		}
+		sig = sigtimedwait(&sigs, NULL, a.expect ? &ts : NULL);
+		if (sig < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			fail("sigtimedwait", errno, NULL);
+		}
+		if (sig == SIGUSR1) {
+			if (export_unexport(dev, &e.id, a.delay_ms))
+				status = EXIT_FAIL;
+			continue;
+		}
+		/* SIGTERM or SIGINT */
+		if (a.expect)
+			fail("expect-seed", EINTR,
+			     "signalled before the peer wrote the pattern");
+		break;
+	}
+	munmap(map, size);
+	close(fd);
+	close(dev);
+	return status;
+}
+
+struct import_args {
+	struct hyper_dmabuf_id id;
+	int rw;
+	int wait_ms;
+	int verify;
+	__u64 verify_seed;
+	int write;
+	__u64 write_seed;
+	int hold_ms;
+	int read_after;
+	int read_after_ms;
+	int verify_after;
+	__u64 verify_after_seed;
+	int expect_errno;
+};
+
+static void parse_import(int argc, char **argv, struct import_args *a)
+{
+	static const struct option opts[] = {
+		{ "rw", no_argument, NULL, OPT_RW },
+		{ "wait", required_argument, NULL, OPT_WAIT },
+		{ "verify", required_argument, NULL, OPT_VERIFY },
+		{ "write", required_argument, NULL, OPT_WRITE },
+		{ "hold-ms", required_argument, NULL, OPT_HOLD },
+		{ "read-after-ms", required_argument, NULL, OPT_READ_AFTER },
+		{ "verify-after", required_argument, NULL, OPT_VERIFY_AFTER },
+		{ "expect-errno", required_argument, NULL, OPT_EXPECT_ERRNO },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	while ((c = next_opt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case OPT_RW:
+			a->rw = 1;
+			break;
+		case OPT_WAIT:
+			a->wait_ms = arg_ms("--wait", optarg, 0);
+			break;
+		case OPT_VERIFY:
+			a->verify = 1;
+			a->verify_seed = arg_u64("--verify", optarg);
+			break;
+		case OPT_WRITE:
+			a->write = 1;
+			a->write_seed = arg_u64("--write", optarg);
+			break;
+		case OPT_HOLD:
+			a->hold_ms = arg_ms("--hold-ms", optarg, 0);
+			break;
+		case OPT_READ_AFTER:
+			a->read_after = 1;
+			a->read_after_ms = arg_ms("--read-after-ms", optarg, 0);
+			break;
+		case OPT_VERIFY_AFTER:
+			a->verify_after = 1;
+			a->verify_after_seed = arg_u64("--verify-after", optarg);
+			break;
+		case OPT_EXPECT_ERRNO:
+			a->expect_errno = errno_parse(optarg);
+			if (!a->expect_errno)
+				bad_arg("--expect-errno", optarg);
+			break;
+		}
+	}
+	if (optind != argc - 1)
+		usage_error("import needs one ID");
+	arg_id(argv[optind], &a->id);
+	if (a->write && !a->rw)
+		usage_error("--write needs --rw");
+	if (a->read_after && !a->verify_after)
+		usage_error("--read-after-ms needs --verify-after");
+}
+
+/* Report a check of the mapping: "WHAT ok BYTES" or fail. */
+static void report_check(const char *what, size_t bad, size_t size,
+			 __u64 seed)
+{
+	char msg[160];
+
+	if (bad == size) {
+		printf("%s ok %zu\n", what, size);
+		return;
+	}
+	printf("%s mismatch %zu\n", what, bad);
+	snprintf(msg, sizeof(msg),
+		 "buffer differs from pattern %llu first at offset %zu of %zu",
+		 (unsigned long long)seed, bad, size);
+	fail(what, EBADMSG, msg);
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	struct hyper_dmabuf_import imp;
+	struct import_args a;
+	struct mem_job job;
+	char msg[128];
+	unsigned char *map;
+	long long end;
+	size_t size;
+	int dev;
+
+	parse_import(argc, argv, &a);
+	dev = open_dev();
+
+	end = now_ms() + a.wait_ms;
+	for (;;) {
+		memset(&imp, 0, sizeof(imp));
+		imp.id = a.id;
+		imp.flags = (a.rw ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+		if (!ioctl(dev, HYPER_DMABUF_IOCTL_IMPORT, &imp))
+			break;
+		if (errno != ENOENT || now_ms() >= end) {
+			if (a.expect_errno == errno) {
+				printf("import-failed %s\n", errno_name(errno));
+				return EXIT_OK;
+			}
+			if (a.expect_errno) {
+				snprintf(msg, sizeof(msg), "expected %s",
+					 errno_name(a.expect_errno));
+				fail("import", errno, msg);
+			}
+			fail("import", errno, NULL);
+		}
+		sleep_ms(2);
+	}
+	if (a.expect_errno) {
+		close(imp.fd);
+		fflush(stdout);
+		fprintf(stderr, "hdmabuf: import: succeeded, expected %s\n",
+			errno_name(a.expect_errno));
+		return EXIT_FAIL;
+	}
+	size = imp.size;
+	printf("size %zu\n", size);
+	map = map_dmabuf(imp.fd, size, PROT_READ | (a.rw ? PROT_WRITE : 0));
+
+	if (a.verify)
+		report_check("verify",
+			     dmabuf_check(imp.fd, map, size, a.verify_seed, 0,
+					  "verify"), size, a.verify_seed);
+	if (a.write) {
+		memset(&job, 0, sizeof(job));
+		job.op = MEM_FILL;
+		job.map = map;
+		job.len = size;
+		job.seed = a.write_seed;
+		dmabuf_access(imp.fd, &job, "write");
+		printf("wrote %zu\n", size);
+	}
+	if (a.hold_ms) {
+		memset(&job, 0, sizeof(job));
+		job.op = MEM_TOUCH;
+		job.map = map;
+		job.len = size;
+		printf("holding %d\n", a.hold_ms);
+		end = now_ms() + a.hold_ms;
+		do {
+			if (mem_guarded(&job))
+				fail_fault("hold", &job);
+			sleep_ms(1);
+		} while (now_ms() < end);
+		printf("held ok\n");
+	}
+	if (a.verify_after) {
+		sleep_ms(a.read_after_ms);
+		report_check("verify-after",
+			     dmabuf_check(imp.fd, map, size,
+					  a.verify_after_seed, 0,
+					  "verify-after"),
+			     size, a.verify_after_seed);
+	}
+	munmap(map, size);
+	close(imp.fd);
+	close(dev);
+	return EXIT_OK;
+}
+
+static const char * const event_names[] = {
+	[HYPER_DMABUF_EVENT_NEW] = "new",
+	[HYPER_DMABUF_EVENT_WITHDRAWN] = "withdrawn",
+	[HYPER_DMABUF_EVENT_OVERFLOW] = "overflow",
+};
+
+#define NR_EVENT_NAMES	ARRAY_SIZE(event_names)
+
+static int cmd_wait_event(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "type", required_argument, NULL, OPT_TYPE },
+		{ "id", required_argument, NULL, OPT_ID },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int timeout_ms = DEF_EVENT_TIMEOUT_MS, dev, c, ret, left, have_id = 0;
+	unsigned int type = 0, count = 1, seen = 0, i;
+	struct hyper_dmabuf_event ev;
+	struct hyper_dmabuf_id id;
+	char buf[ID_STR_LEN], msg[128];
+	struct pollfd pfd;
+	long long end;
+	ssize_t n;
+
+	memset(&id, 0, sizeof(id));
+	while ((c = next_opt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case OPT_TIMEOUT:
+			timeout_ms = arg_ms("--timeout", optarg, 1);
+			break;
+		case OPT_TYPE:
+			for (i = 1; i < NR_EVENT_NAMES; i++)
+				if (!strcmp(optarg, event_names[i]))
+					break;
+			if (i == NR_EVENT_NAMES)
+				bad_arg("--type (new, withdrawn or overflow)",
+					optarg);
+			type = i;
+			break;
+		case OPT_ID:
+			arg_id(optarg, &id);
+			have_id = 1;
+			break;
+		case OPT_COUNT:
+			count = arg_u32("--count", optarg);
+			break;
+		}
+	}
+	if (optind != argc)
+		bad_arg("argument", argv[optind]);
+
+	dev = open_dev();
+	printf("listening\n");
+	end = now_ms() + timeout_ms;
+	while (seen < count) {
+		left = -1;
+		if (timeout_ms >= 0) {
+			long long l = end - now_ms();
+
+			left = l > 0 ? (int)l : 0;
+		}
+		pfd.fd = dev;
+		pfd.events = POLLIN;
+		ret = poll(&pfd, 1, left);
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			fail("poll", errno, NULL);
+		}
+		if (!ret) {
+			snprintf(msg, sizeof(msg), "%u of %u events in %d ms",
+				 seen, count, timeout_ms);
+			fail("wait-event", ETIMEDOUT, msg);
+		}
+		n = read(dev, &ev, sizeof(ev));
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			fail("read", errno, NULL);
+		}
+		if (n != sizeof(ev))
+			fail("read", EIO, "short event record");
+		if (type && ev.type != type)
+			continue;
+		if (have_id && memcmp(&ev.id, &id, sizeof(id)))
+			continue;
+		seen++;
+		if (ev.type < NR_EVENT_NAMES && event_names[ev.type])
+			printf("event %s", event_names[ev.type]);
+		else
+			printf("event type%u", ev.type);
+		printf(" %s %llu", id_str(&ev.id, buf),
+		       (unsigned long long)ev.size);
+		if (ev.priv_len <= sizeof(ev.priv) &&
+		    priv_printable(ev.priv, ev.priv_len))
+			printf(" %.*s", (int)ev.priv_len, (const char *)ev.priv);
+		printf("\n");
+	}
+	close(dev);
+	return EXIT_OK;
+}
+
+static int cmd_query(int argc, char **argv)
+{
+	unsigned char priv[HYPER_DMABUF_PRIV_MAX];
+	struct hyper_dmabuf_query q;
+	struct hyper_dmabuf_id id;
+	char buf[ID_STR_LEN];
+	int dev;
+
+	if (argc != 2)
+		usage_error("query needs one ID");
+	arg_id(argv[1], &id);
+	dev = open_dev();
+	memset(&q, 0, sizeof(q));
+	q.id = id;
+	q.priv_len = sizeof(priv);
+	q.priv = (unsigned long)priv;
+	if (ioctl(dev, HYPER_DMABUF_IOCTL_QUERY, &q))
+		fail("query", errno, NULL);
+	printf("id %s\n", id_str(&q.id, buf));
+	printf("exporter_vmid %u\n", q.exporter_vmid);
+	printf("importer_vmid %u\n", q.importer_vmid);
+	printf("size %llu\n", (unsigned long long)q.size);
+	printf("status 0x%x\n", q.status);
+	printf("exported_here %d\n",
+	       !!(q.status & HYPER_DMABUF_STATUS_EXPORTED_HERE));
+	printf("imported %d\n", !!(q.status & HYPER_DMABUF_STATUS_IMPORTED));
+	printf("unexported %d\n",
+	       !!(q.status & HYPER_DMABUF_STATUS_UNEXPORTED));
+	printf("unexport_pending %d\n",
+	       !!(q.status & HYPER_DMABUF_STATUS_UNEXPORT_PENDING));
+	printf("priv_len %u\n", q.priv_len);
+	if (q.priv_len <= sizeof(priv) && priv_printable(priv, q.priv_len))
+		printf("priv %.*s\n", (int)q.priv_len, (const char *)priv);
+	close(dev);
+	return EXIT_OK;
+}
+
+/* One guessed id must be unknown to IMPORT, QUERY and UNEXPORT alike. */
+static void guess_one(int dev, const struct hyper_dmabuf_id *id)
+{
+	struct hyper_dmabuf_unexport u;
+	struct hyper_dmabuf_import imp;
+	struct hyper_dmabuf_query q;
+	char buf[ID_STR_LEN];
+
+	memset(&imp, 0, sizeof(imp));
+	imp.id = *id;
+	imp.flags = O_RDONLY | O_CLOEXEC;
+	if (!ioctl(dev, HYPER_DMABUF_IOCTL_IMPORT, &imp)) {
+		close(imp.fd);
+		printf("guess imported %s\n", id_str(id, buf));
+		fail("guess", EEXIST, "a guessed id was imported");
+	}
+	if (errno != ENOENT)
+		fail("guess: import", errno, id_str(id, buf));
+	memset(&q, 0, sizeof(q));
+	q.id = *id;
+	if (!ioctl(dev, HYPER_DMABUF_IOCTL_QUERY, &q)) {
+		printf("guess queried %s\n", id_str(id, buf));
+		fail("guess", EEXIST, "a guessed id was queried");
+	}
+	if (errno != ENOENT)
+		fail("guess: query", errno, id_str(id, buf));
+	memset(&u, 0, sizeof(u));
+	u.id = *id;
+	if (!ioctl(dev, HYPER_DMABUF_IOCTL_UNEXPORT, &u)) {
+		printf("guess unexported %s\n", id_str(id, buf));
+		fail("guess", EEXIST, "a guessed id was unexported");
+	}
+	if (errno != ENOENT)
+		fail("guess: unexport", errno, id_str(id, buf));
+}
+
+/*
+ * Random numbers for guessing.  Never getrandom() without GRND_INSECURE:
+ * early in a VM's boot the kernel's CRNG may not be ready and a blocking
+ * call waits (or spins) for it.  splitmix64 seeded from GRND_INSECURE
+ * where the kernel has it (5.6), else from the clock and pid, is
+ * unpredictable enough for a test.
+ */
+static __u64 rand_state;
+
+static void rand_seed(void)
+{
+	struct timespec ts;
+	__u64 seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_INSECURE) != sizeof(seed) &&
+	    getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	rand_state = seed ^ ((__u64)ts.tv_sec << 32) ^ ts.tv_nsec ^
+		     ((__u64)getpid() << 48);
+}
+
+static __u32 rand_u32(void)
+{
+	rand_state += 0x9e3779b97f4a7c15ull;
+	return pattern_word(rand_state, 0) >> 32;
+}
+
+static int cmd_guess(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tries", required_argument, NULL, OPT_TRIES },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int vmid, tries = DEF_GUESS_TRIES, i, k;
+	struct hyper_dmabuf_id id;
+	int dev, c;
+
+	while ((c = next_opt(argc, argv, opts)) != -1) {
+		if (c == OPT_TRIES)
+			tries = arg_u32("--tries", optarg);
+	}
+	if (optind != argc - 1)
+		usage_error("guess needs one VMID");
+	vmid = arg_u32("VMID", argv[optind]);
+	dev = open_dev();
+	rand_seed();
+	for (i = 0; i < tries; i++) {
+		memset(&id, 0, sizeof(id));
+		id.vmid = vmid;
+		/* Live exports have small sequence numbers: try them all. */
+		id.seq = i % 2 ? rand_u32() : i / 2;
+		for (k = 0; k < 3; k++)
+			id.key[k] = rand_u32();
+		guess_one(dev, &id);
+	}
+	printf("guess ok %u\n", tries);
+	close(dev);
+	return EXIT_OK;
+}
+
+#define FILE_CHUNK	(1024 * 1024)
+
+static int cmd_pattern_write(int argc, char **argv)
+{
+	unsigned long long size, off;
+	unsigned char *buf;
+	__u64 seed;
+	size_t n;
+	FILE *f;
+
+	if (argc != 4)
+		usage_error("pattern-write needs FILE SEED BYTES");
+	seed = arg_u64("SEED", argv[2]);
+	size = arg_size(argv[3]);
+	buf = malloc(FILE_CHUNK);
+	if (!buf)
+		fail("pattern-write", ENOMEM, NULL);
+	f = fopen(argv[1], "we");
+	if (!f)
+		fail("open", errno, argv[1]);
+	for (off = 0; off < size; off += n) {
+		n = size - off < FILE_CHUNK ? size - off : FILE_CHUNK;
+		pattern_fill(buf, off, n, seed);
+		if (fwrite(buf, 1, n, f) != n)
+			fail("write", errno ? errno : EIO, argv[1]);
+	}
+	if (fclose(f))
+		fail("write", errno, argv[1]);
+	free(buf);
+	printf("wrote %llu\n", size);
+	return EXIT_OK;
+}
+
+static int cmd_pattern_check(int argc, char **argv)
+{
+	unsigned long long off = 0;
+	char msg[PATH_MAX + 128];
+	unsigned char *buf;
+	size_t n, bad;
+	__u64 seed;
+	FILE *f;
+
+	if (argc != 3)
+		usage_error("pattern-check needs FILE SEED");
+	seed = arg_u64("SEED", argv[2]);
+	buf = malloc(FILE_CHUNK);
+	if (!buf)
+		fail("pattern-check", ENOMEM, NULL);
+	f = fopen(argv[1], "re");
+	if (!f)
+		fail("open", errno, argv[1]);
+	while ((n = fread(buf, 1, FILE_CHUNK, f)) > 0) {
+		bad = pattern_check(buf, off, n, seed);
+		if (bad != n) {
+			printf("verify mismatch %llu\n", off + bad);
+			snprintf(msg, sizeof(msg),
+				 "%s differs from pattern %llu first at offset %llu",
+				 argv[1], (unsigned long long)seed, off + bad);
+			fail("verify", EBADMSG, msg);
+		}
+		off += n;
+	}
+	if (ferror(f))
+		fail("read", EIO, argv[1]);
+	fclose(f);
+	free(buf);
+	printf("verify ok %llu\n", off);
+	return EXIT_OK;
+}
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "info", cmd_info },
+	{ "list", cmd_list },
+	{ "export", cmd_export },
+	{ "import", cmd_import },
+	{ "wait-event", cmd_wait_event },
+	{ "query", cmd_query },
+	{ "guess", cmd_guess },
+	{ "pattern-write", cmd_pattern_write },
+	{ "pattern-check", cmd_pattern_check },
+};
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	fault_setup();
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		fputs(usage_text, stdout);
+		return EXIT_OK;
+	}
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		cmd_name = commands[i].name;
+		return commands[i].run(argc - 1, argv + 1);
+	}
+	bad_arg("command (see hdmabuf --help)", argv[1]);
+}
