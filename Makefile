@@ -7,7 +7,9 @@
 #   make selftests		the kselftests, static
 #   make lint			checkpatch --strict, W=1 and sparse builds
 #   make kernel-debug		build the KASAN and Xen debug kernels (cached)
-#   make check			the QEMU rig on Debian's kernel and the KASAN kernel
+#   make check			the QEMU rig on Debian's kernel and the KASAN kernel,
+#				and the Xen rig
+#   make check-xen		the Xen rig alone (dom0 + two domUs under Xen 4.17)
 #   make test			everything CI runs; ends with "N passed, N failed"
 #   make demo			the main job, visible to a person
 #   make clean
@@ -42,7 +44,10 @@ kernel-debug: deps
 	@$(T)/test-all.sh kernel-debug
 
 check: deps
-	@$(T)/test-all.sh kernel-debug qemu-stock qemu-kasan
+	@$(T)/test-all.sh kernel-debug qemu-stock qemu-kasan qemu-xen
+
+check-xen: deps
+	@$(T)/test-all.sh qemu-xen
 
 test: deps
 	@$(T)/test-all.sh
@@ -53,4 +58,5 @@ demo: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps modules selftests lint kernel-debug check test demo clean
+.PHONY: all deps modules selftests lint kernel-debug check check-xen test demo \
+	clean

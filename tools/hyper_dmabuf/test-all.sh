@@ -6,7 +6,8 @@
 # the last line is the total, "N passed, N failed".  Exit status is 0 only
 # when nothing failed.
 #
-# Steps: kernel-debug, lint, rig-selfcheck, qemu-stock, qemu-kasan.
+# Steps: kernel-debug, lint, rig-selfcheck, qemu-stock, qemu-kasan,
+# qemu-xen.
 # Default: all of them.
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -54,7 +55,7 @@ account() {
 
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] &&
-	steps=(kernel-debug lint rig-selfcheck qemu-stock qemu-kasan)
+	steps=(kernel-debug lint rig-selfcheck qemu-stock qemu-kasan qemu-xen)
 start=$SECONDS
 for step in "${steps[@]}"; do
 	hd_log "step $step"
@@ -67,6 +68,9 @@ for step in "${steps[@]}"; do
 	qemu-stock)	rig_step qemu-stock "$tools/rig/qemu.sh" stock ;;
 	qemu-kasan)	HDMABUF_RIG_TIMEOUT=2400 \
 			rig_step qemu-kasan "$tools/rig/qemu.sh" kasan ;;
+	qemu-xen)	HDMABUF_RIG_TIMEOUT=1800 \
+			rig_step qemu-xen "$tools/rig/xen.sh" \
+			--scenario-timeout 600 ;;
 	*)		hd_die "unknown step $step" ;;
 	esac
 done

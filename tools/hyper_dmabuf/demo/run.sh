@@ -1,7 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The main job: boot a VM on Debian's kernel and run hyper_dmabuf_demo in
-# it, printing what it shared.
+# The main job: boot Xen with dom0 and two domUs in QEMU (rig/xen.sh),
+# have domU1 render a 1080p frame into a dma-buf and export it to dom0,
+# which imports it, checks every pixel and saves it as a PNG on the host.
+# Prints what was shared and where the PNG is.
 set -euo pipefail
-exec "$(dirname "$0")/../rig/qemu.sh" --demo stock
+. "$(dirname "$0")/../lib/common.sh"
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=$HDMABUF_BUILD/xen/rig-xen-xen-demo
+rc=0
+"$here/../rig/xen.sh" --scenario "$here/xen-demo.sh" >"$HDMABUF_BUILD/demo.log" 2>&1 || rc=$?
+grep -E '^\[xen\] (not )?ok' "$HDMABUF_BUILD/demo.log" | grep -v ' ok [0-9]* [a-z0-9]*: insmod ' || true
+echo
+tr -d '\r' <"$out/results.tap" | sed -n 's/^# \(VM\|exported\|event\|shared\|this VM\)/\1/p'
+if [ "$rc" -eq 0 ] && [ -s "$out/files/frame.png" ]; then
+	echo
+	echo "The frame, as dom0 saw it: $out/files/frame.png"
+else
+	echo "demo failed; see $HDMABUF_BUILD/demo.log and $out/" >&2
+	exit 1
+fi

@@ -1,0 +1,318 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# xen.sh [--scenario FILE] [--keep] [--timeout SECONDS]
+#        [--scenario-timeout SECONDS]
+#
+# The Xen rig: Xen 4.17 (Debian's xen-hypervisor-4.17-amd64) under QEMU
+# TCG, with a PV dom0 and two PV domUs (domU1, domU2), all running the
+# "xen" debug kernel (lockdep, kmemleak, UBSAN; no KASAN, which cannot run
+# as a PV guest).  Every domain loads vgem, hyper_dmabuf and, when built,
+# hyper_dmabuf_xen; dom0 links every pair of domains (hdmabuf-xen-link),
+# then runs the scenarios of rig/xen/scenarios/ in order, each a TAP suite.
+# Then every domain unloads our modules and checks lockdep, kmemleak and
+# its taint, and the kernel logs of all three domains come back to the host
+# and are scanned for kernel complaints (rig/logscan.sh), which fail the
+# run even when every test passed.  Last line: "qemu-xen: N passed, N
+# failed, N skipped"; exit status 0 only when everything passed.
+#
+# Channels between dom0 and the host:
+#   first serial port	Xen's console and dom0's (hvc0)	-> console.log
+#   second serial port	TAP results (dom0's ttyS1)	-> results.tap
+#   QEMU debugcon (I/O port 0xe9, written by rig-xen-bulk): framed kernel
+#	logs and files, about 200 KiB/s	-> bulk.out, split into logs/, files/
+#   isa-debug-exit	the verdict
+# Xen's own UART is put in polling mode (com1=...,0) so that dom0 can take
+# the IRQ of the other serial ports.  A dom0 scenario copies a file to the
+# host with "hdx_export FILE [NAME]"; it lands in files/NAME.  A domU's
+# console goes to dom0's xenconsoled, which the host gets as
+# logs/domUN-console.log.
+#
+# --scenario FILE	run only FILE (any path) instead of rig/xen/scenarios/*
+# --keep		keep the images and initramfs trees in the output
+#			directory (by default only logs and results stay)
+# --timeout S		kill QEMU after S seconds, a failure (default 600, or
+#			$HDMABUF_RIG_TIMEOUT)
+# --scenario-timeout S	kill one scenario after S seconds (default: half the
+#			run's timeout)
+#
+# Output: build/xen/rig-xen/, or build/xen/rig-xen-NAME/ with --scenario.
+# See rig/xen/README.md for writing scenarios.
+set -euo pipefail
+. "$(dirname "$0")/../lib/common.sh"
+
+scenario='' keep='' scen_timeout=''
+timeout_s=${HDMABUF_RIG_TIMEOUT:-600} smp=${HDMABUF_XEN_SMP:-2}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--scenario)	scenario=$(realpath "$2"); shift 2 ;;
+	--keep)		keep=1; shift ;;
+	--timeout)	timeout_s=$2; shift 2 ;;
+	--scenario-timeout) scen_timeout=$2; shift 2 ;;
+	--smp)		smp=$2; shift 2 ;;
+	*)		hd_die "usage: xen.sh [--scenario FILE] [--keep] [--timeout S] [--scenario-timeout S]" ;;
+	esac
+done
+[ -z "$scenario" ] || [ -r "$scenario" ] || hd_die "no scenario $scenario"
+scen_timeout=${scen_timeout:-$((timeout_s / 2))}
+flavor=xen
+hd_flavor "$flavor"
+
+tools=$HDMABUF_TOP/tools/hyper_dmabuf
+xdir=$tools/rig/xen
+xenbin=/usr/lib/xen-4.17/bin
+xengz=/boot/xen-4.17-amd64.gz
+[ -e "$xengz" ] || hd_die "$xengz missing (install xen-hypervisor-4.17-amd64)"
+[ -x "$xenbin/xl" ] || hd_die "$xenbin/xl missing (install xen-utils-4.17)"
+[ -e "$KDIR/vmlinux" ] || hd_die "$KDIR/vmlinux missing (make kernel-debug)"
+
+name=xen${scenario:+-$(basename "$scenario" .sh)}
+out=$FBUILD/rig-$name
+# QEMU's -initrd separates modules with commas; the kernel line has spaces.
+case "$out" in
+*[,\ ]*)	hd_die "the output path must have no commas or spaces: $out" ;;
+esac
+rm -rf "$out"
+mkdir -p "$out"/{boot,helpers,modules,logs,files}
+t_start=$SECONDS
+
+mods=$("$tools/build.sh" modules "$flavor")
+tests=$("$tools/build.sh" selftests)
+for h in rig-xen-bulk rig-xen-peers; do
+	gcc -static -O2 -Wall -Wextra -Werror -I"$HDMABUF_TOP/include/uapi" \
+		-o "$out/helpers/$h" "$xdir/$h.c"
+done
+
+# --- modules, the same in every domain ------------------------------------
+: >"$out/modules/load-list"
+: >"$out/modules/unload-list"
+# add_kmod NAME: a module of the kernel under test, with its dependencies
+add_kmod() {
+	local line path base
+	modprobe -d "${KMODDIR%/lib/modules/*}/" -S "$KVER" --show-depends "$1" |
+	while read -r line; do
+		case "$line" in builtin*) continue ;; esac
+		path=${line#insmod }
+		path=${path%% *}
+		base=$(basename "$path")
+		base=${base%%.ko*}
+		grep -q "^$base\( \|\$\)" "$out/modules/load-list" && continue
+		case "$path" in
+		*.xz)	xz -dc "$path" >"$out/modules/$base.ko" ;;
+		*.zst)	zstd -qdc "$path" >"$out/modules/$base.ko" ;;
+		*)	cp "$path" "$out/modules/$base.ko" ;;
+		esac
+		echo "$base" >>"$out/modules/load-list"
+	done
+}
+add_kmod vgem
+# The core, then the Xen backend when it is built (not the loopback one).
+for m in hyper_dmabuf hyper_dmabuf_xen; do
+	if [ ! -e "$mods/$m.ko" ]; then
+		[ "$m" = hyper_dmabuf ] && hd_die "$mods/$m.ko missing"
+		hd_log "xen: $m.ko not built, the rig loads hyper_dmabuf alone"
+		continue
+	fi
+	cp "$mods/$m.ko" "$out/modules/"
+	echo "$m" >>"$out/modules/load-list"
+	echo "$m" >>"$out/modules/unload-list"
+done
+
+# --- root filesystems -----------------------------------------------------
+# add_libs ROOT BINARY...: the shared libraries of BINARY..., same paths
+add_libs() {
+	local root=$1 lib
+	shift
+	ldd "$@" | grep -o '/[^ ]*' | sort -u | while read -r lib; do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+# common_root ROOT: what dom0 and the domUs share
+common_root() {
+	local root=$1 c
+	mkdir -p "$root"/{bin,usr/bin,dev,proc,sys,tmp,run,rig,tests}
+	cp /bin/busybox "$root/bin/"
+	cp "$xdir/hdx-setup" "$xdir/hdx-bg" "$xdir/hdx-finish" \
+		"$out/helpers/rig-xen-peers" "$root/bin/"
+	# Every guest helper (rig-exit, demo, the hdmabuf CLI...) into /bin,
+	# every kselftest program into /tests.
+	cp "$tests"/guest/* "$root/bin/"
+	find "$tests/ksft" -maxdepth 1 -type f -perm -u+x \
+		-exec cp {} "$root/tests/" \;
+	# Static programs: their symbols only make the images bigger.
+	strip "$root"/tests/* "$root/bin/rig-xen-peers" 2>/dev/null || true
+	for c in "$tests"/guest/*; do
+		strip "$root/bin/${c##*/}" 2>/dev/null || true
+	done
+	cp -a "$out/modules" "$root/"
+	# The xenstore clients are one program that looks at its name.
+	cp /usr/bin/xenstore "$root/usr/bin/"
+	for c in read write ls list chmod rm exists watch; do
+		ln -s xenstore "$root/usr/bin/xenstore-$c"
+	done
+	add_libs "$root" /usr/bin/xenstore
+}
+
+# cpio_gz ROOT FILE
+cpio_gz() {
+	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) |
+		gzip -1 >"$2"
+}
+
+domu=$out/domu-root
+common_root "$domu"
+cp "$xdir/domu-init" "$domu/init"
+cp "$xdir/hdx-agent" "$domu/bin/"
+
+dom0=$out/dom0-root
+common_root "$dom0"
+cp "$xdir/dom0-init" "$dom0/init"
+# hdx-lib.sh and any other library a scenario may source (/rig/NAME.sh).
+cp "$xdir"/*.sh "$xdir/run-scenario" "$dom0/rig/"
+mkdir -p "$dom0/rig/scenarios"
+if [ -n "$scenario" ]; then
+	cp "$scenario" "$dom0/rig/scenarios/"
+else
+	cp "$xdir"/scenarios/*.sh "$dom0/rig/scenarios/"
+fi
+cp "$tools/xen/hdmabuf-xen-link" "$out/helpers/rig-xen-bulk" "$dom0/bin/"
+mkdir -p "$dom0$xenbin" "$dom0"/etc/xen "$dom0"/var/{lib/xen,log/xen/console}
+ln -s ../run "$dom0/var/run"
+ln -s ../run/lock "$dom0/var/lock"
+for b in xl xenstored xenconsoled xen-init-dom0; do
+	cp "$xenbin/$b" "$dom0$xenbin/"
+	add_libs "$dom0" "$xenbin/$b"
+done
+# xl needs libgcc_s (for pthread_exit) though ldd does not list it.
+libgcc=$(gcc -print-file-name=libgcc_s.so.1)
+mkdir -p "$dom0/lib/x86_64-linux-gnu"
+cp -L "$libgcc" "$dom0/lib/x86_64-linux-gnu/"
+# dom0's memory is fixed: no ballooning, and parallel xl create.
+echo 'autoballoon="off"' >"$dom0/etc/xen/xl.conf"
+mkdir -p "$dom0/guest"
+gzip -1 -c "$KDIR/vmlinux" >"$dom0/guest/vmlinux.gz"
+cpio_gz "$domu" "$dom0/guest/domu.cpio.gz"
+cpio_gz "$dom0" "$out/boot/dom0.cpio.gz"
+zcat "$xengz" >"$out/boot/xen"
+cp "$KDIR/vmlinux" "$out/boot/vmlinux"
+t_built=$SECONDS
+
+# --- boot -----------------------------------------------------------------
+xen_cmd="console=com1 com1=115200,8n1,0x3f8,0 dom0_mem=768M,max:768M"
+xen_cmd+=" loglvl=all guest_loglvl=all"
+xen_cmd+=" gnttab_max_frames=1024 gnttab_max_maptrack_frames=4096"
+dom0_cmd="console=hvc0 earlyprintk=xen loglevel=5"
+dom0_cmd+=" hdx_scenario_timeout=$scen_timeout"
+# qemu64 is an AMD K8 (family 15, model 107) with erratum 400, for which
+# Linux reads MSR 0xc0010055 at boot (arch_post_acpi_subsys_init); Xen
+# refuses that read to PV guests, so every domain would log an "unchecked
+# MSR access error" with a call trace.  Model 65 stepping 1 is just below
+# the erratum's range, and above that of erratum 121, for which Xen would
+# not boot.  (-cpu max crashes dom0: SMAP.)
+cpu=qemu64,model=65,stepping=1
+hd_log "$flavor: booting Xen 4.17 + $KVER (dom0, domU1, domU2) under QEMU (TCG)"
+set +e
+timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+	-machine pc -accel tcg -cpu "$cpu" -m 2G -smp "$smp" -nodefaults \
+	-display none -no-reboot \
+	-kernel "$out/boot/xen" -append "$xen_cmd" \
+	-initrd "$out/boot/vmlinux $dom0_cmd,$out/boot/dom0.cpio.gz" \
+	-serial "file:$out/console.log" \
+	-serial "file:$out/results.tap" \
+	-debugcon "file:$out/bulk.out" \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	</dev/null >"$out/qemu.log" 2>&1
+rc=$?
+set -e
+t_ran=$SECONDS
+
+# --- logs and files out of the bulk channel ------------------------------
+awk -v out="$out" -f "$xdir/bulk-split.awk" "$out/bulk.out"
+for b in "$out"/files/*.b64; do
+	[ -e "$b" ] || continue
+	f=${b%.b64}
+	tr -d '\r' <"$b" | grep -E '^[A-Za-z0-9+/=]+$' | base64 -d >"$f" ||
+		true
+	rm -f "$b"
+done
+
+# --- report ---------------------------------------------------------------
+n=0
+res() {		# res OK|FAIL DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" = OK ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+	fi
+}
+# scan DOMAIN LOG...: one result for a domain's kernel logs
+scan() {
+	local d=$1 hits
+	shift
+	for f in "$@"; do
+		if [ ! -s "$f" ]; then
+			res FAIL "kernel log of $d received (${f##*/})"
+			return
+		fi
+	done
+	if hits=$("$tools/rig/logscan.sh" "$@"); then
+		res OK "kernel log clean: $d"
+	else
+		echo "$hits" | awk '!seen[$0]++' | sed 's/^/# /; s/$/ FAIL/'
+		res FAIL "kernel log clean: $d"
+	fi
+}
+{
+	cat "$out/results.tap"
+	echo "# suite: host"
+	case $rc in
+	1)	res OK "guest verdict: pass" ;;
+	3)	res FAIL "guest verdict: fail" ;;
+	0)	res FAIL "guest verdict: none, a panic or a reboot" ;;
+	124|137) res FAIL "guest verdict: none, timed out after ${timeout_s}s" ;;
+	*)	res FAIL "guest verdict: none, qemu exited $rc (see qemu.log)" ;;
+	esac
+	if tr -d '\r' <"$out/results.tap" | grep -q '^# rig: done'; then
+		res OK "results complete"
+	else
+		res FAIL "results complete"
+	fi
+	scan dom0 "$out/console.log" "$out/logs/dom0-dmesg.log"
+	for d in domU1 domU2; do
+		# A domU a scenario destroyed sent no dmesg: its console remains.
+		if [ -e "$out/logs/$d-dmesg.log" ]; then
+			scan "$d" "$out/logs/$d-console.log" "$out/logs/$d-dmesg.log"
+		else
+			scan "$d" "$out/logs/$d-console.log"
+		fi
+	done
+	for m in "$out"/files/*.md5; do
+		[ -e "$m" ] || continue
+		f=${m%.md5}
+		if [ "$(md5sum <"$f" | cut -d' ' -f1)" = "$(cat "$m")" ]; then
+			res OK "file ${f##*/} received intact"
+		else
+			res FAIL "file ${f##*/} received intact"
+		fi
+		rm -f "$m"
+	done
+	echo "1..$n"
+	echo "# time: build $((t_built - t_start)) s, run $((t_ran - t_built)) s"
+} >"$out/report.tap"
+
+awk -f "$tools/rig/tap-report.awk" "$out/report.tap" >"$out/report.txt"
+sed '$d' "$out/report.txt" | sed "s/^/[$flavor] /"
+read -r _ passed failed skipped < <(tail -n1 "$out/report.txt")
+echo "$passed $failed $skipped" >"$out/summary"
+[ -n "$keep" ] || rm -rf "${out:?}/boot" "$out/dom0-root" "$out/domu-root"
+echo "time: build $((t_built - t_start)) s, run $((t_ran - t_built)) s"
+echo "logs: $out/{console,qemu}.log $out/logs/"
+if ls "$out/files/"* >/dev/null 2>&1; then
+	echo "files: $out/files/"
+fi
+echo "qemu-$name: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
