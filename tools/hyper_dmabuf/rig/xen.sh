@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # xen.sh [--scenario FILE] [--keep] [--timeout SECONDS]
-#        [--scenario-timeout SECONDS]
+#        [--scenario-timeout SECONDS] [--smp N]
 #
 # The Xen rig: Xen 4.17 (Debian's xen-hypervisor-4.17-amd64) under QEMU
 # TCG, with a PV dom0 and two PV domUs (domU1, domU2), all running the
@@ -35,6 +35,10 @@
 #			$HDMABUF_RIG_TIMEOUT)
 # --scenario-timeout S	kill one scenario after S seconds (default: half the
 #			run's timeout)
+# --smp N		QEMU's CPUs (default 2, or $HDMABUF_XEN_SMP).  2 is
+#			fastest on an idle host; when other VMs compete for
+#			the host's CPUs, 1 degrades far less (no spinning on
+#			the locks of a descheduled CPU, in Xen or dom0).
 #
 # Output: build/xen/rig-xen/, or build/xen/rig-xen-NAME/ with --scenario.
 # See rig/xen/README.md for writing scenarios.
@@ -50,7 +54,7 @@ while [ $# -gt 0 ]; do
 	--timeout)	timeout_s=$2; shift 2 ;;
 	--scenario-timeout) scen_timeout=$2; shift 2 ;;
 	--smp)		smp=$2; shift 2 ;;
-	*)		hd_die "usage: xen.sh [--scenario FILE] [--keep] [--timeout S] [--scenario-timeout S]" ;;
+	*)		hd_die "usage: xen.sh [--scenario FILE] [--keep] [--timeout S] [--scenario-timeout S] [--smp N]" ;;
 	esac
 done
 [ -z "$scenario" ] || [ -r "$scenario" ] || hd_die "no scenario $scenario"
@@ -210,8 +214,9 @@ dom0_cmd+=" hdx_scenario_timeout=$scen_timeout"
 # Linux reads MSR 0xc0010055 at boot (arch_post_acpi_subsys_init); Xen
 # refuses that read to PV guests, so every domain would log an "unchecked
 # MSR access error" with a call trace.  Model 65 stepping 1 is just below
-# the erratum's range, and above that of erratum 121, for which Xen would
-# not boot.  (-cpu max crashes dom0: SMAP.)
+# that erratum's range (model 0x41 stepping 2 on); models up to 0x3f have
+# erratum 121, on which Xen refuses to boot without allow_unsafe.  (-cpu
+# max crashes dom0: SMAP.)
 cpu=qemu64,model=65,stepping=1
 hd_log "$flavor: booting Xen 4.17 + $KVER (dom0, domU1, domU2) under QEMU (TCG)"
 set +e
