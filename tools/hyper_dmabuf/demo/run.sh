@@ -9,6 +9,14 @@ set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 
 here=$(cd "$(dirname "$0")" && pwd)
+# The rig runs the xen debug kernel: build it unless it is up to date
+# (about 15 to 20 minutes the first time, a second after that).
+mkdir -p "$HDMABUF_BUILD"
+hd_log "demo: xen debug kernel (built once, then cached in $HDMABUF_KCACHE)"
+"$here/../kernel/build.sh" xen "$HDMABUF_KCACHE" >"$HDMABUF_BUILD/kernel-xen.log" 2>&1 || {
+	tail -n 20 "$HDMABUF_BUILD/kernel-xen.log" >&2
+	hd_die "building the xen debug kernel failed"
+}
 out=$HDMABUF_BUILD/xen/rig-xen-xen-demo
 rc=0
 "$here/../rig/xen.sh" --scenario "$here/xen-demo.sh" >"$HDMABUF_BUILD/demo.log" 2>&1 || rc=$?
