@@ -86,3 +86,26 @@ hd_linux_src() {
 	fi
 	echo "$src"
 }
+
+# hd_add_kmod NAME DIR: copy module NAME of the kernel under test
+# (hd_flavor's KMODDIR, KVER), and every module it depends on, into DIR as
+# uncompressed NAME.ko files, appending each name to DIR/load-list in load
+# order; modules already listed there are skipped.
+hd_add_kmod() {
+	local dir=$2 line path base
+	modprobe -d "${KMODDIR%/lib/modules/*}/" -S "$KVER" --show-depends "$1" |
+	while read -r line; do
+		case "$line" in builtin*) continue ;; esac
+		path=${line#insmod }
+		path=${path%% *}
+		base=$(basename "$path")
+		base=${base%%.ko*}
+		grep -q "^$base\( \|\$\)" "$dir/load-list" && continue
+		case "$path" in
+		*.xz)	xz -dc "$path" >"$dir/$base.ko" ;;
+		*.zst)	zstd -qdc "$path" >"$dir/$base.ko" ;;
+		*)	cp "$path" "$dir/$base.ko" ;;
+		esac
+		echo "$base" >>"$dir/load-list"
+	done
+}

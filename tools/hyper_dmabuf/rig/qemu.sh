@@ -64,27 +64,7 @@ else
 fi
 
 : >"$root/modules/load-list"
-# add_kmod NAME: a module of the kernel under test, with its dependencies
-add_kmod() {
-	local line path base
-	# The FLAVOR's module tree root: /lib/modules/<ver> lives under it.
-	modprobe -d "${KMODDIR%/lib/modules/*}/" -S "$KVER" --show-depends "$1" |
-	while read -r line; do
-		case "$line" in builtin*) continue ;; esac
-		path=${line#insmod }
-		path=${path%% *}
-		base=$(basename "$path")
-		base=${base%%.ko*}
-		grep -q "^$base\( \|\$\)" "$root/modules/load-list" && continue
-		case "$path" in
-		*.xz)	xz -dc "$path" >"$root/modules/$base.ko" ;;
-		*.zst)	zstd -qdc "$path" >"$root/modules/$base.ko" ;;
-		*)	cp "$path" "$root/modules/$base.ko" ;;
-		esac
-		echo "$base" >>"$root/modules/load-list"
-	done
-}
-add_kmod vgem
+hd_add_kmod vgem "$root/modules"
 for m in $(cat "$mods/load-order"); do
 	cp "$mods/$m.ko" "$root/modules/"
 	echo "$m" >>"$root/modules/load-list"

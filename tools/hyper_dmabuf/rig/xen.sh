@@ -90,26 +90,7 @@ done
 # --- modules, the same in every domain ------------------------------------
 : >"$out/modules/load-list"
 : >"$out/modules/unload-list"
-# add_kmod NAME: a module of the kernel under test, with its dependencies
-add_kmod() {
-	local line path base
-	modprobe -d "${KMODDIR%/lib/modules/*}/" -S "$KVER" --show-depends "$1" |
-	while read -r line; do
-		case "$line" in builtin*) continue ;; esac
-		path=${line#insmod }
-		path=${path%% *}
-		base=$(basename "$path")
-		base=${base%%.ko*}
-		grep -q "^$base\( \|\$\)" "$out/modules/load-list" && continue
-		case "$path" in
-		*.xz)	xz -dc "$path" >"$out/modules/$base.ko" ;;
-		*.zst)	zstd -qdc "$path" >"$out/modules/$base.ko" ;;
-		*)	cp "$path" "$out/modules/$base.ko" ;;
-		esac
-		echo "$base" >>"$out/modules/load-list"
-	done
-}
-add_kmod vgem
+hd_add_kmod vgem "$out/modules"
 # The core, then the Xen backend when it is built (not the loopback one).
 for m in hyper_dmabuf hyper_dmabuf_xen; do
 	if [ ! -e "$mods/$m.ko" ]; then
