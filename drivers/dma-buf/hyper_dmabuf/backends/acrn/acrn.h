@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hyper_dmabuf ACRN backend: declarations shared by its files.
+ *
+ * ACRN's memory model: the service VM (SOS, VM id 0) can reach all of a
+ * user VM's (UOS's) RAM, and a UOS shares a buffer by sending the
+ * guest-physical addresses of its pages.  Sharing is one way, UOS -> SOS;
+ * one SOS serves many UOSes.
+ *
+ * main.c   module, PCI driver, links and their handshake, the ops table
+ * chan.c   the message transport: rings in a shared mailbox, doorbells
+ * table.c  the UOS's address tables (share) and the SOS's walk (map)
+ * window.c the SOS's window onto a UOS's RAM, with struct pages
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+#ifndef _HDACRN_H
+#define _HDACRN_H
+
+#include <linux/kref.h>
+#include <linux/memremap.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "../../backend.h"
+
+struct page;
+struct pci_dev;
+
+/*
+ * The shared memory of a link, as both VMs see it in BAR 2 of their
+ * ivshmem-doorbell device: the UOS's RAM file.  Its first part is the
+ * UOS's RAM (guest-physical address G at offset G); its last
+ * HDACRN_MBOX_SIZE bytes are the mailbox, which is not UOS RAM and which
+ * the UOS reaches only through the BAR.  The window the SOS may map is
+ * everything before the mailbox.
+ */
+#define HDACRN_MBOX_SIZE	SZ_2M
+
+/*
+ * Doorbell (ivshmem peer) ids, assigned by the host's ivshmem server: a
+ * UOS is its VM id, the SOS on that UOS's link is HDACRN_SOS_ID_BASE plus
+ * it.  Each VM reads its own id from the device, which only the host sets:
+ * that is how the SOS knows, beyond the UOS's reach, whose RAM a window
+ * is.  A real ACRN service VM learns it from the hypervisor instead.
+ */
+#define HDACRN_SOS_ID_BASE	0x100
+#define HDACRN_VMID_MAX		(HDACRN_SOS_ID_BASE - 1)
+#define HDACRN_SOS_VMID		0
+
+/* Mailbox layout: the header page, then one ring each way. */
+#define HDACRN_MBOX_MAGIC	0x43414448	/* "HDAC" */
+#define HDACRN_RING_SLOTS	32
+#define HDACRN_RING_OFF_U2S	SZ_4K
+#define HDACRN_RING_OFF_S2U	(SZ_4K + SZ_16K)
+
+/**
+ * struct hdacrn_mbox_hdr - first page of a link's mailbox (little endian)
+ * @magic: HDACRN_MBOX_MAGIC, written by the UOS when it attaches
+ * @host_state: the host's word on the UOS (the ivshmem server's presence
+ *	counter, odd while the UOS's VM runs).  When it changes the host
+ *	rings the SOS.  A UOS could write it too, but only to hurt itself.
+ * @uos_session: non-zero nonce of the UOS driver's current attachment, 0
+ *	when it is detached
+ * @sos_session: the SOS's answer: equal to @uos_session once the SOS has
+ *	reset both rings for that attachment; 0 when the SOS is detached
+ * @sos_epoch: bumped by the SOS each time it resets the rings, so that a
+ *	UOS notices an SOS that went away and came back between two looks
+ */
+struct hdacrn_mbox_hdr {
+	__le32 magic;
+	__le32 host_state;
+	__le32 uos_session;
+	__le32 sos_session;
+	__le32 sos_epoch;
+};
+
+/**
+ * struct hdacrn_ring - one direction of a link: a single-producer,
+ *	single-consumer ring of fixed-size slots (little endian)
+ * @prod: free-running count of messages written, owned by the producer
+ * @cons: free-running count of messages read, owned by the consumer
+ * @want_space: set by a producer waiting for a free slot; the consumer
+ *	rings the producer after reading when it finds it set
+ * @pad: keeps the slots off the indices' cache line
+ * @slots: the messages
+ */
+struct hdacrn_ring {
+	__le32 prod;
+	__le32 cons;
+	__le32 want_space;
+	u8 pad[52];
+	u8 slots[HDACRN_RING_SLOTS][HDMABUF_MSG_SIZE];
+};
+
+/*
+ * Address tables: a tree of pages of little-endian u64 guest-physical
+ * addresses, HDACRN_GPAS_PER_PAGE per page.  Leaves hold the data pages'
+ * addresses in buffer order; each level above holds its children's.  The
+ * number of levels follows from the page count alone (1 up to 2 MiB of
+ * data, 2 up to 1 GiB, 3 up to 512 GiB), so the peer does not choose it.
+ * The reference sent is the root's address.  Unused entries are zero.
+ */
+#define HDACRN_GPAS_PER_PAGE	(PAGE_SIZE / sizeof(__le64))
+#define HDACRN_MAX_LEVELS	3
+
+/* The message transport of one link (chan.c). */
+struct hdacrn_chan;
+
+/**
+ * struct hdacrn_chan_ops - what a transport tells its link
+ * @recv: a message arrived; called in process context, one at a time
+ * @event: the transport's state may have changed (a handshake word, the
+ *	host's word): the link should look at it.  Process context.
+ * @broken: the peer broke the ring protocol; the transport has stopped.
+ *	Process context.
+ */
+struct hdacrn_chan_ops {
+	void (*recv)(void *owner, const void *msg, size_t len);
+	void (*event)(void *owner);
+	void (*broken)(void *owner, const char *why);
+};
+
+/**
+ * struct hdacrn_window - a UOS's RAM as the SOS sees it, with struct pages
+ * @size: bytes of guest-physical address space it covers, from 0
+ * @phys: where it lies in the SOS's physical address space
+ * @pgmap: the ZONE_DEVICE mapping that gives it struct pages
+ */
+struct hdacrn_window {
+	u64 size;
+	phys_addr_t phys;
+	struct dev_pagemap pgmap;
+};
+
+/**
+ * struct hdacrn_link - this VM's link to one peer VM over one device
+ * @kref: held by the device while it is bound and by every mapping of the
+ *	peer's pages
+ * @pdev: the ivshmem-doorbell device
+ * @vmid: the peer's VM id
+ * @sos: this VM is the service VM on this link
+ * @chan: the message transport
+ * @mbox: the mailbox header
+ * @window: the SOS's window onto the UOS's RAM (SOS only)
+ * @lock: protects @up, @session, @epoch and @broken
+ * @up: the peer is registered with the core
+ * @session: the attachment the link is up for
+ * @epoch: the SOS's ring epoch the link is up for (UOS only)
+ * @broken: the session in @session is over (the peer broke the protocol,
+ *	or its VM ended): stay down until the UOS attaches with a new one
+ * @complained: kinds of peer misbehaviour already logged (logged once)
+ */
+struct hdacrn_link {
+	struct kref kref;
+	struct pci_dev *pdev;
+	u32 vmid;
+	bool sos;
+	struct hdacrn_chan *chan;
+	struct hdacrn_mbox_hdr *mbox;
+	struct hdacrn_window window;
+	struct mutex lock;	/* @up, @session, @epoch, @broken */
+	bool up;
+	u32 session;
+	u32 epoch;
+	bool broken;
+	unsigned long complained;
+};
+
+/* Kinds of peer misbehaviour, for hdacrn_complain(). */
+enum hdacrn_lie {
+	HDACRN_LIE_TABLE,
+	HDACRN_LIE_RING,
+};
+
+extern struct hdmabuf_backend hdacrn_backend;
+
+void hdacrn_complain(struct hdacrn_link *link, enum hdacrn_lie kind,
+		     const char *fmt, ...) __printf(3, 4);
+struct hdacrn_link *hdacrn_link_get(u32 vmid);
+void hdacrn_link_put(struct hdacrn_link *link);
+
+/* chan.c */
+struct hdacrn_chan *hdacrn_chan_create(struct pci_dev *pdev,
+				       void __iomem *regs, void *mbox,
+				       u32 peer_id, bool sos,
+				       const struct hdacrn_chan_ops *ops,
+				       void *owner);
+void hdacrn_chan_destroy(struct hdacrn_chan *chan);
+void hdacrn_chan_start(struct hdacrn_chan *chan, bool clear_shared);
+void hdacrn_chan_stop(struct hdacrn_chan *chan);
+int hdacrn_chan_send(struct hdacrn_chan *chan, const void *msg, size_t len,
+		     unsigned long timeout);
+void hdacrn_chan_kick(struct hdacrn_chan *chan);
+void hdacrn_chan_poke(struct hdacrn_chan *chan);
+
+/* table.c */
+int hdacrn_share(struct hdmabuf_backend *be, u32 vmid, struct page **pages,
+		 unsigned int nr_pages, bool readonly, void **handle, u64 *ref);
+void hdacrn_unshare(struct hdmabuf_backend *be, void *handle);
+int hdacrn_map(struct hdmabuf_backend *be, u32 vmid, u64 ref,
+	       unsigned int nr_pages, bool readonly, void **handle,
+	       struct page ***pages);
+void hdacrn_unmap(struct hdmabuf_backend *be, void *handle);
+
+/* window.c */
+int hdacrn_window_init(struct hdacrn_window *w, struct pci_dev *pdev,
+		       phys_addr_t phys, u64 size);
+void hdacrn_window_fini(struct hdacrn_window *w);
+struct page *hdacrn_window_page(struct hdacrn_window *w, u64 gpa);
+bool hdacrn_window_get(struct hdacrn_window *w);
+void hdacrn_window_put(struct hdacrn_window *w);
+
+#ifdef CONFIG_HYPER_DMABUF_ACRN_TEST_FAULTS
+enum hdacrn_fault {
+	HDACRN_FAULT_NONE,
+	HDACRN_FAULT_GPA_OOB,
+	HDACRN_FAULT_GPA_UNALIGNED,
+	HDACRN_FAULT_TABLE_OOB,
+	HDACRN_FAULT_RING_LIE,
+	HDACRN_FAULT_FLOOD,
+	HDACRN_FAULT_NR
+};
+
+bool hdacrn_fault(enum hdacrn_fault f);
+#else
+#define hdacrn_fault(f)	false
+#endif
+
+#endif /* _HDACRN_H */

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hyper_dmabuf ACRN backend: the message transport of one link.
+ *
+ * Two single-producer, single-consumer rings of fixed-size slots in the
+ * link's mailbox, one each way, and doorbell interrupts between the two
+ * VMs (an ivshmem-doorbell device: write "peer << 16 | vector" to its
+ * doorbell register; receive MSI-X vector 0).  This file is the only one
+ * that knows the mailbox rings and the device's registers; ACRN's own
+ * virtio transport would replace it behind the same few calls.
+ *
+ * Each side keeps its own copy of the index it owns and never reads it
+ * back from shared memory.  The peer's index is read once per look and
+ * checked: a peer whose index claims more messages than the ring holds,
+ * or takes back ones already counted, broke the protocol and the
+ * transport stops.  Messages are copied out of the slot before anyone
+ * looks at them.  A doorbell masks the interrupt until the work item has
+ * drained the ring, so a peer that rings without pause costs one pass of
+ * the work item per pass, not one interrupt each.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitops.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/jiffies.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "acrn.h"
+
+/* ivshmem BAR 0 registers. */
+#define IVSHMEM_DOORBELL	12
+
+/* Bits of hdacrn_chan.flags. */
+#define HDACRN_CHAN_MASKED	0	/* our IRQ is disabled until the work ran */
+#define HDACRN_CHAN_STOPPED	1	/* no sending or receiving */
+#define HDACRN_CHAN_BROKEN	2	/* the work must tell the link why */
+
+/**
+ * struct hdacrn_chan - one link's transport
+ * @pdev: the device
+ * @regs: its registers (BAR 0)
+ * @tx: the ring this VM produces into
+ * @rx: the ring this VM consumes from
+ * @peer_id: the peer's doorbell id
+ * @irq: our doorbell interrupt
+ * @ops: the link's callbacks
+ * @owner: their argument
+ * @work: drains @rx and tells the link about events
+ * @flags: HDACRN_CHAN_*
+ * @tx_lock: serialises senders; protects @tx_prod
+ * @tx_prod: messages written to @tx
+ * @tx_wait: senders waiting for a free slot in @tx, or for a stop
+ * @rx_cons: messages read from @rx; only @work touches it
+ * @why: how the peer broke the protocol, for the link
+ * @buf: where @work copies a message before handing it on
+ */
+struct hdacrn_chan {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	struct hdacrn_ring *tx;
+	struct hdacrn_ring *rx;
+	u32 peer_id;
+	int irq;
+	const struct hdacrn_chan_ops *ops;
+	void *owner;
+	struct work_struct work;
+	unsigned long flags;
+	struct mutex tx_lock;		/* senders; @tx_prod */
+	u32 tx_prod;
+	wait_queue_head_t tx_wait;
+	u32 rx_cons;
+	const char *why;
+	u8 buf[HDMABUF_MSG_SIZE];
+};
+
+/**
+ * hdacrn_chan_kick() - ring the peer's doorbell
+ * @chan: the transport
+ */
+void hdacrn_chan_kick(struct hdacrn_chan *chan)
+{
+	writel(chan->peer_id << 16, chan->regs + IVSHMEM_DOORBELL);
+}
+
+/**
+ * hdacrn_chan_poke() - make the work item look at the link's state now,
+ *	as if the peer had rung
+ * @chan: the transport
+ */
+void hdacrn_chan_poke(struct hdacrn_chan *chan)
+{
+	queue_work(system_wq, &chan->work);
+}
+
+/*
+ * The peer broke the protocol: stop, and have the work item tell the link
+ * (a sender may be the core's own work, which the link's reaction waits
+ * for).
+ */
+static void hdacrn_chan_break(struct hdacrn_chan *chan, const char *why)
+{
+	set_bit(HDACRN_CHAN_STOPPED, &chan->flags);
+	wake_up_all(&chan->tx_wait);
+	if (!test_and_set_bit(HDACRN_CHAN_BROKEN, &chan->flags)) {
+		WRITE_ONCE(chan->why, why);
+		queue_work(system_wq, &chan->work);
+	}
+}
+
+/* Messages the peer has written to @ring beyond @seen, or -1 for a lie. */
+static int hdacrn_ring_avail(struct hdacrn_ring *ring, u32 seen)
+{
+	u32 prod = le32_to_cpu(READ_ONCE(ring->prod));
+
+	/* Read the slots only after the index that covers them. */
+	smp_rmb();
+	if (prod - seen > HDACRN_RING_SLOTS)
+		return -1;
+	return prod - seen;
+}
+
+/* Slots free in our @tx, or -1 when the peer's index lies. */
+static int hdacrn_tx_space(struct hdacrn_chan *chan)
+{
+	u32 cons = le32_to_cpu(READ_ONCE(chan->tx->cons));
+
+	if (chan->tx_prod - cons > HDACRN_RING_SLOTS)
+		return -1;
+	return HDACRN_RING_SLOTS - (chan->tx_prod - cons);
+}
+
+static void hdacrn_chan_work(struct work_struct *work)
+{
+	struct hdacrn_chan *chan = container_of(work, struct hdacrn_chan, work);
+	struct hdacrn_ring *rx = chan->rx;
+	unsigned int budget = HDACRN_RING_SLOTS;
+	int avail;
+
+	if (test_bit(HDACRN_CHAN_BROKEN, &chan->flags)) {
+		chan->ops->broken(chan->owner, READ_ONCE(chan->why));
+		clear_bit(HDACRN_CHAN_BROKEN, &chan->flags);
+	}
+	chan->ops->event(chan->owner);
+
+	while (!test_bit(HDACRN_CHAN_STOPPED, &chan->flags) && budget) {
+		avail = hdacrn_ring_avail(rx, chan->rx_cons);
+		if (avail < 0) {
+			hdacrn_chan_break(chan, "receive ring index out of range");
+			break;
+		}
+		if (!avail)
+			break;
+		memcpy(chan->buf,
+		       rx->slots[chan->rx_cons % HDACRN_RING_SLOTS],
+		       HDMABUF_MSG_SIZE);
+		chan->rx_cons++;
+		/* The slot is copied: the peer may reuse it. */
+		smp_mb();
+		WRITE_ONCE(rx->cons, cpu_to_le32(chan->rx_cons));
+		if (READ_ONCE(rx->want_space)) {
+			WRITE_ONCE(rx->want_space, 0);
+			hdacrn_chan_kick(chan);
+		}
+		chan->ops->recv(chan->owner, chan->buf, HDMABUF_MSG_SIZE);
+		budget--;
+	}
+
+	if (!budget || test_bit(HDACRN_CHAN_BROKEN, &chan->flags)) {
+		/* More may be waiting: take turns with other work. */
+		queue_work(system_wq, &chan->work);
+		return;
+	}
+	if (test_and_clear_bit(HDACRN_CHAN_MASKED, &chan->flags))
+		enable_irq(chan->irq);
+}
+
+static irqreturn_t hdacrn_chan_irq(int irq, void *data)
+{
+	struct hdacrn_chan *chan = data;
+
+	/* A doorbell may mean a slot came free. */
+	wake_up_all(&chan->tx_wait);
+	if (!test_and_set_bit(HDACRN_CHAN_MASKED, &chan->flags))
+		disable_irq_nosync(irq);
+	queue_work(system_wq, &chan->work);
+	return IRQ_HANDLED;
+}
+
+/**
+ * hdacrn_chan_start() - (re)start a transport on empty rings
+ * @chan: the transport
+ * @clear_shared: also empty the shared rings (the SOS does, for both
+ *	directions, before it answers a UOS's attachment; the UOS then only
+ *	resets its own counts)
+ *
+ * Called by the link with no message in flight: stopped, or never started.
+ */
+void hdacrn_chan_start(struct hdacrn_chan *chan, bool clear_shared)
+{
+	mutex_lock(&chan->tx_lock);
+	if (clear_shared) {
+		memset(chan->tx, 0, sizeof(*chan->tx));
+		memset(chan->rx, 0, sizeof(*chan->rx));
+		/* Empty rings before the answer that lets the UOS use them. */
+		smp_wmb();
+	}
+	chan->tx_prod = 0;
+	chan->rx_cons = 0;
+	clear_bit(HDACRN_CHAN_STOPPED, &chan->flags);
+	mutex_unlock(&chan->tx_lock);
+}
+
+/**
+ * hdacrn_chan_stop() - stop sending and receiving
+ * @chan: the transport
+ *
+ * Senders waiting for a slot give up with -ENOTCONN.  Doorbells still
+ * reach the link's event callback.
+ */
+void hdacrn_chan_stop(struct hdacrn_chan *chan)
+{
+	set_bit(HDACRN_CHAN_STOPPED, &chan->flags);
+	wake_up_all(&chan->tx_wait);
+}
+
+static bool hdacrn_tx_ready(struct hdacrn_chan *chan)
+{
+	return test_bit(HDACRN_CHAN_STOPPED, &chan->flags) ||
+	       hdacrn_tx_space(chan);
+}
+
+/**
+ * hdacrn_chan_send() - send one message to the peer
+ * @chan: the transport
+ * @msg: the message
+ * @len: its length, at most HDMABUF_MSG_SIZE
+ * @timeout: how long to wait for a free slot, in jiffies
+ *
+ * Return: 0; -ENOTCONN when the transport is stopped, -ETIMEDOUT when the
+ * ring stayed full for @timeout, -EPROTO when the peer's index lies (the
+ * transport is then broken), -EINVAL for an oversized message.
+ */
+int hdacrn_chan_send(struct hdacrn_chan *chan, const void *msg, size_t len,
+		     unsigned long timeout)
+{
+	struct hdacrn_ring *tx = chan->tx;
+	unsigned long left = timeout;
+	int space, ret = 0;
+	u8 *slot;
+
+	if (len > HDMABUF_MSG_SIZE)
+		return -EINVAL;
+	mutex_lock(&chan->tx_lock);
+	for (;;) {
+		if (test_bit(HDACRN_CHAN_STOPPED, &chan->flags)) {
+			ret = -ENOTCONN;
+			goto out;
+		}
+		space = hdacrn_tx_space(chan);
+		if (space < 0) {
+			ret = -EPROTO;
+			hdacrn_chan_break(chan, "send ring index out of range");
+			goto out;
+		}
+		if (space)
+			break;
+		/* Full: ask for a doorbell when the peer frees a slot. */
+		WRITE_ONCE(tx->want_space, cpu_to_le32(1));
+		/* The request before a second look, pairing with the reader. */
+		smp_mb();
+		if (hdacrn_tx_space(chan))
+			continue;
+		if (!left) {
+			ret = -ETIMEDOUT;
+			goto out;
+		}
+		left = wait_event_timeout(chan->tx_wait, hdacrn_tx_ready(chan),
+					  left);
+	}
+
+	slot = tx->slots[chan->tx_prod % HDACRN_RING_SLOTS];
+	memcpy(slot, msg, len);
+	memset(slot + len, 0, HDMABUF_MSG_SIZE - len);
+	chan->tx_prod++;
+	/* The slot before the index that publishes it. */
+	smp_wmb();
+	if (hdacrn_fault(HDACRN_FAULT_RING_LIE))
+		WRITE_ONCE(tx->prod, cpu_to_le32(chan->tx_prod + 1000));
+	else
+		WRITE_ONCE(tx->prod, cpu_to_le32(chan->tx_prod));
+	hdacrn_chan_kick(chan);
+	if (hdacrn_fault(HDACRN_FAULT_FLOOD)) {
+		unsigned int i;
+
+		for (i = 0; i < 100000; i++)
+			hdacrn_chan_kick(chan);
+	}
+out:
+	mutex_unlock(&chan->tx_lock);
+	return ret;
+}
+
+/**
+ * hdacrn_chan_create() - set up the transport of a link
+ * @pdev: the ivshmem-doorbell device, enabled, with BAR 0 mapped
+ * @regs: BAR 0
+ * @mbox: the mailbox, mapped
+ * @peer_id: the peer's doorbell id
+ * @sos: this VM is the SOS on this link (it consumes the UOS-to-SOS ring)
+ * @ops: the link's callbacks
+ * @owner: their argument
+ *
+ * The transport starts stopped; hdacrn_chan_start() opens it.  Doorbells
+ * reach @ops->event from the moment this returns.
+ *
+ * Return: the transport or an ERR_PTR().
+ */
+struct hdacrn_chan *hdacrn_chan_create(struct pci_dev *pdev,
+				       void __iomem *regs, void *mbox,
+				       u32 peer_id, bool sos,
+				       const struct hdacrn_chan_ops *ops,
+				       void *owner)
+{
+	struct hdacrn_ring *u2s = mbox + HDACRN_RING_OFF_U2S;
+	struct hdacrn_ring *s2u = mbox + HDACRN_RING_OFF_S2U;
+	struct hdacrn_chan *chan;
+	int ret;
+
+	BUILD_BUG_ON(HDACRN_RING_OFF_U2S + sizeof(struct hdacrn_ring) >
+		     HDACRN_RING_OFF_S2U);
+	BUILD_BUG_ON(HDACRN_RING_OFF_S2U + sizeof(struct hdacrn_ring) >
+		     HDACRN_MBOX_SIZE);
+
+	chan = kzalloc(sizeof(*chan), GFP_KERNEL);
+	if (!chan)
+		return ERR_PTR(-ENOMEM);
+	chan->pdev = pdev;
+	chan->regs = regs;
+	chan->tx = sos ? s2u : u2s;
+	chan->rx = sos ? u2s : s2u;
+	chan->peer_id = peer_id;
+	chan->ops = ops;
+	chan->owner = owner;
+	chan->flags = BIT(HDACRN_CHAN_STOPPED);
+	INIT_WORK(&chan->work, hdacrn_chan_work);
+	mutex_init(&chan->tx_lock);
+	init_waitqueue_head(&chan->tx_wait);
+
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSIX);
+	if (ret < 0) {
+		dev_err(&pdev->dev, "no MSI-X vector: %d (an ivshmem-plain device?)\n",
+			ret);
+		goto err_free;
+	}
+	chan->irq = pci_irq_vector(pdev, 0);
+	ret = request_irq(chan->irq, hdacrn_chan_irq, 0, KBUILD_MODNAME, chan);
+	if (ret)
+		goto err_vectors;
+	return chan;
+
+err_vectors:
+	pci_free_irq_vectors(pdev);
+err_free:
+	mutex_destroy(&chan->tx_lock);
+	kfree(chan);
+	return ERR_PTR(ret);
+}
+
+/**
+ * hdacrn_chan_destroy() - tear a transport down
+ * @chan: the transport, stopped
+ */
+void hdacrn_chan_destroy(struct hdacrn_chan *chan)
+{
+	hdacrn_chan_stop(chan);
+	/*
+	 * No handler runs past this, and none queues the work again; the
+	 * work may still re-enable the interrupt once, which leaves it
+	 * disabled by this call, as free_irq() wants it.
+	 */
+	disable_irq(chan->irq);
+	cancel_work_sync(&chan->work);
+	free_irq(chan->irq, chan);
+	pci_free_irq_vectors(chan->pdev);
+	mutex_destroy(&chan->tx_lock);
+	kfree(chan);
+}

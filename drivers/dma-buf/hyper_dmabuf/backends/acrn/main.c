@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hyper_dmabuf ACRN backend: shares dma-bufs from user VMs (UOS) to the
+ * service VM (SOS) the way ACRN's memory model allows: the SOS reaches all
+ * of a UOS's RAM, so a UOS shares a buffer by sending the guest-physical
+ * addresses of its pages.
+ *
+ * A link between a UOS and the SOS is an ivshmem-doorbell PCI device on
+ * each side, both backed by the UOS's RAM file (acrn.h).  Each VM reads
+ * its doorbell id from its device; the host assigned it, and it says which
+ * side of which link this VM is on: the SOS's id on UOS n's link is
+ * HDACRN_SOS_ID_BASE + n.  So the SOS knows whose RAM a window is without
+ * believing anything the UOS wrote.
+ *
+ * Handshake, in the mailbox header: the UOS attaches with a fresh non-zero
+ * session nonce and rings; the SOS empties both rings, bumps its epoch,
+ * answers with the same nonce and rings back.  Either side detaches by
+ * zeroing its word and ringing.  The host's presence word (written by the
+ * ivshmem server when a UOS's VM starts or ends) lets the SOS notice a UOS
+ * that died without detaching.  A UOS that breaks the ring protocol is
+ * dropped until it attaches again with a new nonce.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/io.h>
+#include <linux/jiffies.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/xarray.h>
+#include <xen/xen.h>
+
+#include "acrn.h"
+
+#define PCI_VENDOR_ID_IVSHMEM	0x1af4
+#define PCI_DEVICE_ID_IVSHMEM	0x1110
+#define IVSHMEM_IVPOSITION	8
+
+static unsigned int hdacrn_timeout_ms = 2000;
+module_param_named(timeout_ms, hdacrn_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(timeout_ms, "How long a sender waits for a ring slot (default 2000)");
+
+/*
+ * The links, by peer VM id (on a UOS, its one link to the SOS is at
+ * HDACRN_SOS_VMID).  hdacrn_lock protects the xarray, the backend's
+ * registration and hdacrn_role.
+ */
+static DEFINE_XARRAY(hdacrn_links);
+static DEFINE_MUTEX(hdacrn_lock);
+
+enum hdacrn_role { HDACRN_NONE, HDACRN_UOS, HDACRN_SOS };
+static enum hdacrn_role hdacrn_role;
+static unsigned int hdacrn_nr_links;
+
+#ifdef CONFIG_HYPER_DMABUF_ACRN_TEST_FAULTS
+static const char * const hdacrn_fault_names[HDACRN_FAULT_NR] = {
+	[HDACRN_FAULT_NONE] = "none",
+	[HDACRN_FAULT_GPA_OOB] = "gpa-oob",
+	[HDACRN_FAULT_GPA_UNALIGNED] = "gpa-unaligned",
+	[HDACRN_FAULT_TABLE_OOB] = "table-oob",
+	[HDACRN_FAULT_RING_LIE] = "ring-lie",
+	[HDACRN_FAULT_FLOOD] = "flood",
+};
+
+/* The armed fault; it fires once, on the next share or send. */
+static atomic_t hdacrn_fault_armed = ATOMIC_INIT(HDACRN_FAULT_NONE);
+
+/**
+ * hdacrn_fault() - whether fault @f is armed; disarms it
+ * @f: the fault
+ *
+ * Return: true once per arming of @f.
+ */
+bool hdacrn_fault(enum hdacrn_fault f)
+{
+	return atomic_cmpxchg(&hdacrn_fault_armed, f, HDACRN_FAULT_NONE) == f;
+}
+
+static int hdacrn_fault_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(hdacrn_fault_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	atomic_set(&hdacrn_fault_armed, i);
+	pr_warn("fault armed: %s\n", hdacrn_fault_names[i]);
+	return 0;
+}
+
+static int hdacrn_fault_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  hdacrn_fault_names[atomic_read(&hdacrn_fault_armed)]);
+}
+
+static const struct kernel_param_ops hdacrn_fault_ops = {
+	.set = hdacrn_fault_set,
+	.get = hdacrn_fault_get,
+};
+module_param_cb(fault, &hdacrn_fault_ops, NULL, 0600);
+MODULE_PARM_DESC(fault, "Test only: make this UOS lie once (gpa-oob, gpa-unaligned, table-oob, ring-lie, flood)");
+#endif
+
+/**
+ * hdacrn_complain() - log a peer's misbehaviour, once per kind and link
+ * @link: the link
+ * @kind: what it did
+ * @fmt: printf format of the detail
+ */
+void hdacrn_complain(struct hdacrn_link *link, enum hdacrn_lie kind,
+		     const char *fmt, ...)
+{
+	static const char * const what[] = {
+		[HDACRN_LIE_TABLE] = "rejected address table",
+		[HDACRN_LIE_RING] = "protocol error, link dropped",
+	};
+	struct va_format vaf;
+	va_list args;
+
+	if (test_and_set_bit(kind, &link->complained))
+		return;
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	dev_warn(&link->pdev->dev, "vm %u: %s: %pV (logged once)\n",
+		 link->vmid, what[kind], &vaf);
+	va_end(args);
+}
+
+static void hdacrn_link_release(struct kref *kref)
+{
+	kfree(container_of(kref, struct hdacrn_link, kref));
+}
+
+/**
+ * hdacrn_link_get() - the link to a peer VM
+ * @vmid: the peer
+ *
+ * Return: the link with a reference held, or NULL.
+ */
+struct hdacrn_link *hdacrn_link_get(u32 vmid)
+{
+	struct hdacrn_link *link;
+
+	mutex_lock(&hdacrn_lock);
+	link = xa_load(&hdacrn_links, vmid);
+	if (link)
+		kref_get(&link->kref);
+	mutex_unlock(&hdacrn_lock);
+	return link;
+}
+
+/**
+ * hdacrn_link_put() - drop a reference taken by hdacrn_link_get()
+ * @link: the link
+ */
+void hdacrn_link_put(struct hdacrn_link *link)
+{
+	kref_put(&link->kref, hdacrn_link_release);
+}
+
+/* Take the link down, as far as the core knows.  Under link->lock. */
+static void hdacrn_link_down(struct hdacrn_link *link)
+{
+	if (!link->up)
+		return;
+	hdacrn_chan_stop(link->chan);
+	link->up = false;
+	hdmabuf_peer_remove(&hdacrn_backend, link->vmid);
+}
+
+/* Bring the link up for the core.  Under link->lock, transport started. */
+static int hdacrn_link_up(struct hdacrn_link *link)
+{
+	int ret = hdmabuf_peer_add(&hdacrn_backend, link->vmid);
+
+	if (ret) {
+		hdacrn_chan_stop(link->chan);
+		dev_err(&link->pdev->dev, "vm %u: cannot add it: %d\n",
+			link->vmid, ret);
+		return ret;
+	}
+	link->up = true;
+	return 0;
+}
+
+/*
+ * The SOS's look at a UOS's link: attach a new session, or notice a UOS
+ * that detached or whose VM ended.
+ */
+static void hdacrn_sos_event(struct hdacrn_link *link)
+{
+	struct hdacrn_mbox_hdr *hdr = link->mbox;
+	u32 host = le32_to_cpu(READ_ONCE(hdr->host_state));
+	u32 uos = le32_to_cpu(READ_ONCE(hdr->uos_session));
+	/* 0: the host does not report; even: the UOS's VM has ended. */
+	bool dead = host && !(host & 1);
+
+	if (link->up && (dead || uos != link->session)) {
+		hdacrn_link_down(link);
+		WRITE_ONCE(hdr->sos_session, 0);
+		/* A dead UOS's nonce stays behind: never answer it again. */
+		link->broken = dead;
+	}
+	if (link->up || dead || !uos)
+		return;
+	if (link->broken && uos == link->session)
+		return;	/* that session is over: wait for a new one */
+
+	link->session = uos;
+	link->broken = false;
+	hdacrn_chan_start(link->chan, true);
+	if (hdacrn_link_up(link))
+		return;
+	WRITE_ONCE(hdr->sos_epoch,
+		   cpu_to_le32(le32_to_cpu(READ_ONCE(hdr->sos_epoch)) + 1));
+	/* Empty rings and the new epoch before the answer. */
+	smp_wmb();
+	WRITE_ONCE(hdr->sos_session, cpu_to_le32(uos));
+	hdacrn_chan_kick(link->chan);
+}
+
+/* The UOS's look at its link: the SOS answered, went away, or came back. */
+static void hdacrn_uos_event(struct hdacrn_link *link)
+{
+	struct hdacrn_mbox_hdr *hdr = link->mbox;
+	u32 sos = le32_to_cpu(READ_ONCE(hdr->sos_session));
+	u32 epoch = le32_to_cpu(READ_ONCE(hdr->sos_epoch));
+
+	if (link->up && (sos != link->session || epoch != link->epoch))
+		hdacrn_link_down(link);
+	if (link->up || sos != link->session)
+		return;
+	/* The rings the SOS emptied, only after its answer. */
+	smp_rmb();
+	link->epoch = epoch;
+	hdacrn_chan_start(link->chan, false);
+	hdacrn_link_up(link);
+}
+
+static void hdacrn_link_event(void *owner)
+{
+	struct hdacrn_link *link = owner;
+
+	mutex_lock(&link->lock);
+	if (link->sos)
+		hdacrn_sos_event(link);
+	else
+		hdacrn_uos_event(link);
+	mutex_unlock(&link->lock);
+}
+
+static void hdacrn_link_recv(void *owner, const void *msg, size_t len)
+{
+	struct hdacrn_link *link = owner;
+
+	/* Before the answer, or after a drop, the ring is not ours to read. */
+	if (READ_ONCE(link->up))
+		hdmabuf_recv(&hdacrn_backend, link->vmid, msg, len);
+}
+
+static void hdacrn_link_broken(void *owner, const char *why)
+{
+	struct hdacrn_link *link = owner;
+
+	hdacrn_complain(link, HDACRN_LIE_RING, "%s", why);
+	mutex_lock(&link->lock);
+	hdacrn_link_down(link);
+	if (link->sos) {
+		link->broken = true;
+		WRITE_ONCE(link->mbox->sos_session, 0);
+	} else {
+		/* Start over, on rings the SOS empties for a new session. */
+		link->session = get_random_u32() | 1;
+		WRITE_ONCE(link->mbox->uos_session,
+			   cpu_to_le32(link->session));
+	}
+	hdacrn_chan_kick(link->chan);
+	mutex_unlock(&link->lock);
+}
+
+static const struct hdacrn_chan_ops hdacrn_link_chan_ops = {
+	.recv = hdacrn_link_recv,
+	.event = hdacrn_link_event,
+	.broken = hdacrn_link_broken,
+};
+
+/**
+ * hdacrn_send() - send one message to a linked VM
+ * @be: our backend
+ * @vmid: the VM
+ * @msg: the message
+ * @len: its length
+ *
+ * Return: 0, -ENOTCONN when the VM is not linked, -ETIMEDOUT when its ring
+ * stayed full for timeout_ms, -EPROTO when it broke the ring protocol.
+ */
+static int hdacrn_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
+		       size_t len)
+{
+	struct hdacrn_link *link = hdacrn_link_get(vmid);
+	int ret;
+
+	if (!link)
+		return -ENOTCONN;
+	ret = hdacrn_chan_send(link->chan, msg, len,
+			       msecs_to_jiffies(hdacrn_timeout_ms));
+	hdacrn_link_put(link);
+	return ret;
+}
+
+static const struct hdmabuf_backend_ops hdacrn_ops = {
+	.share = hdacrn_share,
+	.unshare = hdacrn_unshare,
+	.map = hdacrn_map,
+	.unmap = hdacrn_unmap,
+	.send = hdacrn_send,
+};
+
+struct hdmabuf_backend hdacrn_backend = {
+	.name = "acrn",
+	.owner = THIS_MODULE,
+	.ops = &hdacrn_ops,
+};
+
+/*
+ * Add @link under its peer's id; the first link decides this VM's role and
+ * registers the backend.  A UOS has one link; a VM is never both.
+ */
+static int hdacrn_link_add(struct hdacrn_link *link, u32 self_vmid)
+{
+	enum hdacrn_role role = link->sos ? HDACRN_SOS : HDACRN_UOS;
+	int ret;
+
+	mutex_lock(&hdacrn_lock);
+	if (hdacrn_nr_links && (hdacrn_role != role || role == HDACRN_UOS)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	ret = xa_insert(&hdacrn_links, link->vmid, link, GFP_KERNEL);
+	if (ret)
+		goto out;
+	if (!hdacrn_nr_links) {
+		hdacrn_role = role;
+		hdacrn_backend.vmid = self_vmid;
+		ret = hdmabuf_backend_register(&hdacrn_backend);
+		if (ret) {
+			xa_erase(&hdacrn_links, link->vmid);
+			goto out;
+		}
+	}
+	hdacrn_nr_links++;
+out:
+	mutex_unlock(&hdacrn_lock);
+	return ret;
+}
+
+static void hdacrn_link_del(struct hdacrn_link *link)
+{
+	bool last;
+
+	mutex_lock(&hdacrn_lock);
+	xa_erase(&hdacrn_links, link->vmid);
+	last = !--hdacrn_nr_links;
+	mutex_unlock(&hdacrn_lock);
+	/* No core lock is held here, as unregistering wants. */
+	if (last) {
+		hdmabuf_backend_unregister(&hdacrn_backend);
+		mutex_lock(&hdacrn_lock);
+		hdacrn_role = HDACRN_NONE;
+		mutex_unlock(&hdacrn_lock);
+	}
+}
+
+static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	resource_size_t bar_start, bar_len;
+	struct hdacrn_link *link;
+	void __iomem *regs;
+	u32 self, self_vmid, peer_id;
+	void *mbox;
+	int ret;
+
+	if (xen_pv_domain())
+		return -ENODEV;	/* page_to_phys() is not a machine address */
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	/* The doorbell's MSI-X message is a write by the device. */
+	pci_set_master(pdev);
+	ret = pcim_iomap_regions(pdev, BIT(0), KBUILD_MODNAME);
+	if (ret)
+		return ret;
+	regs = pcim_iomap_table(pdev)[0];
+	bar_start = pci_resource_start(pdev, 2);
+	bar_len = pci_resource_len(pdev, 2);
+	if (bar_len <= HDACRN_MBOX_SIZE || !IS_ALIGNED(bar_len, SZ_2M)) {
+		dev_err(&pdev->dev, "BAR 2 of %pa bytes holds no RAM and mailbox\n",
+			&bar_len);
+		return -ENODEV;
+	}
+
+	self = readl(regs + IVSHMEM_IVPOSITION);
+	link = kzalloc(sizeof(*link), GFP_KERNEL);
+	if (!link)
+		return -ENOMEM;
+	kref_init(&link->kref);
+	mutex_init(&link->lock);
+	link->pdev = pdev;
+	if (self > HDACRN_SOS_ID_BASE && self <= HDACRN_SOS_ID_BASE + HDACRN_VMID_MAX) {
+		link->sos = true;
+		link->vmid = self - HDACRN_SOS_ID_BASE;
+		self_vmid = HDACRN_SOS_VMID;
+		peer_id = link->vmid;
+	} else if (self && self <= HDACRN_VMID_MAX) {
+		link->vmid = HDACRN_SOS_VMID;
+		self_vmid = self;
+		peer_id = HDACRN_SOS_ID_BASE + self;
+	} else {
+		dev_err(&pdev->dev, "doorbell id %u names no side of a link\n",
+			self);
+		ret = -ENODEV;
+		goto err_free;
+	}
+
+	mbox = memremap(bar_start + bar_len - HDACRN_MBOX_SIZE,
+			HDACRN_MBOX_SIZE, MEMREMAP_WB);
+	if (!mbox) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	link->mbox = mbox;
+	if (link->sos) {
+		ret = hdacrn_window_init(&link->window, pdev, bar_start,
+					 bar_len - HDACRN_MBOX_SIZE);
+		if (ret) {
+			dev_err(&pdev->dev, "no struct pages for the window: %d\n",
+				ret);
+			goto err_unmap;
+		}
+	}
+	ret = hdacrn_link_add(link, self_vmid);
+	if (ret) {
+		dev_err(&pdev->dev, "a %s link to vm %u cannot join: %d\n",
+			link->sos ? "service VM" : "user VM", link->vmid, ret);
+		goto err_window;
+	}
+	link->chan = hdacrn_chan_create(pdev, regs, mbox, peer_id, link->sos,
+					&hdacrn_link_chan_ops, link);
+	if (IS_ERR(link->chan)) {
+		ret = PTR_ERR(link->chan);
+		goto err_del;
+	}
+	pci_set_drvdata(pdev, link);
+
+	if (link->sos) {
+		dev_info(&pdev->dev, "service VM side of vm %u: %llu MiB window\n",
+			 link->vmid, link->window.size >> 20);
+		hdacrn_chan_poke(link->chan);
+	} else {
+		link->session = get_random_u32() | 1;
+		WRITE_ONCE(link->mbox->magic, cpu_to_le32(HDACRN_MBOX_MAGIC));
+		WRITE_ONCE(link->mbox->uos_session,
+			   cpu_to_le32(link->session));
+		dev_info(&pdev->dev, "user VM %u: attaching to the service VM\n",
+			 self_vmid);
+		hdacrn_chan_kick(link->chan);
+		hdacrn_chan_poke(link->chan);
+	}
+	return 0;
+
+err_del:
+	hdacrn_link_del(link);
+err_window:
+	if (link->sos)
+		hdacrn_window_fini(&link->window);
+err_unmap:
+	memunmap(mbox);
+err_free:
+	mutex_destroy(&link->lock);
+	kfree(link);
+	return ret;
+}
+
+static void hdacrn_remove(struct pci_dev *pdev)
+{
+	struct hdacrn_link *link = pci_get_drvdata(pdev);
+
+	mutex_lock(&link->lock);
+	hdacrn_link_down(link);
+	if (link->sos)
+		WRITE_ONCE(link->mbox->sos_session, 0);
+	else
+		WRITE_ONCE(link->mbox->uos_session, 0);
+	hdacrn_chan_kick(link->chan);
+	mutex_unlock(&link->lock);
+
+	hdacrn_chan_destroy(link->chan);
+	hdacrn_link_del(link);
+	/* Waits for the mappings of the window's pages to go. */
+	if (link->sos)
+		hdacrn_window_fini(&link->window);
+	memunmap(link->mbox);
+	mutex_destroy(&link->lock);
+	hdacrn_link_put(link);
+}
+
+static const struct pci_device_id hdacrn_ids[] = {
+	{ PCI_DEVICE(PCI_VENDOR_ID_IVSHMEM, PCI_DEVICE_ID_IVSHMEM) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, hdacrn_ids);
+
+static struct pci_driver hdacrn_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = hdacrn_ids,
+	.probe = hdacrn_probe,
+	.remove = hdacrn_remove,
+};
+module_pci_driver(hdacrn_driver);
+
+MODULE_DESCRIPTION("hyper_dmabuf ACRN backend: user VMs share dma-bufs with the service VM");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hyper_dmabuf ACRN backend: address tables.
+ *
+ * A UOS shares a buffer by writing the guest-physical addresses of its
+ * pages into a tree of table pages (acrn.h) and sending the root's
+ * address.  The SOS walks the tree through its window onto the UOS's RAM.
+ * The tree's shape follows from the page count the core has already
+ * checked, so the walk is bounded by it; every address is copied out of
+ * the UOS's memory once, and checked against the window, before use.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/highmem.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "acrn.h"
+
+/**
+ * struct hdacrn_shbuf - a UOS's shared buffer: its address tables
+ * @nr_tables: table pages
+ * @tables: the table pages, leaves first, the root last
+ */
+struct hdacrn_shbuf {
+	unsigned int nr_tables;
+	struct page *tables[];
+};
+
+/**
+ * struct hdacrn_mapping - a UOS's buffer as the SOS maps it
+ * @link: the link to the UOS, whose window holds the pages
+ * @nr_pages: pages
+ * @pages: the window's pages, in buffer order
+ */
+struct hdacrn_mapping {
+	struct hdacrn_link *link;
+	unsigned int nr_pages;
+	struct page **pages;
+};
+
+/* Levels of table for @nr_pages data pages: 1, 2 or 3. */
+static unsigned int hdacrn_levels(unsigned long nr_pages)
+{
+	unsigned int levels = 1;
+	unsigned long span = HDACRN_GPAS_PER_PAGE;
+
+	while (nr_pages > span && levels < HDACRN_MAX_LEVELS) {
+		span *= HDACRN_GPAS_PER_PAGE;
+		levels++;
+	}
+	return levels;
+}
+
+static u64 hdacrn_gpa(struct page *page)
+{
+	return page_to_phys(page);
+}
+
+/* Write the addresses of @n pages @src into consecutive @tables. */
+static void hdacrn_fill(struct page **tables, struct page **src,
+			unsigned long n)
+{
+	unsigned long i, j, chunk;
+	__le64 *t;
+
+	for (i = 0; i < n; i += chunk) {
+		chunk = min_t(unsigned long, n - i, HDACRN_GPAS_PER_PAGE);
+		t = kmap_local_page(tables[i / HDACRN_GPAS_PER_PAGE]);
+		for (j = 0; j < chunk; j++)
+			t[j] = cpu_to_le64(hdacrn_gpa(src[i + j]));
+		kunmap_local(t);
+	}
+}
+
+#ifdef CONFIG_HYPER_DMABUF_ACRN_TEST_FAULTS
+/* Far beyond any UOS's RAM, and page aligned. */
+#define HDACRN_LIE_GPA	BIT_ULL(46)
+
+/* Test only: tell the SOS one lie about a buffer, if one is armed. */
+static void hdacrn_share_lie(struct hdacrn_shbuf *sb, u64 *ref)
+{
+	__le64 *t;
+
+	if (hdacrn_fault(HDACRN_FAULT_TABLE_OOB)) {
+		*ref = HDACRN_LIE_GPA;
+		return;
+	}
+	t = kmap_local_page(sb->tables[0]);
+	if (hdacrn_fault(HDACRN_FAULT_GPA_OOB))
+		t[0] = cpu_to_le64(HDACRN_LIE_GPA);
+	else if (hdacrn_fault(HDACRN_FAULT_GPA_UNALIGNED))
+		t[0] = cpu_to_le64(le64_to_cpu(t[0]) + 64);
+	kunmap_local(t);
+}
+#else
+static inline void hdacrn_share_lie(struct hdacrn_shbuf *sb, u64 *ref)
+{
+}
+#endif
+
+/**
+ * hdacrn_share() - share pages with the SOS: build their address tables
+ * @be: our backend
+ * @vmid: the SOS (any other VM: -EOPNOTSUPP)
+ * @pages: the pages
+ * @nr_pages: how many
+ * @readonly: ignored: the SOS can reach all of our RAM
+ * @handle: set to the tables
+ * @ref: set to the root table's guest-physical address
+ *
+ * Return: 0, -EOPNOTSUPP when this VM is not a UOS or @vmid is not the
+ * SOS, -E2BIG beyond three levels, -ENOMEM.
+ */
+int hdacrn_share(struct hdmabuf_backend *be, u32 vmid, struct page **pages,
+		 unsigned int nr_pages, bool readonly, void **handle, u64 *ref)
+{
+	unsigned int levels = hdacrn_levels(nr_pages);
+	unsigned long n, total = 0, first, i;
+	struct hdacrn_shbuf *sb;
+	unsigned int l;
+
+	if (be->vmid == HDACRN_SOS_VMID || vmid != HDACRN_SOS_VMID)
+		return -EOPNOTSUPP;
+	if (!nr_pages)
+		return -EINVAL;
+	n = nr_pages;
+	for (l = 0; l < levels; l++) {
+		n = DIV_ROUND_UP(n, HDACRN_GPAS_PER_PAGE);
+		total += n;
+	}
+	if (n != 1)
+		return -E2BIG;
+
+	sb = kvzalloc(struct_size(sb, tables, total), GFP_KERNEL);
+	if (!sb)
+		return -ENOMEM;
+	for (i = 0; i < total; i++) {
+		sb->tables[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!sb->tables[i])
+			goto err_free;
+		sb->nr_tables++;
+	}
+
+	/* Leaves: the data pages' addresses; above: the level below's. */
+	hdacrn_fill(sb->tables, pages, nr_pages);
+	first = 0;
+	for (n = nr_pages, l = 1; l < levels; l++) {
+		n = DIV_ROUND_UP(n, HDACRN_GPAS_PER_PAGE);
+		hdacrn_fill(sb->tables + first + n, sb->tables + first, n);
+		first += n;
+	}
+
+	*ref = hdacrn_gpa(sb->tables[total - 1]);
+	hdacrn_share_lie(sb, ref);
+	*handle = sb;
+	return 0;
+
+err_free:
+	while (sb->nr_tables)
+		__free_page(sb->tables[--sb->nr_tables]);
+	kvfree(sb);
+	return -ENOMEM;
+}
+
+/**
+ * hdacrn_unshare() - free the address tables of a shared buffer
+ * @be: our backend
+ * @handle: from hdacrn_share()
+ *
+ * The SOS has released the buffer or is gone.
+ */
+void hdacrn_unshare(struct hdmabuf_backend *be, void *handle)
+{
+	struct hdacrn_shbuf *sb = handle;
+
+	while (sb->nr_tables)
+		__free_page(sb->tables[--sb->nr_tables]);
+	kvfree(sb);
+}
+
+/*
+ * Walk one table page at @gpa of @level (1 = leaf) covering @count data
+ * pages from @first on.  Recursion is at most HDACRN_MAX_LEVELS deep.
+ */
+static int hdacrn_walk(struct hdacrn_mapping *m, unsigned int level, u64 gpa,
+		       unsigned long first, unsigned long count)
+{
+	struct hdacrn_link *link = m->link;
+	struct hdacrn_window *w = &link->window;
+	unsigned long span = 1, i, entries;
+	struct page *table;
+	__le64 *t;
+	u64 e;
+	int ret = 0;
+
+	table = hdacrn_window_page(w, gpa);
+	if (!table) {
+		hdacrn_complain(link, HDACRN_LIE_TABLE,
+				"level %u table at %#llx outside its RAM", level,
+				gpa);
+		return -EINVAL;
+	}
+	for (i = 1; i < level; i++)
+		span *= HDACRN_GPAS_PER_PAGE;
+	entries = DIV_ROUND_UP(count, span);
+	if (entries > HDACRN_GPAS_PER_PAGE)
+		return -E2BIG;	/* more pages than three levels hold */
+
+	t = kmap_local_page(table);
+	for (i = 0; i < entries; i++) {
+		/* Once: the UOS may be rewriting its table under us. */
+		e = le64_to_cpu(READ_ONCE(t[i]));
+		if (level > 1) {
+			kunmap_local(t);
+			ret = hdacrn_walk(m, level - 1, e, first + i * span,
+					  min(span, count - i * span));
+			if (ret)
+				return ret;
+			t = kmap_local_page(table);
+			continue;
+		}
+		m->pages[first + i] = hdacrn_window_page(w, e);
+		if (!m->pages[first + i]) {
+			hdacrn_complain(link, HDACRN_LIE_TABLE,
+					"page %lu at %#llx: not a page of its RAM",
+					first + i, e);
+			ret = -EINVAL;
+			break;
+		}
+	}
+	kunmap_local(t);
+	return ret;
+}
+
+/**
+ * hdacrn_map() - map a UOS's buffer from this SOS's window
+ * @be: our backend
+ * @vmid: the UOS
+ * @ref: the root table's guest-physical address, from the UOS
+ * @nr_pages: pages, checked by the core
+ * @readonly: ignored: the core refuses writable imports of read-only
+ *	exports
+ * @handle: set to the mapping
+ * @pages: set to its pages
+ *
+ * Return: 0, -EOPNOTSUPP when this VM is not the SOS, -EHOSTUNREACH for
+ * an unknown UOS, -EINVAL for a table that names anything outside the
+ * UOS's RAM, -ENODEV when the window is going away, -ENOMEM.
+ */
+int hdacrn_map(struct hdmabuf_backend *be, u32 vmid, u64 ref,
+	       unsigned int nr_pages, bool readonly, void **handle,
+	       struct page ***pages)
+{
+	struct hdacrn_mapping *m;
+	int ret;
+
+	if (be->vmid != HDACRN_SOS_VMID)
+		return -EOPNOTSUPP;
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	m->nr_pages = nr_pages;
+	m->pages = kvcalloc(nr_pages, sizeof(*m->pages), GFP_KERNEL);
+	if (!m->pages) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	m->link = hdacrn_link_get(vmid);
+	if (!m->link) {
+		ret = -EHOSTUNREACH;
+		goto err_free_pages;
+	}
+	if (!hdacrn_window_get(&m->link->window)) {
+		ret = -ENODEV;
+		goto err_put_link;
+	}
+	ret = hdacrn_walk(m, hdacrn_levels(nr_pages), ref, 0, nr_pages);
+	if (ret)
+		goto err_put_window;
+	*handle = m;
+	*pages = m->pages;
+	return 0;
+
+err_put_window:
+	hdacrn_window_put(&m->link->window);
+err_put_link:
+	hdacrn_link_put(m->link);
+err_free_pages:
+	kvfree(m->pages);
+err_free:
+	kfree(m);
+	return ret;
+}
+
+/**
+ * hdacrn_unmap() - undo hdacrn_map()
+ * @be: our backend
+ * @handle: the mapping
+ */
+void hdacrn_unmap(struct hdmabuf_backend *be, void *handle)
+{
+	struct hdacrn_mapping *m = handle;
+
+	hdacrn_window_put(&m->link->window);
+	hdacrn_link_put(m->link);
+	kvfree(m->pages);
+	kfree(m);
+}
