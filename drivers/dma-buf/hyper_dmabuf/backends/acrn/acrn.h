@@ -222,12 +222,15 @@ enum hdacrn_fault {
 	HDACRN_FAULT_TABLE_OOB,
 	HDACRN_FAULT_RING_LIE,
 	HDACRN_FAULT_FLOOD,
+	HDACRN_FAULT_DEAF,
 	HDACRN_FAULT_NR
 };
 
 bool hdacrn_fault(enum hdacrn_fault f);
+bool hdacrn_fault_active(enum hdacrn_fault f);
 #else
-#define hdacrn_fault(f)	false
+#define hdacrn_fault(f)		false
+#define hdacrn_fault_active(f)	false
 #endif
 
 #endif /* _HDACRN_H */

@@ -147,6 +147,8 @@ static void hdacrn_chan_work(struct work_struct *work)
 		clear_bit(HDACRN_CHAN_BROKEN, &chan->flags);
 	}
 	chan->ops->event(chan->owner);
+	if (hdacrn_fault_active(HDACRN_FAULT_DEAF))
+		budget = 0;	/* test only: a peer that stopped reading */
 
 	while (!test_bit(HDACRN_CHAN_STOPPED, &chan->flags) && budget) {
 		avail = hdacrn_ring_avail(rx, chan->rx_cons);
@@ -171,7 +173,8 @@ static void hdacrn_chan_work(struct work_struct *work)
 		budget--;
 	}
 
-	if (!budget || test_bit(HDACRN_CHAN_BROKEN, &chan->flags)) {
+	if ((!budget && !hdacrn_fault_active(HDACRN_FAULT_DEAF)) ||
+	    test_bit(HDACRN_CHAN_BROKEN, &chan->flags)) {
 		/* More may be waiting: take turns with other work. */
 		queue_work(system_wq, &chan->work);
 		return;
@@ -276,6 +279,9 @@ int hdacrn_chan_send(struct hdacrn_chan *chan, const void *msg, size_t len,
 		smp_mb();
 		if (hdacrn_tx_space(chan))
 			continue;
+		/* In case the peer missed a doorbell: never wait on a lost one. */
+		if (left == timeout)
+			hdacrn_chan_kick(chan);
 		if (!left) {
 			ret = -ETIMEDOUT;
 			goto out;

@@ -67,6 +67,7 @@ static const char * const hdacrn_fault_names[HDACRN_FAULT_NR] = {
 	[HDACRN_FAULT_TABLE_OOB] = "table-oob",
 	[HDACRN_FAULT_RING_LIE] = "ring-lie",
 	[HDACRN_FAULT_FLOOD] = "flood",
+	[HDACRN_FAULT_DEAF] = "deaf",
 };
 
 /* The armed fault; it fires once, on the next share or send. */
@@ -81,6 +82,17 @@ static atomic_t hdacrn_fault_armed = ATOMIC_INIT(HDACRN_FAULT_NONE);
 bool hdacrn_fault(enum hdacrn_fault f)
 {
 	return atomic_cmpxchg(&hdacrn_fault_armed, f, HDACRN_FAULT_NONE) == f;
+}
+
+/**
+ * hdacrn_fault_active() - whether fault @f is armed, leaving it armed
+ * @f: a lasting fault (deaf)
+ *
+ * Return: true while @f is armed.
+ */
+bool hdacrn_fault_active(enum hdacrn_fault f)
+{
+	return atomic_read(&hdacrn_fault_armed) == f;
 }
 
 static int hdacrn_fault_set(const char *val, const struct kernel_param *kp)
@@ -105,7 +117,7 @@ static const struct kernel_param_ops hdacrn_fault_ops = {
 	.get = hdacrn_fault_get,
 };
 module_param_cb(fault, &hdacrn_fault_ops, NULL, 0600);
-MODULE_PARM_DESC(fault, "Test only: make this UOS lie once (gpa-oob, gpa-unaligned, table-oob, ring-lie, flood)");
+MODULE_PARM_DESC(fault, "Test only: make this UOS lie once (gpa-oob, gpa-unaligned, table-oob, ring-lie, flood), or stop reading messages until none (deaf)");
 #endif
 
 /**
