@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hdmabuf-ivshmem-server: an ivshmem-doorbell server for the ACRN-model
+ * rig, speaking the protocol of QEMU's docs/specs/ivshmem-spec.rst.
+ *
+ *   hdmabuf-ivshmem-server [-v VECTORS] [-p PIDFILE]
+ *	--peer SOCKET,id=N,shm=FILE[,status=OFFSET] [--peer ...]
+ *
+ * Unlike QEMU's own server, every peer has a listening socket of its own,
+ * a fixed peer id and its own memory file: the host, not the order of
+ * connection, decides who is who.  One client per socket at a time; a
+ * second one is refused (closed at once).
+ *
+ * Every message is a little-endian int64, some with one fd (SCM_RIGHTS).
+ * A newcomer gets: the protocol version (0), its own id, -1 with its
+ * memory fd, then for every other connected peer that peer's id once per
+ * vector, each with one of its eventfds, then its own id once per vector
+ * with its own eventfds.  Every other connected peer gets the newcomer's
+ * id with each of its eventfds.  When a client goes, the others get its id
+ * without an fd.
+ *
+ * status=OFFSET keeps a little-endian u32 presence counter at OFFSET in
+ * that peer's memory file: it is incremented when the peer connects (odd
+ * while it is there) and when it goes (even), and after each change the
+ * server rings vector 0 of every other connected peer.  That is how a
+ * service VM learns that a user VM died.
+ *
+ * Runs in the foreground until SIGTERM or SIGINT.  Errors go to stderr.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define MAX_PEERS	16
+#define MAX_VECTORS	64
+
+/**
+ * struct peer - one --peer: a socket, its fixed id and memory
+ * @path: the listening socket's path
+ * @id: the peer id its client gets
+ * @shm: the memory file's fd, sent to the client
+ * @listen: the listening socket
+ * @conn: the connected client, -1 when none
+ * @efd: the client's eventfds, one per vector (valid while @conn >= 0)
+ * @status: the presence counter in the memory file, NULL without status=
+ * @map: the mapping holding @status
+ * @map_len: its length
+ */
+struct peer {
+	const char *path;
+	long id;
+	int shm;
+	int listen;
+	int conn;
+	int efd[MAX_VECTORS];
+	uint32_t *status;
+	void *map;
+	size_t map_len;
+};
+
+static struct peer peers[MAX_PEERS];
+static int nr_peers;
+static int nr_vectors = 1;
+
+static void die_usage(void)
+{
+	fprintf(stderr,
+		"usage: hdmabuf-ivshmem-server [-v VECTORS] [-p PIDFILE]\n"
+		"\t--peer SOCKET,id=N,shm=FILE[,status=OFFSET] [--peer ...]\n");
+	exit(2);
+}
+
+/* send_msg - one little-endian int64 to @sock, with @fd unless it is -1 */
+static int send_msg(int sock, int64_t val, int fd)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	int64_t le = (int64_t)htole64((uint64_t)val);
+	struct iovec iov = { .iov_base = &le, .iov_len = sizeof(le) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cmsg;
+	ssize_t n;
+
+	if (fd >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	}
+	do {
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n != sizeof(le)) {
+		fprintf(stderr, "hdmabuf-ivshmem-server: send: %s\n",
+			n < 0 ? strerror(errno) : "short write");
+		return -1;
+	}
+	return 0;
+}
+
+/* announce - tell @to every eventfd of @p (or, when @gone, that it left) */
+static void announce(struct peer *to, struct peer *p, bool gone)
+{
+	int v;
+
+	if (gone) {
+		send_msg(to->conn, p->id, -1);
+		return;
+	}
+	for (v = 0; v < nr_vectors; v++)
+		send_msg(to->conn, p->id, p->efd[v]);
+}
+
+/* presence - bump @p's presence counter and ring the other peers */
+static void presence(struct peer *p)
+{
+	const uint64_t one = 1;
+	uint32_t val;
+	int i;
+
+	if (!p->status)
+		return;
+	val = le32toh(__atomic_load_n(p->status, __ATOMIC_SEQ_CST)) + 1;
+	__atomic_store_n(p->status, htole32(val), __ATOMIC_SEQ_CST);
+	for (i = 0; i < nr_peers; i++) {
+		if (&peers[i] == p || peers[i].conn < 0)
+			continue;
+		if (write(peers[i].efd[0], &one, sizeof(one)) != sizeof(one))
+			fprintf(stderr, "hdmabuf-ivshmem-server: ring %ld: %s\n",
+				peers[i].id, strerror(errno));
+	}
+}
+
+static void drop(struct peer *p)
+{
+	int i, v;
+
+	close(p->conn);
+	p->conn = -1;
+	for (v = 0; v < nr_vectors; v++) {
+		close(p->efd[v]);
+		p->efd[v] = -1;
+	}
+	for (i = 0; i < nr_peers; i++)
+		if (peers[i].conn >= 0)
+			announce(&peers[i], p, true);
+	presence(p);
+}
+
+static void accept_one(struct peer *p)
+{
+	int fd, i, v;
+
+	fd = accept4(p->listen, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EINTR && errno != EAGAIN)
+			fprintf(stderr, "hdmabuf-ivshmem-server: accept %s: %s\n",
+				p->path, strerror(errno));
+		return;
+	}
+	if (p->conn >= 0) {
+		fprintf(stderr, "hdmabuf-ivshmem-server: %s: peer %ld is taken, refused\n",
+			p->path, p->id);
+		close(fd);
+		return;
+	}
+	for (v = 0; v < nr_vectors; v++) {
+		p->efd[v] = eventfd(0, EFD_CLOEXEC);
+		if (p->efd[v] < 0) {
+			fprintf(stderr, "hdmabuf-ivshmem-server: eventfd: %s\n",
+				strerror(errno));
+			while (v--)
+				close(p->efd[v]);
+			close(fd);
+			return;
+		}
+	}
+	if (send_msg(fd, 0, -1) || send_msg(fd, p->id, -1) ||
+	    send_msg(fd, -1, p->shm)) {
+		for (v = 0; v < nr_vectors; v++)
+			close(p->efd[v]);
+		close(fd);
+		return;
+	}
+	p->conn = fd;
+	for (i = 0; i < nr_peers; i++) {
+		if (&peers[i] == p || peers[i].conn < 0)
+			continue;
+		announce(p, &peers[i], false);
+		announce(&peers[i], p, false);
+	}
+	announce(p, p, false);
+	presence(p);
+}
+
+/* parse_peer - SOCKET,id=N,shm=FILE[,status=OFFSET] */
+static void parse_peer(char *arg)
+{
+	struct peer *p = &peers[nr_peers];
+	long status = -1;
+	char *opt, *end;
+	const char *shm = NULL;
+
+	if (nr_peers == MAX_PEERS)
+		die_usage();
+	memset(p, 0, sizeof(*p));
+	p->id = -1;
+	p->conn = -1;
+	p->path = strsep(&arg, ",");
+	while ((opt = strsep(&arg, ","))) {
+		if (!strncmp(opt, "id=", 3)) {
+			p->id = strtol(opt + 3, &end, 0);
+			if (*end || p->id < 0 || p->id > 0xffff)
+				die_usage();
+		} else if (!strncmp(opt, "shm=", 4)) {
+			shm = opt + 4;
+		} else if (!strncmp(opt, "status=", 7)) {
+			status = strtol(opt + 7, &end, 0);
+			if (*end || status < 0 || status % 4)
+				die_usage();
+		} else {
+			die_usage();
+		}
+	}
+	if (!*p->path || p->id < 0 || !shm)
+		die_usage();
+	p->shm = open(shm, O_RDWR | O_CLOEXEC);
+	if (p->shm < 0) {
+		fprintf(stderr, "hdmabuf-ivshmem-server: %s: %s\n", shm,
+			strerror(errno));
+		exit(1);
+	}
+	if (status >= 0) {
+		long pg = sysconf(_SC_PAGESIZE);
+		off_t base = status & ~(pg - 1);
+		struct stat st;
+
+		if (fstat(p->shm, &st) || status + 4 > st.st_size) {
+			fprintf(stderr, "hdmabuf-ivshmem-server: %s: status=%ld: past the end\n",
+				shm, status);
+			exit(1);
+		}
+		p->map_len = pg;
+		p->map = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      p->shm, base);
+		if (p->map == MAP_FAILED) {
+			fprintf(stderr, "hdmabuf-ivshmem-server: mmap %s: %s\n",
+				shm, strerror(errno));
+			exit(1);
+		}
+		p->status = (uint32_t *)((char *)p->map + (status - base));
+	}
+	nr_peers++;
+}
+
+static void listen_on(struct peer *p)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(p->path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "hdmabuf-ivshmem-server: %s: path too long\n",
+			p->path);
+		exit(1);
+	}
+	strcpy(sa.sun_path, p->path);
+	p->listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (p->listen < 0)
+		goto fail;
+	unlink(p->path);
+	if (bind(p->listen, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(p->listen, 4))
+		goto fail;
+	return;
+fail:
+	fprintf(stderr, "hdmabuf-ivshmem-server: %s: %s\n", p->path,
+		strerror(errno));
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "peer", required_argument, NULL, 'P' },
+		{ "vectors", required_argument, NULL, 'v' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ }
+	};
+	struct pollfd pfd[2 * MAX_PEERS + 1];
+	const char *pidfile = NULL;
+	int c, i, n, sfd;
+	sigset_t block;
+	char buf[64];
+
+	while ((c = getopt_long(argc, argv, "v:p:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			parse_peer(optarg);
+			break;
+		case 'v':
+			nr_vectors = atoi(optarg);
+			if (nr_vectors < 1 || nr_vectors > MAX_VECTORS)
+				die_usage();
+			break;
+		case 'p':
+			pidfile = optarg;
+			break;
+		default:
+			die_usage();
+		}
+	}
+	if (optind != argc || !nr_peers)
+		die_usage();
+	for (i = 0; i < nr_peers; i++) {
+		for (n = i + 1; n < nr_peers; n++)
+			if (peers[i].id == peers[n].id)
+				die_usage();
+		listen_on(&peers[i]);
+	}
+
+	/* SIGTERM and SIGINT arrive as a readable signalfd. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	sfd = signalfd(-1, &block, SFD_CLOEXEC);
+	if (sfd < 0) {
+		fprintf(stderr, "hdmabuf-ivshmem-server: signalfd: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	if (pidfile) {
+		FILE *f = fopen(pidfile, "w");
+
+		if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f)) {
+			fprintf(stderr, "hdmabuf-ivshmem-server: %s: %s\n",
+				pidfile, strerror(errno));
+			return 1;
+		}
+	}
+
+	for (;;) {
+		for (i = 0; i < nr_peers; i++) {
+			pfd[2 * i] = (struct pollfd){
+				.fd = peers[i].listen, .events = POLLIN };
+			pfd[2 * i + 1] = (struct pollfd){
+				.fd = peers[i].conn, .events = POLLIN };
+		}
+		pfd[2 * nr_peers] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		n = poll(pfd, 2 * nr_peers + 1, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "hdmabuf-ivshmem-server: poll: %s\n",
+				strerror(errno));
+			break;
+		}
+		if (pfd[2 * nr_peers].revents)
+			break;
+		for (i = 0; i < nr_peers; i++) {
+			struct peer *p = &peers[i];
+
+			/* QEMU never talks: anything readable is the end. */
+			if (p->conn >= 0 && pfd[2 * i + 1].revents) {
+				ssize_t r = recv(p->conn, buf, sizeof(buf),
+						 MSG_DONTWAIT);
+
+				if (r == 0 || (r < 0 && errno != EAGAIN &&
+					       errno != EINTR))
+					drop(p);
+			}
+			if (pfd[2 * i].revents & POLLIN)
+				accept_one(p);
+		}
+	}
+
+	for (i = 0; i < nr_peers; i++) {
+		if (peers[i].conn >= 0)
+			drop(&peers[i]);
+		close(peers[i].listen);
+		unlink(peers[i].path);
+		if (peers[i].map)
+			munmap(peers[i].map, peers[i].map_len);
+		close(peers[i].shm);
+	}
+	if (pidfile)
+		unlink(pidfile);
+	return 0;
+}

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ivshmem-server-check: a host-only check of hdmabuf-ivshmem-server,
+ * playing two QEMU clients.  Prints TAP.
+ *
+ *	ivshmem-server-check SERVER-BINARY TMPDIR
+ *
+ * Runs the server with peer "a" (id 1, with a presence word) and peer "b"
+ * (id 0x101), both on one memory file, and checks the messages each client
+ * gets on connect and when the other leaves, the presence word and its
+ * doorbell, that a second client of a taken socket is refused, and a clean
+ * exit on SIGTERM.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SHM_SIZE	0x100000
+#define STATUS_OFF	(SHM_SIZE - 4096 + 4)
+
+static int nr_test;
+static int nr_failed;
+
+static void result(int ok, const char *what)
+{
+	nr_test++;
+	if (!ok)
+		nr_failed++;
+	printf("%sok %d %s\n", ok ? "" : "not ", nr_test, what);
+	fflush(stdout);
+}
+
+/* recv_msg - one int64 (and maybe an fd) within 2 s; 0, or -1 on EOF/timeout */
+static int recv_msg(int sock, int64_t *val, int *fd)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { .iov_base = val, .iov_len = sizeof(*val) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	struct cmsghdr *cmsg;
+
+	*fd = -1;
+	if (poll(&pfd, 1, 2000) != 1)
+		return -1;
+	if (recvmsg(sock, &msg, MSG_WAITALL) != sizeof(*val))
+		return -1;
+	*val = (int64_t)le64toh((uint64_t)*val);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (cmsg && cmsg->cmsg_level == SOL_SOCKET &&
+	    cmsg->cmsg_type == SCM_RIGHTS)
+		memcpy(fd, CMSG_DATA(cmsg), sizeof(int));
+	return 0;
+}
+
+/* expect - the next message is @want, with an fd iff @with_fd */
+static int expect(int sock, int64_t want, int with_fd, int *fd)
+{
+	int64_t val;
+	int f;
+
+	if (recv_msg(sock, &val, &f))
+		return 0;
+	if (fd)
+		*fd = f;
+	else if (f >= 0)
+		close(f);
+	return val == want && (f >= 0) == with_fd;
+}
+
+static int client(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
+		perror(path);
+		exit(1);
+	}
+	return s;
+}
+
+static uint32_t status_word(int shm)
+{
+	uint32_t v = 0;
+
+	if (pread(shm, &v, sizeof(v), STATUS_OFF) != sizeof(v))
+		return ~0u;
+	return le32toh(v);
+}
+
+/* rung - @efd was written to within 2 s */
+static int rung(int efd)
+{
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	uint64_t v;
+
+	return poll(&pfd, 1, 2000) == 1 && read(efd, &v, sizeof(v)) == 8;
+}
+
+int main(int argc, char **argv)
+{
+	char sa[200], sb[200], shm_path[200], peer_a[640], peer_b[640];
+	int shm, a, b, a2, fd, efd_b = -1, st, i;
+	struct stat stbuf;
+	int64_t val;
+	pid_t pid;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: ivshmem-server-check SERVER TMPDIR\n");
+		return 2;
+	}
+	snprintf(sa, sizeof(sa), "%s/a.sock", argv[2]);
+	snprintf(sb, sizeof(sb), "%s/b.sock", argv[2]);
+	snprintf(shm_path, sizeof(shm_path), "%s/shm", argv[2]);
+	shm = open(shm_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (shm < 0 || ftruncate(shm, SHM_SIZE)) {
+		perror(shm_path);
+		return 1;
+	}
+	snprintf(peer_a, sizeof(peer_a), "%s,id=1,shm=%s,status=%d", sa,
+		 shm_path, STATUS_OFF);
+	snprintf(peer_b, sizeof(peer_b), "%s,id=0x101,shm=%s", sb, shm_path);
+	printf("TAP version 13\n");
+
+	pid = fork();
+	if (!pid) {
+		execl(argv[1], argv[1], "-v", "1", "--peer", peer_a,
+		      "--peer", peer_b, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100 && (access(sa, F_OK) || access(sb, F_OK)); i++)
+		usleep(20000);
+	result(!access(sa, F_OK) && !access(sb, F_OK), "server listens");
+
+	/* b first: it is alone. */
+	b = client(sb);
+	result(expect(b, 0, 0, NULL), "b: protocol version 0");
+	result(expect(b, 0x101, 0, NULL), "b: its own id");
+	result(expect(b, -1, 1, &fd) && !fstat(fd, &stbuf) &&
+	       stbuf.st_size == SHM_SIZE, "b: -1 with the memory fd");
+	result(expect(b, 0x101, 1, &efd_b), "b: its own eventfd");
+
+	/* a joins: it gets b's eventfd, then its own; b gets a's. */
+	a = client(sa);
+	result(expect(a, 0, 0, NULL) && expect(a, 1, 0, NULL) &&
+	       expect(a, -1, 1, NULL), "a: version, id 1, memory fd");
+	result(expect(a, 0x101, 1, NULL), "a: b's eventfd");
+	result(expect(a, 1, 1, NULL), "a: its own eventfd");
+	result(expect(b, 1, 1, NULL), "b: a's eventfd");
+	/* The server rings after it has changed the word. */
+	result(rung(efd_b), "b is rung for a's arrival");
+	result(status_word(shm) == 1, "a's presence word is 1 (odd: there)");
+
+	/* A second client for a's socket is refused. */
+	a2 = client(sa);
+	result(recv_msg(a2, &val, &fd) == -1, "a second client of a is refused");
+	close(a2);
+	result(status_word(shm) == 1, "the refused client did not count");
+
+	/* a leaves: b hears its id without an fd, and is rung. */
+	close(a);
+	result(expect(b, 1, 0, NULL), "b: a's id without an fd when a leaves");
+	result(rung(efd_b), "b is rung for a's departure");
+	result(status_word(shm) == 2, "a's presence word is 2 (even: gone)");
+
+	/* a comes back as a new client. */
+	a = client(sa);
+	result(expect(a, 0, 0, NULL) && expect(a, 1, 0, NULL) &&
+	       expect(a, -1, 1, NULL) && expect(a, 0x101, 1, NULL) &&
+	       expect(a, 1, 1, NULL), "a reconnects");
+	result(expect(b, 1, 1, NULL), "b gets a's new eventfd");
+	result(rung(efd_b) && status_word(shm) == 3, "b is rung, the word is 3");
+
+	kill(pid, SIGTERM);
+	result(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	       !WEXITSTATUS(st), "SIGTERM: the server exits 0");
+	result(access(sa, F_OK) && access(sb, F_OK),
+	       "SIGTERM: the sockets are gone");
+	close(a);
+	close(b);
+	unlink(shm_path);
+	printf("1..%d\n", nr_test);
+	return nr_failed ? 1 : 0;
+}
