@@ -8,8 +8,10 @@
 #   make lint			checkpatch --strict, W=1 and sparse builds
 #   make kernel-debug		build the KASAN and Xen debug kernels (cached)
 #   make check			the QEMU rig on Debian's kernel and the KASAN kernel,
-#				and the Xen rig
+#				the Xen rig and the ACRN-model rig
 #   make check-xen		the Xen rig alone (dom0 + two domUs under Xen 4.17)
+#   make check-acrn		the ACRN-model rig alone (a service VM + two user
+#				VMs whose RAM it maps, over ivshmem)
 #   make test			everything CI runs; ends with "N passed, N failed"
 #   make demo			the main job, visible to a person
 #   make clean
@@ -44,10 +46,13 @@ kernel-debug: deps
 	@$(T)/test-all.sh kernel-debug
 
 check: deps
-	@$(T)/test-all.sh kernel-debug qemu-stock qemu-kasan qemu-xen
+	@$(T)/test-all.sh kernel-debug qemu-stock qemu-kasan qemu-xen qemu-acrn
 
 check-xen: deps
 	@$(T)/test-all.sh qemu-xen
+
+check-acrn: deps
+	@$(T)/test-all.sh qemu-acrn
 
 test: deps
 	@$(T)/test-all.sh
@@ -58,5 +63,5 @@ demo: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps modules selftests lint kernel-debug check check-xen test demo \
-	clean
+.PHONY: all deps modules selftests lint kernel-debug check check-xen \
+	check-acrn test demo clean

@@ -7,7 +7,7 @@
 # when nothing failed.
 #
 # Steps: kernel-debug, lint, rig-selfcheck, qemu-stock, qemu-kasan,
-# qemu-xen.
+# qemu-xen, qemu-acrn.
 # Default: all of them.
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -55,7 +55,8 @@ account() {
 
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] &&
-	steps=(kernel-debug lint rig-selfcheck qemu-stock qemu-kasan qemu-xen)
+	steps=(kernel-debug lint rig-selfcheck qemu-stock qemu-kasan qemu-xen
+	       qemu-acrn)
 start=$SECONDS
 for step in "${steps[@]}"; do
 	hd_log "step $step"
@@ -71,6 +72,7 @@ for step in "${steps[@]}"; do
 	qemu-xen)	HDMABUF_RIG_TIMEOUT=1800 \
 			rig_step qemu-xen "$tools/rig/xen.sh" \
 			--scenario-timeout 600 ;;
+	qemu-acrn)	rig_step qemu-acrn "$tools/rig/acrn.sh" ;;
 	*)		hd_die "unknown step $step" ;;
 	esac
 done

@@ -1,0 +1,392 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# acrn.sh [--scenario FILE] [--keep] [--timeout SECONDS]
+#         [--scenario-timeout SECONDS]
+#
+# The ACRN-model rig: ACRN's memory model without ACRN (which needs VT-x).
+# Three QEMU TCG VMs on the "xen" debug kernel (booted bare: lockdep,
+# kmemleak, UBSAN): the service VM "sos" (VM id 0) and two user VMs "uos1"
+# and "uos2" (VM ids 1 and 2).  Each UOS's RAM is a 512 MiB file in
+# /dev/shm; the UOS runs on its first 510 MiB, and the last 2 MiB are the
+# link's mailbox.  One hdmabuf-ivshmem-server per UOS hands that whole file
+# as BAR 2 of an ivshmem-doorbell device to the UOS (peer id N) and to the
+# SOS (peer id 0x100 + N, one device per UOS), with their doorbells, and
+# keeps a presence word in the mailbox that tells the SOS when the UOS's
+# QEMU goes.  Every VM loads vgem, hyper_dmabuf and, when built,
+# hyper_dmabuf_acrn.  The host then runs the scenarios of
+# rig/acrn/scenarios/ in order, each a TAP suite, driving the VMs through
+# an agent on their second serial port.  Then every surviving VM unloads
+# our modules and checks lockdep, kmemleak and its taint, and every VM's
+# kernel logs are scanned for kernel complaints (rig/logscan.sh), which
+# fail the run even when every test passed.  Last line: "qemu-acrn: N
+# passed, N failed, N skipped"; exit status 0 only when everything passed.
+#
+# Channels of each VM (files in the output directory):
+#   first serial port	kernel console		-> VM-console.log
+#   second serial port	hda-agent, FIFOs VM.in and VM.out (-chardev pipe)
+#			-> the host's on/on_bg... (rig/acrn/hda-lib.sh);
+#			everything it said is kept in agent/VM.agent
+#   third serial port	the full kernel log at the end -> VM-dmesg.log
+#
+# --scenario FILE	run only FILE (any path) instead of rig/acrn/scenarios/*
+# --keep		keep the initramfs tree and image in the output directory
+# --timeout S		kill the VMs after S seconds, a failure (default 900,
+#			or $HDMABUF_RIG_TIMEOUT)
+# --scenario-timeout S	kill one scenario after S seconds (default: half the
+#			run's timeout)
+#
+# Before booting, ivshmem-server-check (tools/hyper_dmabuf/acrn/) checks
+# the server on the host, as suite acrn-server.
+#
+# Output: build/xen/rig-acrn/, or build/xen/rig-acrn-NAME/ with --scenario.
+# See rig/acrn/README.md for the layout and writing scenarios.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../lib/common.sh"
+
+scenario='' keep='' scen_timeout=''
+timeout_s=${HDMABUF_RIG_TIMEOUT:-900}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--scenario)	scenario=$(realpath "$2"); shift 2 ;;
+	--keep)		keep=1; shift ;;
+	--timeout)	timeout_s=$2; shift 2 ;;
+	--scenario-timeout) scen_timeout=$2; shift 2 ;;
+	*)		hd_die "usage: acrn.sh [--scenario FILE] [--keep] [--timeout S] [--scenario-timeout S]" ;;
+	esac
+done
+[ -z "$scenario" ] || [ -r "$scenario" ] || hd_die "no scenario $scenario"
+scen_timeout=${scen_timeout:-$((timeout_s / 2))}
+flavor=xen
+hd_flavor "$flavor"
+
+tools=$HDMABUF_TOP/tools/hyper_dmabuf
+adir=$tools/rig/acrn
+name=acrn${scenario:+-$(basename "$scenario" .sh)}
+out=$FBUILD/rig-$name
+rm -rf "$out"
+mkdir -p "$out"/{boot,agent}
+t_start=$SECONDS
+
+# A directory of its own: the rig may run while someone builds the modules
+# of the same flavour into the usual one (build.sh starts from scratch).
+mods=$("$tools/build.sh" modules "$flavor" "$FBUILD/modules-acrn")
+tests=$("$tools/build.sh" selftests)
+server=$out/boot/hdmabuf-ivshmem-server
+gcc -O2 -Wall -Wextra -Werror -o "$server" \
+	"$tools/acrn/hdmabuf-ivshmem-server.c"
+gcc -O2 -Wall -Wextra -Werror -o "$out/boot/ivshmem-server-check" \
+	"$tools/acrn/ivshmem-server-check.c"
+gcc -static -O2 -Wall -Wextra -Werror -o "$out/boot/hda-pcimem" \
+	"$adir/hda-pcimem.c"
+# The server's own check, on the host, first.
+mkdir -p "$out/boot/server-check"
+{
+	echo "# suite: acrn-server"
+	"$out/boot/ivshmem-server-check" "$server" "$out/boot/server-check" \
+		2>"$out/server-check.log"
+	echo "# exit: $?"
+} >"$out/server-check.tap" || true
+
+# --- initramfs, the same for every VM --------------------------------------
+root=$out/root
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,modules}
+cp /bin/busybox "$root/bin/"
+cp "$adir/init" "$root/init"
+# The Xen rig's guest helpers need nothing of Xen: module loading with
+# KUnit results, background jobs, the end-of-run checks.
+cp "$adir/hda-agent" "$tools/rig/xen/hdx-setup" "$tools/rig/xen/hdx-bg" \
+	"$tools/rig/xen/hdx-finish" "$root/bin/"
+cp "$tests"/guest/* "$out/boot/hda-pcimem" "$root/bin/"
+strip "$root/bin/hda-pcimem"
+for c in "$tests"/guest/*; do
+	strip "$root/bin/${c##*/}" 2>/dev/null || true
+done
+: >"$root/modules/load-list"
+: >"$root/modules/unload-list"
+hd_add_kmod vgem "$root/modules"
+acrn=
+for m in hyper_dmabuf hyper_dmabuf_acrn; do
+	if [ ! -e "$mods/$m.ko" ]; then
+		[ "$m" = hyper_dmabuf ] && hd_die "$mods/$m.ko missing"
+		hd_log "acrn: $m.ko not built, the rig loads hyper_dmabuf alone"
+		continue
+	fi
+	[ "$m" = hyper_dmabuf_acrn ] && acrn=1
+	cp "$mods/$m.ko" "$root/modules/"
+	echo "$m" >>"$root/modules/load-list"
+	echo "$m" >>"$root/modules/unload-list"
+done
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) |
+	gzip -1 >"$out/boot/initramfs.cpio.gz"
+t_built=$SECONDS
+
+# --- host side: servers, memory files, FIFOs --------------------------------
+run=$(mktemp -d /tmp/hdmabuf-acrn.XXXXXX)
+shm=/dev/shm/hdmabuf-acrn-$$
+pids=()
+cleanup() {
+	local p
+	for p in "$run"/{sos,uos1,uos2}.pid; do
+		[ -s "$p" ] && kill -KILL "$(cat "$p")" 2>/dev/null
+	done
+	# The servers, the FIFO readers and QEMU's timeout wrappers.
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$run" "$shm"-uos1 "$shm"-uos2
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+export HDA_RUN=$run HDA_OUT=$out HDA_ACRN=$acrn HDA_T0=$EPOCHSECONDS HDA_SHM=$shm
+# shellcheck source=acrn/hda-lib.sh
+. "$adir/hda-lib.sh"
+mbox=$((510 * 1024 * 1024))
+for n in 1 2; do
+	truncate -s 512M "$shm-uos$n"
+	"$server" -v 1 -p "$run/server$n.pid" \
+		--peer "$run/uos$n.sock,id=$n,shm=$shm-uos$n,status=$((mbox + 4))" \
+		--peer "$run/sos-uos$n.sock,id=$((0x100 + n)),shm=$shm-uos$n" \
+		>"$out/server$n.log" 2>&1 &
+	pids+=($!)
+done
+for n in 1 2; do
+	hda_wait 10 test -S "$run/sos-uos$n.sock" ||
+		hd_die "ivshmem server $n did not start (see $out/server$n.log)"
+done
+
+# --- boot -------------------------------------------------------------------
+# vm NAME QEMU-ARGS...: start NAME's QEMU in the background
+vm() {
+	local v=$1
+	shift
+	mkfifo "$run/$v.in" "$run/$v.out"
+	: >"$run/$v.agent"
+	timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+		-machine pc -accel tcg -smp 1 -nodefaults -display none \
+		-no-reboot -pidfile "$run/$v.pid" \
+		-kernel "$KIMAGE" -initrd "$out/boot/initramfs.cpio.gz" \
+		-append "console=ttyS0 loglevel=5 panic=-1 hda_vm=$v" \
+		-serial "file:$out/$v-console.log" \
+		-chardev "pipe,id=ctl,path=$run/$v" -serial chardev:ctl \
+		-serial "file:$out/$v-dmesg.log" \
+		"$@" </dev/null >"$out/$v-qemu.log" 2>&1 &
+	pids+=($!)
+	# A scenario may kill it (vm_kill): no job report of that, please.
+	disown $!
+	# QEMU opens both FIFOs read-write; so does the rig, so that writing
+	# a request never blocks and the reader sees the end only at exit.
+	cat "$run/$v.out" >>"$run/$v.agent" &
+	pids+=($!)
+}
+hd_log "$flavor: booting $KVER under QEMU (TCG): sos, uos1, uos2"
+for n in 1 2; do
+	vm "uos$n" -m 510M \
+		-object "memory-backend-file,id=ram,size=510M,mem-path=$shm-uos$n,share=on" \
+		-machine memory-backend=ram \
+		-chardev "socket,id=ivs,path=$run/uos$n.sock" \
+		-device ivshmem-doorbell,chardev=ivs,vectors=1
+done
+vm sos -m 512M \
+	-chardev "socket,id=ivs1,path=$run/sos-uos1.sock" \
+	-device ivshmem-doorbell,chardev=ivs1,vectors=1 \
+	-chardev "socket,id=ivs2,path=$run/sos-uos2.sock" \
+	-device ivshmem-doorbell,chardev=ivs2,vectors=1
+exec 7<>"$run/sos.in" 8<>"$run/uos1.in" 9<>"$run/uos2.in"
+t_boot=$SECONDS
+deadline=$((t_boot + timeout_s))
+
+# From here on the rig counts failures itself.
+set +e
+results=$out/results.tap
+exec 3>"$results"
+cat "$out/server-check.tap" >&3
+status=0
+# relay FILE PREFIX: record the TAP-like lines of hdx-setup or hdx-finish
+relay() {
+	local l
+	while IFS= read -r l; do
+		case "$l" in
+		"ok "*)		ok "$2: ${l#ok }" ;;
+		"not ok "*)	not_ok "$2: ${l#not ok }" ;;
+		"#"*)		echo "$l" >&3 ;;
+		esac
+	done <"$1"
+}
+suite() {
+	hda_n=0
+	echo "# suite: $1" >&3
+	echo "TAP version 13" >&3
+}
+
+# --- setup ------------------------------------------------------------------
+suite acrn-setup
+for v in $HDA_VMS; do
+	if hda_wait 240 grep -aq '^@@hda-ready' "$run/$v.agent"; then
+		ok "$v: agent up ($(grep -a '^@@hda-ready' "$run/$v.agent" |
+			head -n1 | cut -d' ' -f3) s of its uptime)"
+		on "$v" cat /tmp/hdx/setup >"$run/setup.$v" 2>&1
+		relay "$run/setup.$v" "$v"
+	else
+		not_ok "$v: agent up"
+	fi
+done
+echo "# VMs ready $((SECONDS - t_boot)) s after start" >&3
+echo "1..$hda_n" >&3
+[ "$hda_failed" = 0 ] || status=1
+
+# --- scenarios --------------------------------------------------------------
+if [ -n "$scenario" ]; then
+	scens=("$scenario")
+else
+	scens=("$adir"/scenarios/*.sh)
+fi
+for s in "${scens[@]}"; do
+	sname=$(basename "$s" .sh)
+	echo "# suite: acrn-$sname" >&3
+	echo "TAP version 13" >&3
+	left=$((deadline - SECONDS))
+	# Without the backend only the smoke test means something.
+	if [ -z "$acrn" ] && [ "$sname" != 00-smoke ]; then
+		echo "ok 1 $sname # SKIP hyper_dmabuf_acrn.ko not built" >&3
+		echo "1..1" >&3
+		continue
+	fi
+	if [ $left -le 30 ]; then
+		echo "1..1" >&3
+		echo "not ok 1 not run: the run's timeout is reached" >&3
+		status=1
+		continue
+	fi
+	[ $left -gt "$scen_timeout" ] && left=$scen_timeout
+	hda_log "scenario $sname"
+	t0=$SECONDS
+	echo "=== $sname" >>"$out/scenarios.log"
+	# In the background: a signal to the rig must not wait for it.
+	timeout -s KILL "$left" "$adir/run-scenario" "$s" </dev/null \
+		>>"$out/scenarios.log" 2>&1 &
+	pids+=($!)
+	wait $!
+	rc=$?
+	[ $rc = 137 ] && echo "# scenario killed after $left s" >&3
+	echo "# time: $((SECONDS - t0)) s" >&3
+	echo "# exit: $rc" >&3
+	[ $rc = 0 ] || status=1
+done
+
+# --- teardown ---------------------------------------------------------------
+suite acrn-teardown
+live=''
+fpids=()
+for v in $HDA_VMS; do
+	if vm_alive "$v"; then
+		ok "$v alive at the end"
+		live="$live $v"
+		(HDA_ON_TIMEOUT=180 on "$v" hdx-finish "$v" \
+			>"$run/finish.$v" 2>&1) &
+		fpids+=($!)
+	elif grep -qx "$v" "$run/killed" 2>/dev/null; then
+		skip "$v alive at the end" "killed by a scenario"
+	else
+		not_ok "$v alive at the end"
+	fi
+done
+for p in "${fpids[@]}"; do
+	wait "$p"
+done
+for v in $live; do
+	relay "$run/finish.$v" "$v"
+	if grep -q '^# hdx-finish: done' "$run/finish.$v"; then
+		ok "$v: end-of-run checks complete"
+	else
+		sed -n '/^[^o#n]/s/^/# /p' "$run/finish.$v" | head -n 5 >&3
+		not_ok "$v: end-of-run checks complete"
+	fi
+	# The whole kernel log, on the third serial port.
+	on "$v" 'dmesg >/dev/ttyS2; echo "@@hda end dmesg" >/dev/ttyS2' \
+		>/dev/null 2>&1
+done
+# dmesg_in VM: VM's whole kernel log is in, or will never be
+dmesg_in() {
+	grep -aq '^@@hda end dmesg' "$out/$1-dmesg.log" || ! vm_alive "$1"
+}
+for v in $live; do
+	hda_wait 30 dmesg_in "$v"
+done
+echo "1..$hda_n" >&3
+[ "$hda_failed" = 0 ] || status=1
+echo "# rig: done status=$status" >&3
+exec 3>&-
+t_ran=$SECONDS
+
+# Everything is in: stop the VMs, then the servers.
+for v in $HDA_VMS; do
+	[ -s "$run/$v.pid" ] && kill "$(cat "$run/$v.pid")" 2>/dev/null
+done
+sleep 1
+cp "$run"/*.agent "$out/agent/"
+
+# --- report -----------------------------------------------------------------
+n=0
+res() {		# res OK|FAIL DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" = OK ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+	fi
+}
+# scan VM LOG...: one result for a VM's kernel logs
+scan() {
+	local v=$1 hits f
+	shift
+	for f in "$@"; do
+		if [ ! -s "$f" ]; then
+			res FAIL "kernel log of $v received (${f##*/})"
+			return
+		fi
+	done
+	if hits=$("$tools/rig/logscan.sh" "$@"); then
+		res OK "kernel log clean: $v"
+	else
+		echo "$hits" | awk '!seen[$0]++' | sed 's/^/# /; s/$/ FAIL/'
+		res FAIL "kernel log clean: $v"
+	fi
+}
+{
+	cat "$results"
+	echo "# suite: host"
+	if [ $status = 0 ]; then
+		res OK "rig verdict: pass"
+	else
+		res FAIL "rig verdict: fail"
+	fi
+	if [ $SECONDS -ge "$deadline" ]; then
+		res FAIL "finished within the run's timeout (${timeout_s}s)"
+	else
+		res OK "finished within the run's timeout (${timeout_s}s)"
+	fi
+	for v in $HDA_VMS; do
+		# A VM a scenario killed sent no dmesg: its console remains.
+		if grep -qx "$v" "$run/killed" 2>/dev/null; then
+			scan "$v" "$out/$v-console.log"
+		else
+			scan "$v" "$out/$v-console.log" "$out/$v-dmesg.log"
+		fi
+	done
+	echo "1..$n"
+	echo "# time: build $((t_built - t_start)) s, run $((t_ran - t_built)) s"
+} >"$out/report.tap"
+
+awk -f "$tools/rig/tap-report.awk" "$out/report.tap" >"$out/report.txt"
+sed '$d' "$out/report.txt" | sed "s/^/[$name] /"
+read -r _ passed failed skipped < <(tail -n1 "$out/report.txt")
+echo "$passed $failed $skipped" >"$out/summary"
+[ -n "$keep" ] || rm -rf "${out:?}/boot" "$out/root"
+echo "time: build $((t_built - t_start)) s, run $((t_ran - t_built)) s"
+echo "logs: $out/{VM-console,VM-dmesg,VM-qemu,progress,scenarios}.log"
+echo "qemu-$name: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

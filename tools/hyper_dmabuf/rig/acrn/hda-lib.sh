@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# hda-lib.sh: the ACRN-model rig's host library, sourced (bash) by acrn.sh
+# and by every scenario.  See README.md next to it.
+#
+# VMs are named "sos" (VM id 0), "uos1" and "uos2" (VM ids 1 and 2).
+#
+#   ok DESC / not_ok DESC / skip DESC [WHY] / diag TEXT
+#				TAP results on fd 3 (results.tap)
+#   check DESC CMD...		ok when CMD succeeds, else not_ok with its output
+#   on VM CMD...		run the shell command "CMD..." in VM (sh -c),
+#				print its output, return its exit status; 124
+#				on timeout ($HDA_ON_TIMEOUT, default 120 s),
+#				125 when VM's QEMU is gone
+#   on_bg VM NAME CMD...	start CMD in the background in VM as job NAME
+#				(hdx-bg; output in VM's /tmp/hdx/bg/NAME.out)
+#   on_kill VM NAME [SIG]	signal job NAME's process group (default TERM)
+#   on_wait VM NAME [SECS]	wait (default 60 s) for job NAME, print its
+#				output's tail, return its status (124: running)
+#   on_out VM NAME		print the tail of job NAME's output so far
+#   on_wait_line VM NAME ERE [SECS]
+#				wait (default 30 s) for a line of job NAME's
+#				output matching ERE (grep -E)
+#   vm_alive VM			true while VM's QEMU runs
+#   vm_kill VM			SIGKILL VM's QEMU (a VM dying); the teardown
+#				then skips VM
+#   hda_vmid VM			print VM's id
+#   hda_wait SECS CMD...	retry CMD every 0.5 s until it succeeds
+#   hda_quote STRING		STRING as one single-quoted shell word
+#
+# The library uses file descriptor 3 (TAP).  Variables from acrn.sh:
+# HDA_RUN (FIFOs, pids), HDA_OUT (the output directory), HDA_T0 (the
+# epoch second the VMs started, for progress.log); HDA_ACRN is 1 when
+# hyper_dmabuf_acrn.ko is in the rig, else empty.
+
+HDA_ON_TIMEOUT=${HDA_ON_TIMEOUT:-120}
+# shellcheck disable=SC2034 # for the scenarios
+HDA_UOSES="uos1 uos2"
+# shellcheck disable=SC2034 # for the scenarios
+HDA_VMS="sos uos1 uos2"
+hda_n=${hda_n:-0}
+hda_failed=${hda_failed:-0}
+
+# --- TAP ------------------------------------------------------------------
+# Each result also goes to progress.log, to follow a run.
+hda_log() {
+	printf '[%4d] %s\n' $((EPOCHSECONDS - HDA_T0)) "$*" \
+		>>"$HDA_OUT/progress.log"
+}
+hda_tap() {
+	echo "$*" >&3
+	hda_log "$*"
+}
+ok() {
+	hda_n=$((hda_n + 1))
+	hda_tap "ok $hda_n $*"
+}
+not_ok() {
+	hda_n=$((hda_n + 1))
+	hda_failed=$((hda_failed + 1))
+	hda_tap "not ok $hda_n $*"
+}
+skip() {
+	hda_n=$((hda_n + 1))
+	hda_tap "ok $hda_n $1 # SKIP${2:+ $2}"
+}
+diag() {
+	printf '%s\n' "$*" | sed 's/^/# /' >&3
+}
+check() {
+	local d=$1 out rc
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$d"
+	else
+		rc=$?
+		printf '%s\n' "$out" | head -n 40 | sed 's/^/# /' >&3
+		not_ok "$d (status $rc)"
+	fi
+}
+
+# --- VMs ------------------------------------------------------------------
+hda_vmid() {
+	case "$1" in
+	sos|0)		echo 0 ;;
+	uos1|1)		echo 1 ;;
+	uos2|2)		echo 2 ;;
+	*)		return 1 ;;
+	esac
+}
+
+vm_alive() {
+	local pid
+	pid=$(cat "$HDA_RUN/$1.pid" 2>/dev/null) && [ -n "$pid" ] &&
+		kill -0 "$pid" 2>/dev/null
+}
+
+vm_kill() {
+	local pid
+	pid=$(cat "$HDA_RUN/$1.pid" 2>/dev/null) || return 1
+	echo "$1" >>"$HDA_RUN/killed"
+	hda_log "vm_kill $1 (qemu pid $pid)"
+	kill -KILL "$pid" || return 1
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+hda_wait() {
+	local end=$((SECONDS + ${1:-0}))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.5
+	done
+}
+
+hda_quote() {
+	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+# --- remote execution -----------------------------------------------------
+# The request goes to the VM's FIFO $HDA_RUN/VM.in (acrn.sh holds it open,
+# so a write never blocks); a reader of VM.out appends everything the agent
+# says to $HDA_RUN/VM.agent.  See hda-agent for the format.
+on() {
+	local vm=$1 tok off end rc log line
+	shift
+	log=$HDA_RUN/$vm.agent
+	if [ ! -e "$log" ]; then
+		echo "on: no VM $vm" >&2
+		return 125
+	fi
+	if ! vm_alive "$vm"; then
+		echo "on: $vm is gone" >&2
+		return 125
+	fi
+	tok=$BASHPID.$RANDOM$RANDOM
+	off=$(stat -c %s "$log")
+	hda_log "on $vm [$tok]: $*"
+	printf '%s %s\n' "$tok" "$(printf '%s' "$*" | base64 -w0)" \
+		>"$HDA_RUN/$vm.in"
+	end=$((SECONDS + HDA_ON_TIMEOUT))
+	while :; do
+		line=$(tail -c +$((off + 1)) "$log" |
+			grep -a -m1 "^@@hda-end $tok ")
+		[ -n "$line" ] && break
+		if ! vm_alive "$vm"; then
+			echo "on: $vm is gone" >&2
+			return 125
+		fi
+		if [ $SECONDS -ge $end ]; then
+			echo "on: $vm: timed out after ${HDA_ON_TIMEOUT}s: $*" >&2
+			return 124
+		fi
+		sleep 0.05
+	done
+	tail -c +$((off + 1)) "$log" |
+		sed -n "/^@@hda-begin $tok\$/,/^@@hda-end $tok /{/^@@hda-/d;p}" |
+		base64 -d
+	rc=${line##* }
+	hda_log "on $vm [$tok]: status $rc"
+	return "$rc"
+}
+
+# Background jobs are run by hdx-bg (from the Xen rig) in the target VM.
+on_bg() {
+	local vm=$1 name=$2
+	shift 2
+	on "$vm" hdx-bg start "$name" "$(hda_quote "$*")"
+}
+on_kill() {
+	on "$1" hdx-bg kill "$2" "${3:-TERM}"
+}
+on_wait() {
+	local s=${3:-60}
+	HDA_ON_TIMEOUT=$((s + 30)) on "$1" hdx-bg wait "$2" "$s"
+}
+on_out() {
+	on "$1" hdx-bg out "$2"
+}
+on_wait_line() {
+	local s=${4:-30}
+	HDA_ON_TIMEOUT=$((s + 30)) on "$1" "i=0
+		while ! grep -Eq $(hda_quote "$3") /tmp/hdx/bg/$2.out 2>/dev/null; do
+			[ \$i -lt $((s * 10)) ] || exit 1
+			usleep 100000
+			i=\$((i + 1))
+		done"
+}
