@@ -198,6 +198,11 @@ void hdacrn_chan_kick(struct hdacrn_chan *chan);
 void hdacrn_chan_poke(struct hdacrn_chan *chan);
 
 /* table.c */
+unsigned int hdacrn_levels(unsigned long nr_pages);
+int hdacrn_table_build(struct page **pages, unsigned int nr_pages,
+		       void **handle, u64 *ref);
+int hdacrn_table_read(struct hdacrn_link *link, u64 ref,
+		      unsigned int nr_pages, struct page **pages);
 int hdacrn_share(struct hdmabuf_backend *be, u32 vmid, struct page **pages,
 		 unsigned int nr_pages, bool readonly, void **handle, u64 *ref);
 void hdacrn_unshare(struct hdmabuf_backend *be, void *handle);

@@ -141,8 +141,12 @@ void hdacrn_complain(struct hdacrn_link *link, enum hdacrn_lie kind,
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
-	dev_warn(&link->pdev->dev, "vm %u: %s: %pV (logged once)\n",
-		 link->vmid, what[kind], &vaf);
+	if (link->pdev)
+		dev_warn(&link->pdev->dev, "vm %u: %s: %pV (logged once)\n",
+			 link->vmid, what[kind], &vaf);
+	else	/* a KUnit test's link */
+		pr_warn("vm %u: %s: %pV (logged once)\n", link->vmid,
+			what[kind], &vaf);
 	va_end(args);
 }
 

@@ -43,8 +43,13 @@ struct hdacrn_mapping {
 	struct page **pages;
 };
 
-/* Levels of table for @nr_pages data pages: 1, 2 or 3. */
-static unsigned int hdacrn_levels(unsigned long nr_pages)
+/**
+ * hdacrn_levels() - levels of address table for a buffer
+ * @nr_pages: its data pages
+ *
+ * Return: 1, 2 or 3 (also for more pages than three levels hold).
+ */
+unsigned int hdacrn_levels(unsigned long nr_pages)
 {
 	unsigned int levels = 1;
 	unsigned long span = HDACRN_GPAS_PER_PAGE;
@@ -104,28 +109,22 @@ static inline void hdacrn_share_lie(struct hdacrn_shbuf *sb, u64 *ref)
 #endif
 
 /**
- * hdacrn_share() - share pages with the SOS: build their address tables
- * @be: our backend
- * @vmid: the SOS (any other VM: -EOPNOTSUPP)
- * @pages: the pages
- * @nr_pages: how many
- * @readonly: ignored: the SOS can reach all of our RAM
- * @handle: set to the tables
+ * hdacrn_table_build() - write the address tables of @nr_pages @pages
+ * @pages: the data pages
+ * @nr_pages: how many, at least one
+ * @handle: set to the tables, for hdacrn_unshare()
  * @ref: set to the root table's guest-physical address
  *
- * Return: 0, -EOPNOTSUPP when this VM is not a UOS or @vmid is not the
- * SOS, -E2BIG beyond three levels, -ENOMEM.
+ * Return: 0, -E2BIG beyond three levels, -ENOMEM.
  */
-int hdacrn_share(struct hdmabuf_backend *be, u32 vmid, struct page **pages,
-		 unsigned int nr_pages, bool readonly, void **handle, u64 *ref)
+int hdacrn_table_build(struct page **pages, unsigned int nr_pages,
+		       void **handle, u64 *ref)
 {
 	unsigned int levels = hdacrn_levels(nr_pages);
 	unsigned long n, total = 0, first, i;
 	struct hdacrn_shbuf *sb;
 	unsigned int l;
 
-	if (be->vmid == HDACRN_SOS_VMID || vmid != HDACRN_SOS_VMID)
-		return -EOPNOTSUPP;
 	if (!nr_pages)
 		return -EINVAL;
 	n = nr_pages;
@@ -161,10 +160,29 @@ int hdacrn_share(struct hdmabuf_backend *be, u32 vmid, struct page **pages,
 	return 0;
 
 err_free:
-	while (sb->nr_tables)
-		__free_page(sb->tables[--sb->nr_tables]);
-	kvfree(sb);
+	hdacrn_unshare(NULL, sb);
 	return -ENOMEM;
+}
+
+/**
+ * hdacrn_share() - share pages with the SOS: build their address tables
+ * @be: our backend
+ * @vmid: the SOS (any other VM: -EOPNOTSUPP)
+ * @pages: the pages
+ * @nr_pages: how many
+ * @readonly: ignored: the SOS can reach all of our RAM
+ * @handle: set to the tables
+ * @ref: set to the root table's guest-physical address
+ *
+ * Return: 0, -EOPNOTSUPP when this VM is not a UOS or @vmid is not the
+ * SOS, or an error of hdacrn_table_build().
+ */
+int hdacrn_share(struct hdmabuf_backend *be, u32 vmid, struct page **pages,
+		 unsigned int nr_pages, bool readonly, void **handle, u64 *ref)
+{
+	if (be->vmid == HDACRN_SOS_VMID || vmid != HDACRN_SOS_VMID)
+		return -EOPNOTSUPP;
+	return hdacrn_table_build(pages, nr_pages, handle, ref);
 }
 
 /**
@@ -187,10 +205,10 @@ void hdacrn_unshare(struct hdmabuf_backend *be, void *handle)
  * Walk one table page at @gpa of @level (1 = leaf) covering @count data
  * pages from @first on.  Recursion is at most HDACRN_MAX_LEVELS deep.
  */
-static int hdacrn_walk(struct hdacrn_mapping *m, unsigned int level, u64 gpa,
-		       unsigned long first, unsigned long count)
+static int hdacrn_walk(struct hdacrn_link *link, struct page **pages,
+		       unsigned int level, u64 gpa, unsigned long first,
+		       unsigned long count)
 {
-	struct hdacrn_link *link = m->link;
 	struct hdacrn_window *w = &link->window;
 	unsigned long span = 1, i, entries;
 	struct page *table;
@@ -217,15 +235,16 @@ static int hdacrn_walk(struct hdacrn_mapping *m, unsigned int level, u64 gpa,
 		e = le64_to_cpu(READ_ONCE(t[i]));
 		if (level > 1) {
 			kunmap_local(t);
-			ret = hdacrn_walk(m, level - 1, e, first + i * span,
+			ret = hdacrn_walk(link, pages, level - 1, e,
+					  first + i * span,
 					  min(span, count - i * span));
 			if (ret)
 				return ret;
 			t = kmap_local_page(table);
 			continue;
 		}
-		m->pages[first + i] = hdacrn_window_page(w, e);
-		if (!m->pages[first + i]) {
+		pages[first + i] = hdacrn_window_page(w, e);
+		if (!pages[first + i]) {
 			hdacrn_complain(link, HDACRN_LIE_TABLE,
 					"page %lu at %#llx: not a page of its RAM",
 					first + i, e);
@@ -235,6 +254,23 @@ static int hdacrn_walk(struct hdacrn_mapping *m, unsigned int level, u64 gpa,
 	}
 	kunmap_local(t);
 	return ret;
+}
+
+/**
+ * hdacrn_table_read() - read a UOS's address tables through the window
+ * @link: the link to the UOS, whose window is used
+ * @ref: the root table's address, from the UOS
+ * @nr_pages: data pages, checked by the core
+ * @pages: set to the window's page for each data page
+ *
+ * Return: 0, -EINVAL when a table or data address is outside the UOS's RAM
+ * or not page aligned, -E2BIG beyond three levels.
+ */
+int hdacrn_table_read(struct hdacrn_link *link, u64 ref,
+		      unsigned int nr_pages, struct page **pages)
+{
+	return hdacrn_walk(link, pages, hdacrn_levels(nr_pages), ref, 0,
+			   nr_pages);
 }
 
 /**
@@ -279,7 +315,7 @@ int hdacrn_map(struct hdmabuf_backend *be, u32 vmid, u64 ref,
 		ret = -ENODEV;
 		goto err_put_link;
 	}
-	ret = hdacrn_walk(m, hdacrn_levels(nr_pages), ref, 0, nr_pages);
+	ret = hdacrn_table_read(m->link, ref, nr_pages, m->pages);
 	if (ret)
 		goto err_put_window;
 	*handle = m;
