@@ -14,6 +14,8 @@
 #				VMs whose RAM it maps, over ivshmem)
 #   make test			everything CI runs; ends with "N passed, N failed"
 #   make demo			the main job, visible to a person
+#   make bench			benchmarks in the ACRN-model and Xen rigs: a table
+#				of ratios, build/bench/results.json, latency.png
 #   make clean
 #
 # Every target installs missing Debian packages first (tools/hyper_dmabuf/
@@ -60,8 +62,11 @@ test: deps
 demo: deps
 	@$(T)/demo/run.sh
 
+bench: deps
+	@$(T)/bench/run.sh
+
 clean:
 	rm -rf build
 
 .PHONY: all deps modules selftests lint kernel-debug check check-xen \
-	check-acrn test demo clean
+	check-acrn test demo bench clean

@@ -61,10 +61,12 @@ build_selftests() {
 		cat "$out/build.log" >&2
 		hd_die "selftest build failed"
 	}
-	# Guest helpers for the rigs, and the hdmabuf CLI.
+	# Guest helpers for the rigs, the hdmabuf CLI and make bench's
+	# guest half.
 	for h in "$HDMABUF_TOP"/tools/hyper_dmabuf/rig/guest/*.c \
 		 "$HDMABUF_TOP"/tools/hyper_dmabuf/demo/*.c \
-		 "$HDMABUF_TOP"/tools/hyper_dmabuf/cli/*.c; do
+		 "$HDMABUF_TOP"/tools/hyper_dmabuf/cli/*.c \
+		 "$HDMABUF_TOP"/tools/hyper_dmabuf/bench/*.c; do
 		gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror \
 			-isystem "$linux/tools/testing/selftests" \
 			-I"$HDMABUF_TOP/include/uapi" -isystem "$linux/usr/include" \

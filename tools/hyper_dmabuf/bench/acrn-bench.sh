@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# acrn-bench.sh: make bench's scenario for the ACRN-model rig
+# (rig/acrn.sh --scenario), uos1 sharing with the SOS.  Every series
+# hdmabuf-bench prints goes to $HDA_OUT/bench.txt as "acrn LINE"; the
+# results here only say whether each step ran, never how fast.
+#
+# HDMABUF_BENCH_REPS (default 15) buffers per size; HDMABUF_BENCH_SCALE
+# (default 10000) live exports for the scale series.
+. "$HDA_LIB/hda-share.sh"
+
+reps=${HDMABUF_BENCH_REPS:-15}
+scale=${HDMABUF_BENCH_SCALE:-10000}
+bench=$HDA_OUT/bench.txt
+: >"$bench"
+HDA_ON_TIMEOUT=900
+
+# keep OUTPUT: the sample and note lines of OUTPUT, into bench.txt
+keep() {
+	grep -E '^(sample|note) ' <<<"$1" | sed 's/^/acrn /' >>"$bench"
+}
+
+# bench_batch SIZE N: uos1 exports N buffers of SIZE, the SOS imports and
+# reads each, uos1 unexports each; every step timed
+bench_batch() {
+	local size=$1 n=$2 out
+
+	on_bg uos1 bx "exec hdmabuf-bench export --to 0 --size $size --reps $n"
+	if ! on_wait_line uos1 bx '^ready' 600 >/dev/null; then
+		on_out uos1 bx | sed 's/^/# /' >&3
+		on_kill uos1 bx KILL >/dev/null
+		return 1
+	fi
+	if ! out=$(on sos hdmabuf-bench import --from 1 --size "$size" \
+		--count "$n"); then
+		diag "$out"
+		on_kill uos1 bx KILL >/dev/null
+		return 1
+	fi
+	keep "$out"
+	on_kill uos1 bx USR1 >/dev/null
+	out=$(on_wait uos1 bx 600) || { diag "$out"; return 1; }
+	keep "$out"
+}
+
+# 4 KiB, 64 KiB, 1 MiB, 8 MiB (1080p RGBA), 33 MiB (4K RGBA, 3840x2160x4),
+# in batches of at most 96 MiB live (a UOS has 510 MiB of RAM).
+for size in 4096 65536 1048576 8294400 33177600; do
+	batch=$((96 * 1024 * 1024 / size))
+	[ "$batch" -le "$reps" ] || batch=$reps
+	[ "$batch" -ge 1 ] || batch=1
+	done_reps=0
+	while [ "$done_reps" -lt "$reps" ]; do
+		bench_batch "$size" "$batch" || break
+		done_reps=$((done_reps + batch))
+	done
+	if [ "$done_reps" -ge "$reps" ]; then
+		ok "bench $size: $done_reps shares timed"
+	else
+		not_ok "bench $size: $reps shares timed (only $done_reps)"
+	fi
+done
+
+# --- scale: 10 live exports, then $scale -----------------------------------
+on_bg uos1 sc "exec hdmabuf-bench scale --to 0 --count $scale"
+if on_wait_line uos1 sc '^ready 10$' 120 >/dev/null &&
+   out=$(on sos hdmabuf-bench scale-import --from 1 --count 10); then
+	ok "scale: the SOS lists and imports at 10 live buffers"
+	keep "$out"
+	# What the exporter measured so far (job output is kept as a tail).
+	keep "$(on_out uos1 sc)"
+else
+	not_ok "scale: the SOS lists and imports at 10 live buffers"
+fi
+on_kill uos1 sc USR1 >/dev/null
+if on_wait_line uos1 sc "^ready $scale\$" 1200 >/dev/null &&
+   out=$(on sos hdmabuf-bench scale-import --from 1 --count "$scale"); then
+	ok "scale: the SOS lists and imports at $scale live buffers"
+	keep "$out"
+else
+	on_out uos1 sc | sed 's/^/# /' >&3
+	not_ok "scale: the SOS lists and imports at $scale live buffers"
+fi
+on_kill uos1 sc USR1 >/dev/null
+if out=$(on_wait uos1 sc 1200); then
+	ok "scale: uos1 unexports all $scale"
+	# The tail of the job's output: only what came after "ready 10".
+	keep "$(grep -E "^sample [a-z-]+-at-$scale |^note " <<<"$out")"
+else
+	diag "$out"
+	not_ok "scale: uos1 unexports all $scale"
+fi
+for v in sos uos1; do
+	check "$v shares and maps nothing afterwards" hda_quiet $v
+done

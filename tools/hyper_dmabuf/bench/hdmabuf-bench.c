@@ -1,0 +1,778 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hdmabuf-bench: the guest half of make bench.  Each subcommand times one
+ * side of a share between two VMs with CLOCK_MONOTONIC and prints one line
+ * per measurement:
+ *
+ *	sample SERIES SIZE NS
+ *
+ * plus "note KEY VALUE" lines.  The host (bench/report.sh) takes medians
+ * and spreads over every run's samples; only ratios between series taken
+ * in the same boot mean anything.
+ *
+ *   export --to VMID --size BYTES --reps N
+ *	export N buffers (system dma-heap), timing each EXPORT ioctl
+ *	(series "export"), and print the slab and vmalloc memory the exports
+ *	cost per shared page beyond the heap buffers' own ("note
+ *	kmem-per-page-SIZE"); print "ready N"; on SIGUSR1 unexport each and time
+ *	until it is gone here, the importer having released it ("unexport");
+ *	on SIGUSR2 just exit.
+ *   import --from VMID --size BYTES --count N [--rw]
+ *	wait until VMID announced N buffers of BYTES, then time for each the
+ *	IMPORT ioctl ("import"), an mmap and first read of every byte
+ *	("first-read"), and the plain copy of as many bytes between two local
+ *	buffers ("copy", what a copying design pays at the least), and the
+ *	same read loop over local memory ("local-read": under emulation the
+ *	loop itself costs more than a memcpy of the bytes).
+ *   scale --to VMID --count N
+ *	export ten one-page buffers, timing each ("export-at-10") and a
+ *	QUERY of each ("lookup-at-10"); print "ready 10" and hold until
+ *	SIGUSR1.  Then export up to N, timing the last ten ("export-at-N")
+ *	and QUERY of ten across them ("lookup-at-N"), and print the slab and
+ *	vmalloc memory each one-page export costs beyond its heap buffer's
+ *	own ("note kmem-per-buffer-4096"); print "ready N"
+ *	and hold.  SIGUSR1 unexports everything; SIGUSR2 or SIGTERM at either
+ *	hold just exits.
+ *   grant --to DOMID --size BYTES --reps N		(Xen only)
+ *	the raw grant floor of "export": allocate N buffers' worth of pages
+ *	granted to DOMID with /dev/xen/gntalloc, timing each ioctl
+ *	("floor-export"); write buffer K's references as ranges
+ *	("first-last,...", no newline) to /tmp/hdmabuf-bench-refs/K, then
+ *	print "ready N"; hold; free them.
+ *   grant-map --from DOMID --size BYTES --count N RANGES...	(Xen only)
+ *	the raw floor of "import" and "first-read" with /dev/xen/gntdev:
+ *	for each RANGES, time the MAP_GRANT_REF ioctl ("floor-import") and
+ *	the mmap and first read of every byte ("floor-read"), then unmap.
+ *   scale-import --from VMID --count N
+ *	once N buffers of VMID are announced, time LIST and ten imports
+ *	spread across them ("list-at-N", "import-at-N").
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/dma-heap.h>
+#include <linux/hyper_dmabuf.h>
+/* The Xen UAPI headers use the hypervisor's names for these. */
+typedef uint16_t domid_t;
+typedef uint32_t grant_ref_t;
+#include <xen/gntalloc.h>
+#include <xen/gntdev.h>
+
+#define DEV_PATH	"/dev/" HYPER_DMABUF_DEVICE_NAME
+#define HEAP_PATH	"/dev/dma_heap/system"
+#define WAIT_MS		120000
+#define SAMPLE		10
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const char *cmd = "hdmabuf-bench";
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "%s: %s: %s\n", cmd, what, strerror(err));
+	exit(1);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* One line per measurement; the host takes medians over all runs. */
+static void report(const char *name, size_t size, const uint64_t *ns,
+		   size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		printf("sample %s %zu %llu\n", name, size,
+		       (unsigned long long)ns[i]);
+	fflush(stdout);
+}
+
+static int open_dev(void)
+{
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open " DEV_PATH, errno);
+	return fd;
+}
+
+static int heap_alloc(size_t size)
+{
+	struct dma_heap_allocation_data data = {
+		.len = size,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	int heap = open(HEAP_PATH, O_RDONLY | O_CLOEXEC);
+
+	if (heap < 0)
+		die("open " HEAP_PATH, errno);
+	if (ioctl(heap, DMA_HEAP_IOCTL_ALLOC, &data))
+		die("heap alloc", errno);
+	close(heap);
+	return data.fd;
+}
+
+/* Export a fresh buffer; the dma-buf fd is closed (the export holds it). */
+static struct hyper_dmabuf_id export_one(int dev, unsigned int to,
+					 size_t size, uint64_t *ns)
+{
+	struct hyper_dmabuf_export ex = {
+		.fd = heap_alloc(size),
+		.remote_vmid = to,
+	};
+	uint64_t t0 = now_ns();
+
+	if (ioctl(dev, HYPER_DMABUF_IOCTL_EXPORT, &ex))
+		die("export", errno);
+	if (ns)
+		*ns = now_ns() - t0;
+	close(ex.fd);
+	return ex.id;
+}
+
+static struct hyper_dmabuf_id *ids_alloc(size_t n)
+{
+	struct hyper_dmabuf_id *ids = calloc(n, sizeof(*ids));
+
+	if (!ids)
+		die("ids", ENOMEM);
+	return ids;
+}
+
+static int query(int dev, const struct hyper_dmabuf_id *id,
+		 struct hyper_dmabuf_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->id = *id;
+	return ioctl(dev, HYPER_DMABUF_IOCTL_QUERY, q) ? -errno : 0;
+}
+
+/* Unexport @id and return how long until it is gone here. */
+static uint64_t unexport_released(int dev, const struct hyper_dmabuf_id *id)
+{
+	struct hyper_dmabuf_unexport un = { .id = *id };
+	struct hyper_dmabuf_query q;
+	uint64_t t0 = now_ns();
+
+	if (ioctl(dev, HYPER_DMABUF_IOCTL_UNEXPORT, &un))
+		die("unexport", errno);
+	while (query(dev, id, &q) == 0) {
+		if (now_ns() - t0 > WAIT_MS * 1000000ull)
+			die("wait for release", ETIMEDOUT);
+		sched_yield();
+	}
+	return now_ns() - t0;
+}
+
+/* Wait for SIGUSR1 (returns 1) or SIGUSR2/SIGTERM (returns 0). */
+static int hold(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGTERM);
+	do
+		sig = sigwaitinfo(&set, NULL);
+	while (sig < 0 && errno == EINTR);
+	return sig == SIGUSR1;
+}
+
+/* The ids of @from's buffers of @size (any size if 0), at most @max. */
+static size_t list_ids(int dev, unsigned int from, size_t size,
+		       struct hyper_dmabuf_id *out, size_t max,
+		       uint64_t *list_ns)
+{
+	static struct hyper_dmabuf_id *all;
+	static size_t cap = 1024;
+	struct hyper_dmabuf_list l;
+	struct hyper_dmabuf_query q;
+	size_t i, n = 0;
+	uint64_t t0;
+
+	for (;;) {
+		all = realloc(all, cap * sizeof(*all));
+		if (!all)
+			die("list", ENOMEM);
+		memset(&l, 0, sizeof(l));
+		l.count = cap;
+		l.ids = (uintptr_t)all;
+		t0 = now_ns();
+		if (ioctl(dev, HYPER_DMABUF_IOCTL_LIST, &l))
+			die("list", errno);
+		if (list_ns)
+			*list_ns = now_ns() - t0;
+		if (l.count <= cap)
+			break;
+		cap = l.count + 64;
+	}
+	for (i = 0; i < l.count && n < max; i++) {
+		if (all[i].vmid != from || query(dev, &all[i], &q))
+			continue;
+		if (!size || q.size == size)
+			out[n++] = all[i];
+	}
+	return n;
+}
+
+static size_t wait_ids(int dev, unsigned int from, size_t size,
+		       struct hyper_dmabuf_id *out, size_t want)
+{
+	uint64_t t0 = now_ns();
+	size_t n;
+
+	while ((n = list_ids(dev, from, size, out, want, NULL)) < want) {
+		if (now_ns() - t0 > WAIT_MS * 1000000ull)
+			die("wait for buffers", ETIMEDOUT);
+		usleep(10000);
+	}
+	return n;
+}
+
+/* Import @id; returns the dma-buf fd and the ioctl's time. */
+static int import_one(int dev, const struct hyper_dmabuf_id *id, int rw,
+		      uint64_t *ns)
+{
+	struct hyper_dmabuf_import im = {
+		.id = *id,
+		.flags = (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC,
+	};
+	uint64_t t0 = now_ns();
+
+	if (ioctl(dev, HYPER_DMABUF_IOCTL_IMPORT, &im))
+		die("import", errno);
+	*ns = now_ns() - t0;
+	return im.fd;
+}
+
+/* Where reads and copies leave a byte, so that none is optimised away. */
+uint64_t bench_sink;
+
+/* Map and read every byte once: what a consumer's first frame costs. */
+static uint64_t first_read(int fd, size_t size)
+{
+	const uint64_t *p;
+	uint64_t t0 = now_ns(), sum = 0;
+	size_t i;
+
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap", errno);
+	for (i = 0; i < size / sizeof(*p); i++)
+		sum += p[i];
+	munmap((void *)p, size);
+	bench_sink = sum;
+	return now_ns() - t0;
+}
+
+static char *src, *dst;
+static size_t have;
+
+/* Two local buffers of @size, every page touched. */
+static void local_buffers(size_t size)
+{
+	if (have < size) {
+		free(src);
+		free(dst);
+		src = malloc(size);
+		dst = malloc(size);
+		if (!src || !dst)
+			die("copy buffers", ENOMEM);
+		memset(src, 1, size);
+		memset(dst, 2, size);
+		have = size;
+	}
+}
+
+/* The first-read loop over local memory: the loop's own cost. */
+static uint64_t local_read(size_t size)
+{
+	const uint64_t *p;
+	uint64_t t0, sum = 0;
+	size_t i;
+
+	local_buffers(size);
+	p = (const uint64_t *)src;
+	t0 = now_ns();
+	for (i = 0; i < size / sizeof(*p); i++)
+		sum += p[i];
+	bench_sink = sum;
+	return now_ns() - t0;
+}
+
+static uint64_t copy_once(size_t size)
+{
+	uint64_t t0;
+
+	local_buffers(size);
+	t0 = now_ns();
+	memcpy(dst, src, size);
+	bench_sink = dst[size - 1];
+	return now_ns() - t0;
+}
+
+/* Slab plus vmalloc in use, from /proc/meminfo, in bytes. */
+static long long kmem_bytes(void)
+{
+	char line[128];
+	long long kb, sum = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		die("/proc/meminfo", errno);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Slab: %lld kB", &kb) == 1 ||
+		    sscanf(line, "VmallocUsed: %lld kB", &kb) == 1)
+			sum += kb;
+	}
+	fclose(f);
+	return sum * 1024;
+}
+
+struct args {
+	unsigned int vmid;
+	size_t size;
+	size_t n;
+	int rw;
+};
+
+static void parse(int argc, char **argv, struct args *a, const char *peer)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "size", required_argument, NULL, 's' },
+		{ "reps", required_argument, NULL, 'n' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "rw", no_argument, NULL, 'w' },
+		{ }
+	};
+	int c, have_peer = 0;
+
+	memset(a, 0, sizeof(*a));
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+		case 'f':
+			a->vmid = strtoul(optarg, NULL, 0);
+			have_peer = 1;
+			break;
+		case 's':
+			a->size = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			a->n = strtoull(optarg, NULL, 0);
+			break;
+		case 'w':
+			a->rw = 1;
+			break;
+		default:
+			exit(2);
+		}
+	}
+	if (!have_peer || !a->n) {
+		fprintf(stderr, "%s: %s: --%s and a count are required\n",
+			cmd, argv[0], peer);
+		exit(2);
+	}
+}
+
+static uint64_t *samples(size_t n)
+{
+	uint64_t *ns = calloc(n ? n : 1, sizeof(*ns));
+
+	if (!ns)
+		die("samples", ENOMEM);
+	return ns;
+}
+
+/* Kernel memory @n heap buffers of @size cost with no export at all. */
+static long long heap_baseline(size_t n, size_t size)
+{
+	struct rlimit rl = { n + 64, n + 64 };
+	long long kmem0, kmem1;
+	int *fds;
+	size_t i;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit", errno);
+	fds = calloc(n, sizeof(*fds));
+	if (!fds)
+		die("fds", ENOMEM);
+	kmem0 = kmem_bytes();
+	for (i = 0; i < n; i++)
+		fds[i] = heap_alloc(size);
+	kmem1 = kmem_bytes();
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
+	return kmem1 - kmem0;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	long long base, kmem0, kmem1;
+	struct hyper_dmabuf_id *ids;
+	struct args a;
+	uint64_t *ns;
+	int dev, go;
+	size_t i;
+
+	parse(argc, argv, &a, "to");
+	dev = open_dev();
+	ids = ids_alloc(a.n);
+	ns = samples(a.n);
+	base = heap_baseline(a.n, a.size);
+	kmem0 = kmem_bytes();
+	for (i = 0; i < a.n; i++)
+		ids[i] = export_one(dev, a.vmid, a.size, &ns[i]);
+	kmem1 = kmem_bytes();
+	report("export", a.size, ns, a.n);
+	/* Slab and vmalloc beyond what the heap buffers cost unexported. */
+	printf("note kmem-per-page-%zu %lld\n", a.size,
+	       (kmem1 - kmem0 - base) / (long long)(a.n * (a.size / 4096)));
+	printf("ready %zu\n", a.n);
+	fflush(stdout);
+	go = hold();
+	for (i = 0; go && i < a.n; i++)
+		ns[i] = unexport_released(dev, &ids[i]);
+	if (go)
+		report("unexport", a.size, ns, a.n);
+	return 0;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	uint64_t *imp, *rd, *cp, *lr;
+	struct hyper_dmabuf_id *ids;
+	struct args a;
+	int dev, fd;
+	size_t i;
+
+	parse(argc, argv, &a, "from");
+	dev = open_dev();
+	ids = ids_alloc(a.n);
+	imp = samples(a.n);
+	rd = samples(a.n);
+	cp = samples(a.n);
+	lr = samples(a.n);
+	wait_ids(dev, a.vmid, a.size, ids, a.n);
+	for (i = 0; i < a.n; i++) {
+		fd = import_one(dev, &ids[i], a.rw, &imp[i]);
+		rd[i] = first_read(fd, a.size);
+		close(fd);
+		cp[i] = copy_once(a.size);
+		lr[i] = local_read(a.size);
+	}
+	report("import", a.size, imp, a.n);
+	report("first-read", a.size, rd, a.n);
+	report("copy", a.size, cp, a.n);
+	report("local-read", a.size, lr, a.n);
+	return 0;
+}
+
+/*
+ * Time QUERY of SAMPLE ids spread over @live; each sample is the mean of
+ * ten lookups of its id (few lines: a job's output comes back as a tail).
+ */
+static void lookups(int dev, struct hyper_dmabuf_id *ids, const char *name,
+		    size_t live)
+{
+	struct hyper_dmabuf_query q;
+	uint64_t ns[SAMPLE], t0;
+	size_t i, k;
+
+	/* Let the exports' own messages and work settle first. */
+	usleep(500000);
+	for (i = 0; i < SAMPLE; i++) {
+		t0 = now_ns();
+		for (k = 0; k < 10; k++)
+			if (query(dev, &ids[i * (live / SAMPLE)], &q))
+				die("query", errno);
+		ns[i] = (now_ns() - t0) / 10;
+	}
+	report(name, 4096, ns, SAMPLE);
+}
+
+static int cmd_scale(int argc, char **argv)
+{
+	uint64_t first[SAMPLE], last[SAMPLE];
+	long long base, kmem0, kmem1;
+	struct hyper_dmabuf_id *ids;
+	size_t i, rest;
+	char name[32];
+	struct args a;
+	int dev, go;
+
+	parse(argc, argv, &a, "to");
+	if (a.n < 3 * SAMPLE)
+		a.n = 3 * SAMPLE;
+	rest = a.n - SAMPLE;
+	dev = open_dev();
+	ids = ids_alloc(a.n);
+	base = heap_baseline(rest, 4096);
+	for (i = 0; i < SAMPLE; i++)
+		ids[i] = export_one(dev, a.vmid, 4096, &first[i]);
+	report("export-at-10", 4096, first, SAMPLE);
+	lookups(dev, ids, "lookup-at-10", SAMPLE);
+	printf("ready %d\n", SAMPLE);
+	fflush(stdout);
+	go = hold();
+
+	kmem0 = kmem_bytes();
+	for (; go && i < a.n - SAMPLE; i++)
+		ids[i] = export_one(dev, a.vmid, 4096, NULL);
+	for (; go && i < a.n; i++)
+		ids[i] = export_one(dev, a.vmid, 4096, &last[i - a.n + SAMPLE]);
+	kmem1 = kmem_bytes();
+	if (go) {
+		snprintf(name, sizeof(name), "export-at-%zu", a.n);
+		report(name, 4096, last, SAMPLE);
+		snprintf(name, sizeof(name), "lookup-at-%zu", a.n);
+		lookups(dev, ids, name, a.n);
+		/* Slab and vmalloc beyond what the heap buffers cost alone. */
+		printf("note kmem-per-buffer-4096 %lld\n",
+		       (kmem1 - kmem0 - base) / (long long)rest);
+		printf("ready %zu\n", a.n);
+		fflush(stdout);
+		go = hold();
+	}
+	for (; i > 0; i--) {
+		struct hyper_dmabuf_unexport un = { .id = ids[i - 1] };
+
+		if (go && ioctl(dev, HYPER_DMABUF_IOCTL_UNEXPORT, &un))
+			die("unexport", errno);
+	}
+	return 0;
+}
+
+#define REFS_DIR	"/tmp/hdmabuf-bench-refs"
+
+/* Write @refs as ranges "a-b,c,d-e" (gntalloc hands out runs) to file @k. */
+static void write_ranges(const uint32_t *refs, size_t n, size_t k)
+{
+	char path[64];
+	size_t i = 0, j;
+	FILE *f;
+
+	mkdir(REFS_DIR, 0700);
+	snprintf(path, sizeof(path), REFS_DIR "/%zu", k);
+	f = fopen(path, "w");
+	if (!f)
+		die(path, errno);
+	while (i < n) {
+		for (j = i; j + 1 < n && refs[j + 1] == refs[j] + 1; j++)
+			;
+		if (j > i)
+			fprintf(f, "%s%u-%u", i ? "," : "", refs[i], refs[j]);
+		else
+			fprintf(f, "%s%u", i ? "," : "", refs[i]);
+		i = j + 1;
+	}
+	if (fclose(f))
+		die(path, errno);
+}
+
+static int cmd_grant(int argc, char **argv)
+{
+	struct ioctl_gntalloc_alloc_gref *g;
+	size_t pages, i;
+	uint64_t *ns, t0;
+	uint64_t *index;
+	struct args a;
+	int fd;
+
+	parse(argc, argv, &a, "to");
+	pages = (a.size + 4095) / 4096;
+	fd = open("/dev/xen/gntalloc", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die("open /dev/xen/gntalloc", errno);
+	g = calloc(1, sizeof(*g) + pages * sizeof(g->gref_ids[0]));
+	index = calloc(a.n, sizeof(*index));
+	ns = samples(a.n);
+	if (!g || !index)
+		die("grants", ENOMEM);
+	for (i = 0; i < a.n; i++) {
+		g->domid = a.vmid;
+		g->flags = GNTALLOC_FLAG_WRITABLE;
+		g->count = pages;
+		t0 = now_ns();
+		if (ioctl(fd, IOCTL_GNTALLOC_ALLOC_GREF, g))
+			die("gntalloc", errno);
+		ns[i] = now_ns() - t0;
+		index[i] = g->index;
+		write_ranges(g->gref_ids, pages, i);
+	}
+	report("floor-export", a.size, ns, a.n);
+	printf("ready %zu\n", a.n);
+	fflush(stdout);
+	hold();
+	for (i = 0; i < a.n; i++) {
+		struct ioctl_gntalloc_dealloc_gref d = {
+			.index = index[i],
+			.count = pages,
+		};
+
+		if (ioctl(fd, IOCTL_GNTALLOC_DEALLOC_GREF, &d))
+			die("gntalloc dealloc", errno);
+	}
+	return 0;
+}
+
+/* Expand "a-b,c" into @pages references of domain @dom. */
+static void parse_ranges(const char *s, struct ioctl_gntdev_grant_ref *refs,
+			 size_t pages, unsigned int dom)
+{
+	unsigned long a, b;
+	size_t n = 0;
+	char *end;
+
+	while (*s) {
+		a = strtoul(s, &end, 10);
+		b = *end == '-' ? strtoul(end + 1, &end, 10) : a;
+		for (; a <= b; a++) {
+			if (n == pages)
+				die("refs", E2BIG);
+			refs[n].domid = dom;
+			refs[n++].ref = a;
+		}
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			die("refs", EINVAL);
+	}
+	if (n != pages)
+		die("refs", EINVAL);
+}
+
+static int cmd_grant_map(int argc, char **argv)
+{
+	struct ioctl_gntdev_map_grant_ref *m;
+	uint64_t *imp, *rd, t0, sum;
+	size_t pages, i, k, nr;
+	const uint64_t *p;
+	struct args a;
+	int fd;
+
+	/* --count is the number of RANGES arguments after the options. */
+	parse(argc, argv, &a, "from");
+	nr = a.n;
+	if ((size_t)(argc - optind) != nr)
+		die("grant-map: RANGES arguments", EINVAL);
+	pages = (a.size + 4095) / 4096;
+	fd = open("/dev/xen/gntdev", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die("open /dev/xen/gntdev", errno);
+	m = calloc(1, sizeof(*m) + pages * sizeof(m->refs[0]));
+	imp = samples(nr);
+	rd = samples(nr);
+	if (!m)
+		die("refs", ENOMEM);
+	for (i = 0; i < nr; i++) {
+		struct ioctl_gntdev_unmap_grant_ref u = { .count = pages };
+
+		parse_ranges(argv[optind + i], m->refs, pages, a.vmid);
+		m->count = pages;
+		t0 = now_ns();
+		if (ioctl(fd, IOCTL_GNTDEV_MAP_GRANT_REF, m))
+			die("gntdev map", errno);
+		imp[i] = now_ns() - t0;
+		t0 = now_ns();
+		p = mmap(NULL, a.size, PROT_READ, MAP_SHARED, fd, m->index);
+		if (p == MAP_FAILED)
+			die("gntdev mmap", errno);
+		for (sum = 0, k = 0; k < a.size / sizeof(*p); k++)
+			sum += p[k];
+		munmap((void *)p, a.size);
+		rd[i] = now_ns() - t0;
+		bench_sink = sum;
+		u.index = m->index;
+		if (ioctl(fd, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u))
+			die("gntdev unmap", errno);
+	}
+	report("floor-import", a.size, imp, nr);
+	report("floor-read", a.size, rd, nr);
+	return 0;
+}
+
+static int cmd_scale_import(int argc, char **argv)
+{
+	struct hyper_dmabuf_id *ids;
+	uint64_t ns[SAMPLE], lns[SAMPLE];
+	char name[32];
+	struct args a;
+	int dev, fd;
+	size_t i;
+
+	parse(argc, argv, &a, "from");
+	dev = open_dev();
+	ids = ids_alloc(a.n);
+	wait_ids(dev, a.vmid, 0, ids, a.n);
+	for (i = 0; i < SAMPLE; i++)
+		list_ids(dev, a.vmid, 0, ids, a.n, &lns[i]);
+	snprintf(name, sizeof(name), "list-at-%zu", a.n);
+	report(name, 4096, lns, SAMPLE);
+	for (i = 0; i < SAMPLE; i++) {
+		fd = import_one(dev, &ids[i * (a.n / SAMPLE)], 0, &ns[i]);
+		close(fd);
+	}
+	snprintf(name, sizeof(name), "import-at-%zu", a.n);
+	report(name, 4096, ns, SAMPLE);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {
+		{ "export", cmd_export },
+		{ "import", cmd_import },
+		{ "scale", cmd_scale },
+		{ "scale-import", cmd_scale_import },
+		{ "grant", cmd_grant },
+		{ "grant-map", cmd_grant_map },
+	};
+	sigset_t set;
+	size_t i;
+
+	/* hold() takes these with sigwaitinfo(); none may kill us first. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s export|import|scale|scale-import|grant|grant-map ARGS\n",
+			cmd);
+		return 2;
+	}
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "%s: unknown command %s\n", cmd, argv[1]);
+	return 2;
+}

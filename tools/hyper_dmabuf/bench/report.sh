@@ -1,0 +1,156 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# report.sh OUTDIR BENCH.TXT...: make bench's report from the lines the
+# bench scenarios collected ("RIG sample SERIES SIZE NS" and "RIG note KEY
+# VALUE", times in ns).  Writes OUTDIR/results.json,
+# OUTDIR/table.txt (also printed) and OUTDIR/latency.png (gnuplot), and
+# prints each target the issue set with the ratio measured against it.
+# Ratios are taken between series of one rig's run only.
+set -euo pipefail
+out=$1
+shift
+mkdir -p "$out"
+all=$out/bench.txt
+# Samples to "RIG result SERIES SIZE N MEDIAN P10 P90"; notes as they are.
+cat "$@" | grep -E '^[a-z]+ (sample|note) ' | sort -k1,1 -k3,3 -k4,4n -k5,5n |
+awk '
+function flush() {
+	if (!n)
+		return
+	print key, n, v[int(n / 2) + 1], v[int(n / 10) + 1], v[n - int(n / 10)]
+	n = 0
+}
+$2 == "note" { flush(); print; next }
+{
+	k = $1 " result " $3 " " $4
+	if (k != key) { flush(); key = k }
+	v[++n] = $5
+}
+END { flush() }' >"$all"
+
+# --- table ---------------------------------------------------------------
+awk '
+function us(ns) { return sprintf("%.0f", ns / 1000) }
+function kib(b) { return b >= 1048576 ? sprintf("%.1f MiB", b / 1048576) : sprintf("%g KiB", b / 1024) }
+$2 == "result" { med[$1, $3, $4] = $6; p10[$1, $3, $4] = $7; p90[$1, $3, $4] = $8
+	rig[$1] = 1; has[$1, $3] = 1; if ($3 == "export") size[$1, ++ns[$1]] = $4 }
+$2 == "note" { note[$1, $3] = $4 }
+END {
+	n = split("export import first-read local-read unexport copy floor-export floor-import floor-read", col, " ")
+	for (r in rig) {
+		printf "%s: median (p10-p90) in microseconds\n", r
+		printf "%-9s", "size"
+		for (c = 1; c <= n; c++) if (has[r, col[c]]) printf " %20s", col[c]
+		printf " %10s\n", "copy/share"
+		for (i = 1; i <= ns[r]; i++) {
+			s = size[r, i]
+			printf "%-9s", kib(s)
+			for (c = 1; c <= n; c++) {
+				k = r SUBSEP col[c] SUBSEP s
+				if (!has[r, col[c]])
+					continue
+				if (k in med)
+					printf " %20s", us(med[k]) " (" us(p10[k]) "-" us(p90[k]) ")"
+				else
+					printf " %20s", "-"
+			}
+			sh = med[r, "export", s] + med[r, "import", s]
+			printf " %10s\n", sh ? sprintf("%.1fx", med[r, "copy", s] / sh) : "-"
+		}
+		for (k in med) {
+			split(k, f, SUBSEP)
+			if (f[1] == r && f[2] ~ /-at-/)
+				printf "  %-18s %10s us (%s-%s)\n", f[2], us(med[k]), us(p10[k]), us(p90[k]) | "sort"
+		}
+		close("sort")
+		for (k in note) {
+			split(k, f, SUBSEP)
+			if (f[1] == r)
+				printf "  %-18s %10s\n", f[2], note[k]
+		}
+		print ""
+	}
+}' "$all" | tee "$out/table.txt"
+
+# --- targets ---------------------------------------------------------------
+awk '
+$2 == "result" { med[$1, $3, $4] = $6; rig[$1] = 1 }
+$2 == "note" { note[$1, $3] = $4 }
+function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2f", a / b) : "" }
+function say(r, what, v, goal, good) {
+	if (v == "")
+		printf "%-5s %-52s %8s   target %s\n", r, what, "n/a", goal
+	else
+		printf "%-5s %-52s %8s   target %s: %s\n", r, what, v, goal, good ? "met" : "MISSED"
+}
+END {
+	for (r in rig) {
+		big = 0
+		for (k in med) {
+			split(k, f, SUBSEP)
+			if (f[1] == r && f[2] ~ /^import-at-/ && f[3] > 0) {
+				m = substr(f[2], 11) + 0; if (m > big) big = m
+			}
+		}
+		v = ratio(med[r, "copy", 8294400], med[r, "export", 8294400] + med[r, "import", 8294400])
+		say(r, "8 MiB: copying / sharing (export + import)", v, ">= 10", v >= 10)
+		v = ratio(med[r, "import-at-" big, 4096], med[r, "import-at-10", 4096])
+		say(r, "import at " big " live / at 10", v, "<= 1.25 (flat)", v <= 1.25)
+		v = ratio(med[r, "lookup-at-" big, 4096], med[r, "lookup-at-10", 4096])
+		say(r, "lookup at " big " live / at 10", v, "<= 1.25 (flat)", v <= 1.25)
+		v = ratio(med[r, "export-at-" big, 4096], med[r, "export-at-10", 4096])
+		say(r, "export at " big " live / at 10", v, "<= 1.25 (flat)", v <= 1.25)
+		v = note[r, "kmem-per-page-33177600"]
+		say(r, "kernel memory per shared page, 33 MiB buffers (B)", v, "<= 16", v != "" && v <= 16)
+		for (s = 1; s <= 3; s++) {
+			sz = s == 1 ? 1048576 : s == 2 ? 8294400 : 33177600
+			v = ratio(med[r, "import", sz] + med[r, "first-read", sz],
+				  med[r, "floor-import", sz] + med[r, "floor-read", sz])
+			say(r, "import+first read / raw map+read, " sz " B", v, "<= 1.25", v != "" && v <= 1.25)
+			v = ratio(med[r, "export", sz], med[r, "floor-export", sz])
+			say(r, "export / raw grant, " sz " B", v, "<= 1.25", v != "" && v <= 1.25)
+		}
+		v = ratio(med[r, "event", 0], med[r, "floor-event", 0])
+		say(r, "event latency / raw round trip", v, "<= 2", v != "" && v <= 2)
+	}
+}' "$all" | sort | tee "$out/targets.txt"
+
+# --- JSON --------------------------------------------------------------------
+awk -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
+$2 == "result" { line[++n] = sprintf("    {\"rig\": \"%s\", \"series\": \"%s\", \"bytes\": %s, \"n\": %s, \"median_ns\": %s, \"p10_ns\": %s, \"p90_ns\": %s}", $1, $3, $4, $5, $6, $7, $8) }
+$2 == "note" { nl[++m] = sprintf("    {\"rig\": \"%s\", \"key\": \"%s\", \"value\": %s}", $1, $3, $4) }
+END {
+	printf "{\n  \"generated\": \"%s\",\n  \"results\": [\n", date
+	for (i = 1; i <= n; i++) printf "%s%s\n", line[i], i < n ? "," : ""
+	printf "  ],\n  \"notes\": [\n"
+	for (i = 1; i <= m; i++) printf "%s%s\n", nl[i], i < m ? "," : ""
+	printf "  ]\n}\n"
+}' "$all" >"$out/results.json"
+
+# --- plot ----------------------------------------------------------------------
+plots=
+for r in $(awk '{print $1}' "$all" | sort -u); do
+	for s in export import first-read copy floor-export floor-read; do
+		d=$out/plot-$r-$s.dat
+		awk -v r="$r" -v s="$s" '$1 == r && $2 == "result" && $3 == s { print $4, $6 / 1000 }' \
+			"$all" | sort -n >"$d"
+		[ -s "$d" ] || { rm -f "$d"; continue; }
+		plots+="${plots:+, }'$d' using (\$1/1024):2 with linespoints title '$r $s'"
+	done
+done
+if [ -n "$plots" ]; then
+	gnuplot <<EOF
+set terminal pngcairo size 1000,640 noenhanced
+set output '$out/latency.png'
+set logscale xy
+set xlabel 'buffer size (KiB)'
+set ylabel 'median latency (microseconds)'
+set title 'hyper_dmabuf: latency against size, with a plain copy for scale'
+set key left top
+set grid
+plot $plots
+EOF
+fi
+rm -f "$out"/plot-*.dat
+echo "report: $out/{table.txt,targets.txt,results.json,latency.png}"

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh [acrn] [xen]: make bench.  Boots the ACRN-model rig and the Xen
+# rig (default: both) with the bench scenarios next to this file, which run
+# hdmabuf-bench inside the VMs, then writes the report (report.sh) to
+# build/bench/: table.txt, targets.txt, results.json and latency.png.
+#
+# Benchmarks never fail on timing: the exit status says only whether every
+# step ran.  HDMABUF_BENCH_REPS and HDMABUF_BENCH_SCALE tune the ACRN
+# scenario (see acrn-bench.sh).
+set -euo pipefail
+. "$(dirname "$0")/../lib/common.sh"
+
+here=$(cd "$(dirname "$0")" && pwd)
+rigs=("$@")
+[ ${#rigs[@]} -gt 0 ] || rigs=(acrn xen)
+mkdir -p "$HDMABUF_BUILD"
+hd_log "bench: xen debug kernel (built once, then cached in $HDMABUF_KCACHE)"
+"$here/../kernel/build.sh" xen "$HDMABUF_KCACHE" >"$HDMABUF_BUILD/kernel-xen.log" 2>&1 || {
+	tail -n 20 "$HDMABUF_BUILD/kernel-xen.log" >&2
+	hd_die "building the xen debug kernel failed"
+}
+
+files=() rc=0
+for r in "${rigs[@]}"; do
+	log=$HDMABUF_BUILD/bench-$r.log
+	hd_log "bench: $r rig (log: $log)"
+	case "$r" in
+	acrn)
+		HDMABUF_RIG_TIMEOUT=3600 "$here/../rig/acrn.sh" \
+			--scenario "$here/acrn-bench.sh" \
+			--scenario-timeout 3300 >"$log" 2>&1 || rc=1
+		f=$HDMABUF_BUILD/xen/rig-acrn-acrn-bench/bench.txt ;;
+	xen)
+		HDMABUF_RIG_TIMEOUT=3600 "$here/../rig/xen.sh" \
+			--scenario "$here/xen-bench.sh" \
+			--scenario-timeout 3300 >"$log" 2>&1 || rc=1
+		f=$HDMABUF_BUILD/xen/rig-xen-xen-bench/files/bench.txt ;;
+	*)	hd_die "unknown rig $r (acrn, xen)" ;;
+	esac
+	tail -n 1 "$log"
+	if [ -s "$f" ]; then
+		files+=("$f")
+	else
+		echo "bench: $r produced no results; see $log" >&2
+		rc=1
+	fi
+done
+[ ${#files[@]} -gt 0 ] || exit 1
+"$here/report.sh" "$HDMABUF_BUILD/bench" "${files[@]}"
+exit $rc

@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
+#
+# xen-bench.sh: make bench's scenario for the Xen rig (rig/xen.sh
+# --scenario; runs in dom0, busybox sh), domU1 sharing with dom0, and the
+# raw grant floor of the same page counts (gntalloc in domU1, gntdev in
+# dom0).  Every sample hdmabuf-bench prints goes to the host's
+# files/bench.txt as "xen LINE"; the results here only say whether each
+# step ran.
+#
+# 15 buffers per size; 10000 live exports for the scale series (dom0 sees
+# no host environment, so these are fixed here).
+bench=/tmp/bench.txt
+: >$bench
+reps=15
+scale=10000
+HDX_ON_TIMEOUT=900
+# gntalloc's default of 1024 grants is less than one 33 MiB buffer.
+on domU1 "echo 1048576 >/sys/module/xen_gntalloc/parameters/limit" ||
+	not_ok "domU1: raise gntalloc's limit"
+
+# keep OUTPUT: its sample and note lines, into bench.txt
+keep() {
+	echo "$1" | grep -E '^(sample|note) ' | sed 's/^/xen /' >>$bench
+}
+
+# bench_batch SIZE N: domU1 exports N buffers of SIZE, dom0 imports and
+# reads each, domU1 unexports each; every step timed
+bench_batch() {
+	on_bg domU1 bx "exec hdmabuf-bench export --to 0 --size $1 --reps $2"
+	if ! hdx_wait 600 wait_line domU1 bx "ready $2"; then
+		on_out domU1 bx | sed 's/^/# /' >&3
+		on_kill domU1 bx KILL >/dev/null
+		return 1
+	fi
+	if ! bb_out=$(hdmabuf-bench import --from "$(hdx_domid domU1)" \
+		--size "$1" --count "$2" 2>&1); then
+		diag "$bb_out"
+		on_kill domU1 bx KILL >/dev/null
+		return 1
+	fi
+	keep "$bb_out"
+	on_kill domU1 bx USR1 >/dev/null
+	bb_out=$(on_wait domU1 bx 600) || { diag "$bb_out"; return 1; }
+	keep "$bb_out"
+}
+
+# floor_batch SIZE N: the raw grant floor of the same shares: domU1
+# grants N buffers' worth of pages to dom0 with gntalloc, dom0 maps and
+# reads each with gntdev
+floor_batch() {
+	on_bg domU1 gx "exec hdmabuf-bench grant --to 0 --size $1 --reps $2"
+	if ! hdx_wait 600 wait_line domU1 gx "ready $2"; then
+		on_out domU1 gx | sed 's/^/# /' >&3
+		on_kill domU1 gx KILL >/dev/null
+		return 1
+	fi
+	# Each buffer's references, in pieces that fit the agent's answer.
+	bb_refs=
+	bb_k=0
+	while [ $bb_k -lt "$2" ]; do
+		bb_r= bb_j=0
+		while :; do
+			bb_p=$(on domU1 "dd if=/tmp/hdmabuf-bench-refs/$bb_k \
+				bs=1800 skip=$bb_j count=1 2>/dev/null") || break
+			[ -n "$bb_p" ] || break
+			bb_r=$bb_r$bb_p
+			bb_j=$((bb_j + 1))
+		done
+		bb_refs="$bb_refs $bb_r"
+		bb_k=$((bb_k + 1))
+	done
+	# shellcheck disable=SC2086 # one argument per buffer's ranges
+	if ! bb_out=$(hdmabuf-bench grant-map --from "$(hdx_domid domU1)" \
+		--size "$1" --count "$2" $bb_refs 2>&1); then
+		diag "$bb_out"
+		on_kill domU1 gx KILL >/dev/null
+		return 1
+	fi
+	keep "$bb_out"
+	on_kill domU1 gx USR1 >/dev/null
+	bb_out=$(on_wait domU1 gx 600) || { diag "$bb_out"; return 1; }
+	keep "$bb_out"
+}
+
+# wait_line DOM JOB LINE: job JOB's output so far has the line LINE
+wait_line() {
+	on_out "$1" "$2" | grep -qx "$3"
+}
+
+# 4 KiB, 64 KiB, 1 MiB, 8 MiB (1080p RGBA), 33 MiB (4K RGBA), in batches
+# of at most 96 MiB live.
+for size in 4096 65536 1048576 8294400 33177600; do
+	batch=$((96 * 1024 * 1024 / size))
+	[ "$batch" -le "$reps" ] || batch=$reps
+	[ "$batch" -ge 1 ] || batch=1
+	done_reps=0
+	while [ "$done_reps" -lt "$reps" ]; do
+		bench_batch "$size" "$batch" || break
+		done_reps=$((done_reps + batch))
+	done
+	if [ "$done_reps" -ge "$reps" ]; then
+		ok "bench $size: $done_reps shares timed"
+	else
+		not_ok "bench $size: $reps shares timed (only $done_reps)"
+	fi
+	done_reps=0
+	while [ "$done_reps" -lt "$reps" ]; do
+		floor_batch "$size" "$batch" || break
+		done_reps=$((done_reps + batch))
+	done
+	if [ "$done_reps" -ge "$reps" ]; then
+		ok "floor $size: $done_reps raw grant maps timed"
+	else
+		not_ok "floor $size: $reps raw grant maps timed (only $done_reps)"
+	fi
+done
+
+# --- scale: 10 live exports, then $scale -----------------------------------
+from=$(hdx_domid domU1)
+on_bg domU1 sc "exec hdmabuf-bench scale --to 0 --count $scale"
+if hdx_wait 120 wait_line domU1 sc "ready 10" &&
+   out=$(hdmabuf-bench scale-import --from "$from" --count 10 2>&1); then
+	ok "scale: dom0 lists and imports at 10 live buffers"
+	keep "$out"
+	# What the exporter measured so far (job output is kept as a tail).
+	keep "$(on_out domU1 sc)"
+else
+	not_ok "scale: dom0 lists and imports at 10 live buffers"
+fi
+on_kill domU1 sc USR1 >/dev/null
+if hdx_wait 1200 wait_line domU1 sc "ready $scale" &&
+   out=$(hdmabuf-bench scale-import --from "$from" --count $scale 2>&1); then
+	ok "scale: dom0 lists and imports at $scale live buffers"
+	keep "$out"
+else
+	on_out domU1 sc | sed 's/^/# /' >&3
+	not_ok "scale: dom0 lists and imports at $scale live buffers"
+fi
+on_kill domU1 sc USR1 >/dev/null
+if out=$(on_wait domU1 sc 1200); then
+	ok "scale: domU1 unexports all $scale"
+	# The tail of the job's output: only what came after "ready 10".
+	keep "$(echo "$out" | grep -E "^sample [a-z-]+-at-$scale |^note ")"
+else
+	diag "$out"
+	not_ok "scale: domU1 unexports all $scale"
+fi
+hdx_export $bench bench.txt
