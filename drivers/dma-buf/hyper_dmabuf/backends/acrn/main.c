@@ -145,8 +145,8 @@ void hdacrn_complain(struct hdacrn_link *link, enum hdacrn_lie kind,
 		dev_warn(&link->pdev->dev, "vm %u: %s: %pV (logged once)\n",
 			 link->vmid, what[kind], &vaf);
 	else	/* a KUnit test's link */
-		pr_warn("vm %u: %s: %pV (logged once)\n", link->vmid,
-			what[kind], &vaf);
+		pr_warn("test link to vm %u: %s: %pV (logged once)\n",
+			link->vmid, what[kind], &vaf);
 	va_end(args);
 }
 

@@ -20,6 +20,7 @@
 /* Beyond the test window; page aligned. */
 #define OUTSIDE		BIT_ULL(46)
 #define POOL		5
+#define TEST_VMID	4242
 
 struct table_fixture {
 	struct hdacrn_link link;
@@ -38,7 +39,8 @@ static int table_setup(struct kunit *test, struct table_fixture *f,
 	unsigned int i;
 
 	memset(f, 0, sizeof(*f));
-	f->link.vmid = 1;
+	/* No VM's id, so that its complaints are told apart from a rig's. */
+	f->link.vmid = TEST_VMID;
 	f->link.window.size = OUTSIDE;
 	for (i = 0; i < POOL; i++) {
 		f->pool[i] = alloc_page(GFP_KERNEL);
