@@ -185,16 +185,22 @@ static uint64_t unexport_released(int dev, const struct hyper_dmabuf_id *id)
 	return now_ns() - t0;
 }
 
+/* The signals hold() waits for: SIGUSR1 goes on, SIGUSR2 and SIGTERM stop. */
+static void hold_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+	sigaddset(set, SIGTERM);
+}
+
 /* Wait for SIGUSR1 (returns 1) or SIGUSR2/SIGTERM (returns 0). */
 static int hold(void)
 {
 	sigset_t set;
 	int sig;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	sigaddset(&set, SIGTERM);
+	hold_signals(&set);
 	do
 		sig = sigwaitinfo(&set, NULL);
 	while (sig < 0 && errno == EINTR);
@@ -760,10 +766,7 @@ int main(int argc, char **argv)
 	size_t i;
 
 	/* hold() takes these with sigwaitinfo(); none may kill us first. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGUSR2);
-	sigaddset(&set, SIGTERM);
+	hold_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s export|import|scale|scale-import|grant|grant-map ARGS\n",
