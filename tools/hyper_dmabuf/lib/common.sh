@@ -109,3 +109,34 @@ hd_add_kmod() {
 		echo "$base" >>"$dir/load-list"
 	done
 }
+
+# Host-side TAP for a rig's own report, numbered by hd_tap_n (set it to 0
+# first; "1..$hd_tap_n" is the plan).
+# hd_tap_res OK|FAIL DESCRIPTION: one result
+hd_tap_res() {
+	hd_tap_n=$((hd_tap_n + 1))
+	if [ "$1" = OK ]; then
+		echo "ok $hd_tap_n $2"
+	else
+		echo "not ok $hd_tap_n $2"
+	fi
+}
+
+# hd_tap_scan VM LOG...: one result for a VM's kernel logs (rig/logscan.sh),
+# a failure when any of them did not arrive
+hd_tap_scan() {
+	local v=$1 hits f
+	shift
+	for f in "$@"; do
+		if [ ! -s "$f" ]; then
+			hd_tap_res FAIL "kernel log of $v received (${f##*/})"
+			return
+		fi
+	done
+	if hits=$("$HDMABUF_TOP/tools/hyper_dmabuf/rig/logscan.sh" "$@"); then
+		hd_tap_res OK "kernel log clean: $v"
+	else
+		echo "$hits" | awk '!seen[$0]++' | sed 's/^/# /; s/$/ FAIL/'
+		hd_tap_res FAIL "kernel log clean: $v"
+	fi
+}

@@ -330,54 +330,29 @@ sleep 1
 cp "$run"/*.agent "$out/agent/"
 
 # --- report -----------------------------------------------------------------
-n=0
-res() {		# res OK|FAIL DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = OK ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-	fi
-}
-# scan VM LOG...: one result for a VM's kernel logs
-scan() {
-	local v=$1 hits f
-	shift
-	for f in "$@"; do
-		if [ ! -s "$f" ]; then
-			res FAIL "kernel log of $v received (${f##*/})"
-			return
-		fi
-	done
-	if hits=$("$tools/rig/logscan.sh" "$@"); then
-		res OK "kernel log clean: $v"
-	else
-		echo "$hits" | awk '!seen[$0]++' | sed 's/^/# /; s/$/ FAIL/'
-		res FAIL "kernel log clean: $v"
-	fi
-}
+hd_tap_n=0
 {
 	cat "$results"
 	echo "# suite: host"
 	if [ $status = 0 ]; then
-		res OK "rig verdict: pass"
+		hd_tap_res OK "rig verdict: pass"
 	else
-		res FAIL "rig verdict: fail"
+		hd_tap_res FAIL "rig verdict: fail"
 	fi
 	if [ $SECONDS -ge "$deadline" ]; then
-		res FAIL "finished within the run's timeout (${timeout_s}s)"
+		hd_tap_res FAIL "finished within the run's timeout (${timeout_s}s)"
 	else
-		res OK "finished within the run's timeout (${timeout_s}s)"
+		hd_tap_res OK "finished within the run's timeout (${timeout_s}s)"
 	fi
 	for v in $HDA_VMS; do
 		# A VM a scenario killed sent no dmesg: its console remains.
 		if grep -qx "$v" "$run/killed" 2>/dev/null; then
-			scan "$v" "$out/$v-console.log"
+			hd_tap_scan "$v" "$out/$v-console.log"
 		else
-			scan "$v" "$out/$v-console.log" "$out/$v-dmesg.log"
+			hd_tap_scan "$v" "$out/$v-console.log" "$out/$v-dmesg.log"
 		fi
 	done
-	echo "1..$n"
+	echo "1..$hd_tap_n"
 	echo "# time: build $((t_built - t_start)) s, run $((t_ran - t_built)) s"
 } >"$out/report.tap"
 

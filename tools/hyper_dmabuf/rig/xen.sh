@@ -226,67 +226,42 @@ for b in "$out"/files/*.b64; do
 done
 
 # --- report ---------------------------------------------------------------
-n=0
-res() {		# res OK|FAIL DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = OK ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-	fi
-}
-# scan DOMAIN LOG...: one result for a domain's kernel logs
-scan() {
-	local d=$1 hits
-	shift
-	for f in "$@"; do
-		if [ ! -s "$f" ]; then
-			res FAIL "kernel log of $d received (${f##*/})"
-			return
-		fi
-	done
-	if hits=$("$tools/rig/logscan.sh" "$@"); then
-		res OK "kernel log clean: $d"
-	else
-		echo "$hits" | awk '!seen[$0]++' | sed 's/^/# /; s/$/ FAIL/'
-		res FAIL "kernel log clean: $d"
-	fi
-}
+hd_tap_n=0
 {
 	cat "$out/results.tap"
 	echo "# suite: host"
 	case $rc in
-	1)	res OK "guest verdict: pass" ;;
-	3)	res FAIL "guest verdict: fail" ;;
-	0)	res FAIL "guest verdict: none, a panic or a reboot" ;;
-	124|137) res FAIL "guest verdict: none, timed out after ${timeout_s}s" ;;
-	*)	res FAIL "guest verdict: none, qemu exited $rc (see qemu.log)" ;;
+	1)	hd_tap_res OK "guest verdict: pass" ;;
+	3)	hd_tap_res FAIL "guest verdict: fail" ;;
+	0)	hd_tap_res FAIL "guest verdict: none, a panic or a reboot" ;;
+	124|137) hd_tap_res FAIL "guest verdict: none, timed out after ${timeout_s}s" ;;
+	*)	hd_tap_res FAIL "guest verdict: none, qemu exited $rc (see qemu.log)" ;;
 	esac
 	if tr -d '\r' <"$out/results.tap" | grep -q '^# rig: done'; then
-		res OK "results complete"
+		hd_tap_res OK "results complete"
 	else
-		res FAIL "results complete"
+		hd_tap_res FAIL "results complete"
 	fi
-	scan dom0 "$out/console.log" "$out/logs/dom0-dmesg.log"
+	hd_tap_scan dom0 "$out/console.log" "$out/logs/dom0-dmesg.log"
 	for d in domU1 domU2; do
 		# A domU a scenario destroyed sent no dmesg: its console remains.
 		if [ -e "$out/logs/$d-dmesg.log" ]; then
-			scan "$d" "$out/logs/$d-console.log" "$out/logs/$d-dmesg.log"
+			hd_tap_scan "$d" "$out/logs/$d-console.log" "$out/logs/$d-dmesg.log"
 		else
-			scan "$d" "$out/logs/$d-console.log"
+			hd_tap_scan "$d" "$out/logs/$d-console.log"
 		fi
 	done
 	for m in "$out"/files/*.md5; do
 		[ -e "$m" ] || continue
 		f=${m%.md5}
 		if [ "$(md5sum <"$f" | cut -d' ' -f1)" = "$(cat "$m")" ]; then
-			res OK "file ${f##*/} received intact"
+			hd_tap_res OK "file ${f##*/} received intact"
 		else
-			res FAIL "file ${f##*/} received intact"
+			hd_tap_res FAIL "file ${f##*/} received intact"
 		fi
 		rm -f "$m"
 	done
-	echo "1..$n"
+	echo "1..$hd_tap_n"
 	echo "# time: build $((t_built - t_start)) s, run $((t_ran - t_built)) s"
 } >"$out/report.tap"
 
