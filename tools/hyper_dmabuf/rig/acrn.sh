@@ -11,7 +11,8 @@
 # /dev/shm; the UOS runs on its first 510 MiB, and the last 2 MiB are the
 # link's mailbox.  One hdmabuf-ivshmem-server per UOS hands that whole file
 # as BAR 2 of an ivshmem-doorbell device to the UOS (peer id N) and to the
-# SOS (peer id 0x100 + N, one device per UOS), with their doorbells, and
+# SOS (peer id 0x100 + N, one device per UOS), with their doorbells (two
+# vectors: the transport's, and the raw doorbell of make bench), and
 # keeps a presence word in the mailbox that tells the SOS when the UOS's
 # QEMU goes.  Every VM loads vgem, hyper_dmabuf and, when built,
 # hyper_dmabuf_acrn.  The host then runs the scenarios of
@@ -147,7 +148,7 @@ export HDA_RUN=$run HDA_OUT=$out HDA_ACRN=$acrn HDA_T0=$EPOCHSECONDS HDA_SHM=$sh
 mbox=$((510 * 1024 * 1024))
 for n in 1 2; do
 	truncate -s 512M "$shm-uos$n"
-	"$server" -v 1 -p "$run/server$n.pid" \
+	"$server" -v 2 -p "$run/server$n.pid" \
 		--peer "$run/uos$n.sock,id=$n,shm=$shm-uos$n,status=$((mbox + 4))" \
 		--peer "$run/sos-uos$n.sock,id=$((0x100 + n)),shm=$shm-uos$n" \
 		>"$out/server$n.log" 2>&1 &
@@ -188,13 +189,13 @@ for n in 1 2; do
 		-object "memory-backend-file,id=ram,size=510M,mem-path=$shm-uos$n,share=on" \
 		-machine memory-backend=ram \
 		-chardev "socket,id=ivs,path=$run/uos$n.sock" \
-		-device ivshmem-doorbell,chardev=ivs,vectors=1
+		-device ivshmem-doorbell,chardev=ivs,vectors=2
 done
 vm sos -m 512M \
 	-chardev "socket,id=ivs1,path=$run/sos-uos1.sock" \
-	-device ivshmem-doorbell,chardev=ivs1,vectors=1 \
+	-device ivshmem-doorbell,chardev=ivs1,vectors=2 \
 	-chardev "socket,id=ivs2,path=$run/sos-uos2.sock" \
-	-device ivshmem-doorbell,chardev=ivs2,vectors=1
+	-device ivshmem-doorbell,chardev=ivs2,vectors=2
 exec 7<>"$run/sos.in" 8<>"$run/uos1.in" 9<>"$run/uos2.in"
 t_boot=$SECONDS
 deadline=$((t_boot + timeout_s))

@@ -11,6 +11,7 @@
  * chan.c   the message transport: rings in a shared mailbox, doorbells
  * table.c  the UOS's address tables (share) and the SOS's walk (map)
  * window.c the SOS's window onto a UOS's RAM, with struct pages
+ * bench.c  test builds: the raw floors make bench measures against
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -27,6 +28,7 @@
 
 #include "../../backend.h"
 
+struct hdacrn_bench;
 struct page;
 struct pci_dev;
 
@@ -50,6 +52,15 @@ struct pci_dev;
 #define HDACRN_SOS_ID_BASE	0x100
 #define HDACRN_VMID_MAX		(HDACRN_SOS_ID_BASE - 1)
 #define HDACRN_SOS_VMID		0
+
+/* ivshmem BAR 0: the doorbell register ("peer id << 16 | vector"). */
+#define IVSHMEM_DOORBELL	12
+
+/*
+ * MSI-X vectors a link asks for: 0 carries the transport; 1, in test
+ * builds, the bench's raw doorbell (bench.c).
+ */
+#define HDACRN_VECTORS		(IS_ENABLED(CONFIG_HYPER_DMABUF_ACRN_TEST_FAULTS) ? 2 : 1)
 
 /* Mailbox layout: the header page, then one ring each way. */
 #define HDACRN_MBOX_MAGIC	0x43414448	/* "HDAC" */
@@ -146,6 +157,7 @@ struct hdacrn_window {
  * @chan: the message transport
  * @mbox: the mailbox header
  * @window: the SOS's window onto the UOS's RAM (SOS only)
+ * @bench: the raw floors make bench uses (test builds), or NULL
  * @lock: protects @up, @session, @epoch and @broken
  * @up: the peer is registered with the core
  * @session: the attachment the link is up for
@@ -162,6 +174,7 @@ struct hdacrn_link {
 	struct hdacrn_chan *chan;
 	struct hdacrn_mbox_hdr *mbox;
 	struct hdacrn_window window;
+	struct hdacrn_bench *bench;
 	struct mutex lock;	/* @up, @session, @epoch, @broken */
 	bool up;
 	u32 session;
@@ -233,9 +246,28 @@ enum hdacrn_fault {
 
 bool hdacrn_fault(enum hdacrn_fault f);
 bool hdacrn_fault_active(enum hdacrn_fault f);
+
+/* bench.c */
+struct hdacrn_bench *hdacrn_bench_create(struct pci_dev *pdev,
+					 void __iomem *regs, u32 peer_id,
+					 u32 vmid, struct hdacrn_window *window);
+void hdacrn_bench_destroy(struct hdacrn_bench *b);
+void hdacrn_bench_init(void);
+void hdacrn_bench_exit(void);
 #else
 #define hdacrn_fault(f)		false
 #define hdacrn_fault_active(f)	false
+
+static inline struct hdacrn_bench *
+hdacrn_bench_create(struct pci_dev *pdev, void __iomem *regs, u32 peer_id,
+		    u32 vmid, struct hdacrn_window *window)
+{
+	return NULL;
+}
+
+static inline void hdacrn_bench_destroy(struct hdacrn_bench *b) { }
+static inline void hdacrn_bench_init(void) { }
+static inline void hdacrn_bench_exit(void) { }
 #endif
 
 #endif /* _HDACRN_H */

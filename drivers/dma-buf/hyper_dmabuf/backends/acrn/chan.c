@@ -33,9 +33,6 @@
 
 #include "acrn.h"
 
-/* ivshmem BAR 0 registers. */
-#define IVSHMEM_DOORBELL	12
-
 /* Bits of hdacrn_chan.flags. */
 #define HDACRN_CHAN_MASKED	0	/* our IRQ is disabled until the work ran */
 #define HDACRN_CHAN_STOPPED	1	/* no sending or receiving */
@@ -358,7 +355,7 @@ struct hdacrn_chan *hdacrn_chan_create(struct pci_dev *pdev,
 	mutex_init(&chan->tx_lock);
 	init_waitqueue_head(&chan->tx_wait);
 
-	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSIX);
+	ret = pci_alloc_irq_vectors(pdev, 1, HDACRN_VECTORS, PCI_IRQ_MSIX);
 	if (ret < 0) {
 		dev_err(&pdev->dev, "no MSI-X vector: %d (an ivshmem-plain device?)\n",
 			ret);

@@ -475,6 +475,8 @@ static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_del;
 	}
 	pci_set_drvdata(pdev, link);
+	link->bench = hdacrn_bench_create(pdev, regs, peer_id, link->vmid,
+					  link->sos ? &link->window : NULL);
 
 	if (link->sos) {
 		dev_info(&pdev->dev, "service VM side of vm %u: %llu MiB window\n",
@@ -509,6 +511,7 @@ static void hdacrn_remove(struct pci_dev *pdev)
 {
 	struct hdacrn_link *link = pci_get_drvdata(pdev);
 
+	hdacrn_bench_destroy(link->bench);
 	mutex_lock(&link->lock);
 	hdacrn_link_down(link);
 	if (link->sos)
@@ -540,7 +543,25 @@ static struct pci_driver hdacrn_driver = {
 	.probe = hdacrn_probe,
 	.remove = hdacrn_remove,
 };
-module_pci_driver(hdacrn_driver);
+
+static int __init hdacrn_init(void)
+{
+	int ret;
+
+	hdacrn_bench_init();
+	ret = pci_register_driver(&hdacrn_driver);
+	if (ret)
+		hdacrn_bench_exit();
+	return ret;
+}
+module_init(hdacrn_init);
+
+static void __exit hdacrn_exit(void)
+{
+	pci_unregister_driver(&hdacrn_driver);
+	hdacrn_bench_exit();
+}
+module_exit(hdacrn_exit);
 
 MODULE_DESCRIPTION("hyper_dmabuf ACRN backend: user VMs share dma-bufs with the service VM");
 MODULE_LICENSE("GPL");

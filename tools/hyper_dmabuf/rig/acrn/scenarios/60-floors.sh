@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# 60-floors.sh: the raw floors make bench measures against (debugfs files
+# of the test builds, backends/acrn/bench.c): the bare doorbell on each
+# link's second vector, the SOS's mmap of a UOS's RAM from the window,
+# and a reader blocked on the doorbell while its device goes away.
+. "$HDA_LIB/hda-share.sh"
+
+dbg=/sys/kernel/debug/hyper_dmabuf_acrn
+
+check "uos1 and uos2 have a doorbell, no window" \
+	on uos1 "test -e $dbg/vm0/doorbell && ! test -e $dbg/vm0/window"
+check "the SOS has a doorbell and a window per UOS" \
+	on sos "test -e $dbg/vm1/doorbell && test -e $dbg/vm2/window"
+
+# Round trips over vector 1 in both pairs, one pair at a time.
+for n in 1 2; do
+	on_bg sos pong "exec hdmabuf-bench pong --bell acrn:$n --reps 20"
+	check "uos$n: 20 raw doorbell round trips with the SOS" \
+		on uos$n hdmabuf-bench ping --bell acrn:0 --reps 20
+	check "the SOS answered uos$n all 20" on_wait sos pong 30
+done
+
+# The window: mapped within uos1's RAM, refused past its end (the bench
+# maps from 64 MiB; uos1 has 510 MiB).
+check "the SOS maps 1 MiB of uos1's RAM from the window, twice" \
+	on sos hdmabuf-bench window-map --from 1 --size 1048576 --count 2
+out=$(on sos hdmabuf-bench window-map --from 1 --size $((447 << 20)) --count 1)
+rc=$?
+if [ $rc = 1 ] && grep -q "window mmap: Invalid argument" <<<"$out"; then
+	ok "the window refuses a mapping past uos1's RAM: EINVAL"
+else
+	diag "status $rc, output: $out"
+	not_ok "the window refuses a mapping past uos1's RAM: EINVAL"
+fi
+
+# A reader blocked on the doorbell when its device is unbound: it wakes
+# with ENODEV, the unbind does not wait for it, and the link comes back.
+on_bg uos2 stuck "exec hdmabuf-bench ping --bell acrn:0 --reps 1"
+sleep 1
+check "uos2's device unbinds under a blocked doorbell reader" \
+	on uos2 'd=$(basename "$(readlink -f /sys/bus/pci/drivers/hyper_dmabuf_acrn/0000:*)") &&
+		echo "$d" >/sys/bus/pci/drivers/hyper_dmabuf_acrn/unbind &&
+		echo "$d" >/sys/bus/pci/drivers/hyper_dmabuf_acrn/bind'
+out=$(on_wait uos2 stuck 30)
+rc=$?
+if [ $rc = 1 ] && grep -q "No such device" <<<"$out"; then
+	ok "the blocked reader woke with ENODEV"
+else
+	diag "status $rc, output: $out"
+	not_ok "the blocked reader woke with ENODEV"
+fi
+check "uos2 reaches the SOS again" hda_wait 30 hda_reaches uos2 0
+check "the SOS reaches uos2 again" hda_wait 30 hda_reaches sos 2
+hda_share uos2 sos 64k rw 62
+for v in sos uos1 uos2; do
+	check "$v shares and maps nothing afterwards" hda_quiet $v
+done
