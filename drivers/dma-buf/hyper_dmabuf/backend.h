@@ -37,7 +37,7 @@ struct hdmabuf_backend;
  * @unmap: undo @map.
  * @mmap: optional: map the pages of @handle into @vma, starting at the
  *	page @vma->vm_pgoff.  For backends whose mapped pages may not be put
- *	in a page table with vm_map_pages(), as on Xen PV, where only the
+ *	in a page table with vm_insert_pages(), as on Xen PV, where only the
  *	hypervisor may write a page-table entry for a foreign page.  Called
  *	with the mmap lock held; mappings of a private, copy-on-write kind
  *	are refused before the call.

@@ -279,6 +279,22 @@ static void hdmabuf_dmabuf_unmap(struct dma_buf_attachment *attach,
 	kfree(sgt);
 }
 
+/*
+ * vm_map_pages() with the page table lock taken once per page table, not
+ * once per page (vm_insert_pages()): a 4K frame is 8100 pages.  The same
+ * bounds as vm_map_pages(): the mapping must fit the buffer from its
+ * offset.
+ */
+static int hdmabuf_map_pages(struct vm_area_struct *vma, struct page **pages,
+			     unsigned long nr_pages)
+{
+	unsigned long off = vma->vm_pgoff, count = vma_pages(vma);
+
+	if (off >= nr_pages || count > nr_pages - off)
+		return -ENXIO;
+	return vm_insert_pages(vma, vma->vm_start, pages + off, &count);
+}
+
 static int hdmabuf_dmabuf_mmap(struct dma_buf *dmabuf,
 			       struct vm_area_struct *vma)
 {
@@ -291,7 +307,7 @@ static int hdmabuf_dmabuf_mmap(struct dma_buf *dmabuf,
 		return -EINVAL;
 	if (be->ops->mmap)
 		return be->ops->mmap(be, imp->map, vma);
-	return vm_map_pages(vma, imp->pages, imp->nr_pages);
+	return hdmabuf_map_pages(vma, imp->pages, imp->nr_pages);
 }
 
 static int hdmabuf_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
