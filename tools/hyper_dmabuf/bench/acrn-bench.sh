@@ -7,11 +7,13 @@
 # results here only say whether each step ran, never how fast.
 #
 # HDMABUF_BENCH_REPS (default 15) buffers per size; HDMABUF_BENCH_SCALE
-# (default 10000) live exports for the scale series.
+# (default 10000) live exports for the scale series; HDMABUF_BENCH_EVENTS
+# (default 100) events and raw round trips in each of three rounds.
 . "$HDA_LIB/hda-share.sh"
 
 reps=${HDMABUF_BENCH_REPS:-15}
 scale=${HDMABUF_BENCH_SCALE:-10000}
+events=${HDMABUF_BENCH_EVENTS:-100}
 bench=$HDA_OUT/bench.txt
 : >"$bench"
 HDA_ON_TIMEOUT=900
@@ -60,6 +62,39 @@ for size in 4096 65536 1048576 8294400 33177600; do
 	else
 		not_ok "bench $size: $reps shares timed (only $done_reps)"
 	fi
+	# The floor: as many bytes of uos1's RAM mapped from the window.
+	if out=$(on sos hdmabuf-bench window-map --from 1 --size "$size" \
+		--count "$reps"); then
+		keep "$out"
+		ok "floor $size: $reps raw window maps timed"
+	else
+		diag "$out"
+		not_ok "floor $size: $reps raw window maps timed"
+	fi
+done
+
+# --- event latency and the raw doorbell round trip --------------------------
+# pair INITIATOR RESPONDER: uos1 runs hdmabuf-bench INITIATOR against the
+# SOS's RESPONDER over the raw doorbell (vector 1 of their link)
+pair() {
+	local out
+
+	on_bg sos pr "exec hdmabuf-bench $2 --bell acrn:1 --reps $events"
+	# shellcheck disable=SC2086 # INITIATOR is a command and its options
+	if ! out=$(on uos1 hdmabuf-bench $1 --bell acrn:0 --reps "$events"); then
+		diag "$out"
+		on_kill sos pr KILL >/dev/null
+		return 1
+	fi
+	keep "$out"
+	out=$(on_wait sos pr 120) || { diag "$out"; return 1; }
+}
+
+# Three rounds, each kind in turn, so that the machine's drift hits both.
+for round in 1 2 3; do
+	check "round $round: $events raw doorbell round trips" pair ping pong
+	check "round $round: $events events, each rung back raw" \
+		pair "event --to 0" "event-echo --from 1"
 done
 
 # --- scale: 10 live exports, then $scale -----------------------------------

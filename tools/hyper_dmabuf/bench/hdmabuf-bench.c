@@ -20,7 +20,7 @@
  *   import --from VMID --size BYTES --count N [--rw]
  *	wait until VMID announced N buffers of BYTES, then time for each the
  *	IMPORT ioctl ("import"), an mmap and first read of every byte
- *	("first-read"), and the plain copy of as many bytes between two local
+ *	("first-read", of which the mmap() call is "first-map"), and the plain copy of as many bytes between two local
  *	buffers ("copy", what a copying design pays at the least), and the
  *	same read loop over local memory ("local-read": under emulation the
  *	loop itself costs more than a memcpy of the bytes).
@@ -46,6 +46,28 @@
  *   scale-import --from VMID --count N
  *	once N buffers of VMID are announced, time LIST and ten imports
  *	spread across them ("list-at-N", "import-at-N").
+ *   window-map --from VMID --size BYTES --count N	(ACRN model, SOS)
+ *	the raw floor of "import" and "first-read" on the ACRN model: map
+ *	BYTES of VMID's RAM straight from the window (the driver's debugfs
+ *	file, test builds), timing the mmap ("floor-import") and the read of
+ *	every byte and munmap ("floor-read").
+ *   ping --bell BELL --reps N / pong --bell BELL --reps N
+ *	the raw round trip between two VMs: ping rings the other VM, whose
+ *	pong rings back, N times ("raw-rtt").
+ *   event --to VMID --bell BELL --reps N / event-echo --from VMID ...
+ *	event latency: event exports a one-page buffer to VMID; event-echo,
+ *	there, rings the raw bell back as soon as poll() woke it for the
+ *	new-buffer event; event times from the EXPORT ioctl to that ring
+ *	("event-rtt": our event one way plus the raw bell the other way),
+ *	then unexports.  The report takes the event one way as event-rtt
+ *	less half of raw-rtt.
+ *
+ * BELL is the raw doorbell: "acrn:VMID" (ACRN model: vector 1 of the link
+ * to VMID, the driver's debugfs file in test builds), or on Xen an event
+ * channel of /dev/xen/evtchn: "xen-listen:DOMID" (allocates a port for
+ * DOMID and prints "port P") on one side, "xen-connect:DOMID:P" on the
+ * other.  The responder (pong, event-echo) rings once when ready, and the
+ * initiator waits for that ring before it starts.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -53,6 +75,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -71,11 +95,14 @@
 /* The Xen UAPI headers use the hypervisor's names for these. */
 typedef uint16_t domid_t;
 typedef uint32_t grant_ref_t;
+#include <xen/evtchn.h>
 #include <xen/gntalloc.h>
 #include <xen/gntdev.h>
 
 #define DEV_PATH	"/dev/" HYPER_DMABUF_DEVICE_NAME
 #define HEAP_PATH	"/dev/dma_heap/system"
+#define ACRN_DEBUGFS	"/sys/kernel/debug/hyper_dmabuf_acrn"
+#define WINDOW_OFFSET	(64ull << 20)	/* GPA the window floor maps from */
 #define WAIT_MS		120000
 #define SAMPLE		10
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -277,20 +304,32 @@ static int import_one(int dev, const struct hyper_dmabuf_id *id, int rw,
 /* Where reads and copies leave a byte, so that none is optimised away. */
 uint64_t bench_sink;
 
-/* Map and read every byte once: what a consumer's first frame costs. */
-static uint64_t first_read(int fd, size_t size)
+/* Read every byte of the mapping @p of @size, then unmap it. */
+static void read_unmap(const uint64_t *p, size_t size)
 {
-	const uint64_t *p;
-	uint64_t t0 = now_ns(), sum = 0;
+	uint64_t sum = 0;
 	size_t i;
 
-	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		die("mmap", errno);
 	for (i = 0; i < size / sizeof(*p); i++)
 		sum += p[i];
 	munmap((void *)p, size);
 	bench_sink = sum;
+}
+
+/*
+ * Map and read every byte once: what a consumer's first frame costs.
+ * *@map_ns gets the mmap() call's share.
+ */
+static uint64_t first_read(int fd, size_t size, uint64_t *map_ns)
+{
+	const uint64_t *p;
+	uint64_t t0 = now_ns();
+
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap", errno);
+	*map_ns = now_ns() - t0;
+	read_unmap(p, size);
 	return now_ns() - t0;
 }
 
@@ -363,6 +402,7 @@ struct args {
 	size_t size;
 	size_t n;
 	int rw;
+	const char *bell;
 };
 
 static void parse(int argc, char **argv, struct args *a, const char *peer)
@@ -374,6 +414,7 @@ static void parse(int argc, char **argv, struct args *a, const char *peer)
 		{ "reps", required_argument, NULL, 'n' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "rw", no_argument, NULL, 'w' },
+		{ "bell", required_argument, NULL, 'b' },
 		{ }
 	};
 	int c, have_peer = 0;
@@ -395,13 +436,16 @@ static void parse(int argc, char **argv, struct args *a, const char *peer)
 		case 'w':
 			a->rw = 1;
 			break;
+		case 'b':
+			a->bell = optarg;
+			break;
 		default:
 			exit(2);
 		}
 	}
-	if (!have_peer || !a->n) {
+	if ((peer && !have_peer) || !a->n) {
 		fprintf(stderr, "%s: %s: --%s and a count are required\n",
-			cmd, argv[0], peer);
+			cmd, argv[0], peer ? peer : "bell");
 		exit(2);
 	}
 }
@@ -472,7 +516,7 @@ static int cmd_export(int argc, char **argv)
 
 static int cmd_import(int argc, char **argv)
 {
-	uint64_t *imp, *rd, *cp, *lr;
+	uint64_t *imp, *rd, *mp, *cp, *lr;
 	struct hyper_dmabuf_id *ids;
 	struct args a;
 	int dev, fd;
@@ -483,18 +527,20 @@ static int cmd_import(int argc, char **argv)
 	ids = ids_alloc(a.n);
 	imp = samples(a.n);
 	rd = samples(a.n);
+	mp = samples(a.n);
 	cp = samples(a.n);
 	lr = samples(a.n);
 	wait_ids(dev, a.vmid, a.size, ids, a.n);
 	for (i = 0; i < a.n; i++) {
 		fd = import_one(dev, &ids[i], a.rw, &imp[i]);
-		rd[i] = first_read(fd, a.size);
+		rd[i] = first_read(fd, a.size, &mp[i]);
 		close(fd);
 		cp[i] = copy_once(a.size);
 		lr[i] = local_read(a.size);
 	}
 	report("import", a.size, imp, a.n);
 	report("first-read", a.size, rd, a.n);
+	report("first-map", a.size, mp, a.n);
 	report("copy", a.size, cp, a.n);
 	report("local-read", a.size, lr, a.n);
 	return 0;
@@ -676,8 +722,8 @@ static void parse_ranges(const char *s, struct ioctl_gntdev_grant_ref *refs,
 static int cmd_grant_map(int argc, char **argv)
 {
 	struct ioctl_gntdev_map_grant_ref *m;
-	uint64_t *imp, *rd, t0, sum;
-	size_t pages, i, k, nr;
+	uint64_t *imp, *rd, t0;
+	size_t pages, i, nr;
 	const uint64_t *p;
 	struct args a;
 	int fd;
@@ -709,11 +755,8 @@ static int cmd_grant_map(int argc, char **argv)
 		p = mmap(NULL, a.size, PROT_READ, MAP_SHARED, fd, m->index);
 		if (p == MAP_FAILED)
 			die("gntdev mmap", errno);
-		for (sum = 0, k = 0; k < a.size / sizeof(*p); k++)
-			sum += p[k];
-		munmap((void *)p, a.size);
+		read_unmap(p, a.size);
 		rd[i] = now_ns() - t0;
-		bench_sink = sum;
 		u.index = m->index;
 		if (ioctl(fd, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u))
 			die("gntdev unmap", errno);
@@ -749,6 +792,257 @@ static int cmd_scale_import(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_window_map(int argc, char **argv)
+{
+	uint64_t *imp, *rd, t0;
+	const uint64_t *p;
+	char path[96];
+	struct args a;
+	size_t i;
+	int fd;
+
+	parse(argc, argv, &a, "from");
+	snprintf(path, sizeof(path), ACRN_DEBUGFS "/vm%u/window", a.vmid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die(path, errno);
+	imp = samples(a.n);
+	rd = samples(a.n);
+	for (i = 0; i < a.n; i++) {
+		t0 = now_ns();
+		p = mmap(NULL, a.size, PROT_READ, MAP_SHARED, fd,
+			 WINDOW_OFFSET);
+		if (p == MAP_FAILED)
+			die("window mmap", errno);
+		imp[i] = now_ns() - t0;
+		t0 = now_ns();
+		read_unmap(p, a.size);
+		rd[i] = now_ns() - t0;
+	}
+	report("floor-import", a.size, imp, a.n);
+	report("floor-read", a.size, rd, a.n);
+	return 0;
+}
+
+/* A raw doorbell to another VM (see BELL above). */
+struct bell {
+	int fd;
+	int xen;
+	uint32_t port;		/* Xen: our end of the event channel */
+};
+
+static void bell_wait(struct bell *b);
+
+static void bell_open(struct bell *b, const char *spec)
+{
+	unsigned int vm, port;
+	char path[96];
+
+	memset(b, 0, sizeof(*b));
+	if (!spec)
+		die("--bell is required", EINVAL);
+	if (sscanf(spec, "acrn:%u", &vm) == 1) {
+		snprintf(path, sizeof(path), ACRN_DEBUGFS "/vm%u/doorbell", vm);
+		b->fd = open(path, O_RDWR | O_CLOEXEC);
+		if (b->fd < 0)
+			die(path, errno);
+		return;
+	}
+	b->xen = 1;
+	b->fd = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
+	if (b->fd < 0)
+		die("open /dev/xen/evtchn", errno);
+	if (sscanf(spec, "xen-connect:%u:%u", &vm, &port) == 2) {
+		struct ioctl_evtchn_bind_interdomain bind = {
+			.remote_domain = vm,
+			.remote_port = port,
+		};
+		int ret = ioctl(b->fd, IOCTL_EVTCHN_BIND_INTERDOMAIN, &bind);
+
+		if (ret < 0)
+			die("evtchn bind", errno);
+		b->port = ret;
+		/*
+		 * Xen sets the new port pending in case the other end rang
+		 * before it was bound: take that one.
+		 */
+		bell_wait(b);
+	} else if (sscanf(spec, "xen-listen:%u", &vm) == 1) {
+		struct ioctl_evtchn_bind_unbound_port bind = {
+			.remote_domain = vm,
+		};
+		int ret = ioctl(b->fd, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &bind);
+
+		if (ret < 0)
+			die("evtchn alloc", errno);
+		b->port = ret;
+		printf("port %u\n", b->port);
+		fflush(stdout);
+	} else {
+		die(spec, EINVAL);
+	}
+}
+
+static void bell_ring(struct bell *b)
+{
+	struct ioctl_evtchn_notify n = { .port = b->port };
+
+	if (b->xen ? ioctl(b->fd, IOCTL_EVTCHN_NOTIFY, &n) :
+	    write(b->fd, "1", 1) != 1)
+		die("ring", errno);
+}
+
+/* Wait until the other VM rang (at least once since the last wait). */
+static void bell_wait(struct bell *b)
+{
+	uint64_t count;
+	uint32_t port;
+
+	if (!b->xen) {
+		if (read(b->fd, &count, sizeof(count)) != sizeof(count))
+			die("doorbell", errno);
+		return;
+	}
+	/* The port comes back masked: unmask it for the next one. */
+	if (read(b->fd, &port, sizeof(port)) != sizeof(port) ||
+	    write(b->fd, &port, sizeof(port)) != sizeof(port))
+		die("evtchn", errno);
+}
+
+static int cmd_ping(int argc, char **argv)
+{
+	struct bell b;
+	struct args a;
+	uint64_t *ns, t0;
+	size_t i;
+
+	parse(argc, argv, &a, NULL);
+	bell_open(&b, a.bell);
+	ns = samples(a.n);
+	bell_wait(&b);		/* the other side is ready */
+	for (i = 0; i < a.n; i++) {
+		t0 = now_ns();
+		bell_ring(&b);
+		bell_wait(&b);
+		ns[i] = now_ns() - t0;
+	}
+	report("raw-rtt", 4096, ns, a.n);
+	return 0;
+}
+
+static int cmd_pong(int argc, char **argv)
+{
+	struct bell b;
+	struct args a;
+	size_t i;
+
+	parse(argc, argv, &a, NULL);
+	bell_open(&b, a.bell);
+	bell_ring(&b);		/* ready */
+	for (i = 0; i < a.n; i++) {
+		bell_wait(&b);
+		bell_ring(&b);
+	}
+	return 0;
+}
+
+/* event's listener thread: when the bell last rang, and how often. */
+static pthread_mutex_t rang_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t rang_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t rang_at;
+static size_t rang;
+
+static void *bell_listener(void *arg)
+{
+	struct bell *b = arg;
+	uint64_t t;
+
+	for (;;) {
+		bell_wait(b);
+		t = now_ns();
+		pthread_mutex_lock(&rang_lock);
+		rang_at = t;
+		rang++;
+		pthread_cond_signal(&rang_cond);
+		pthread_mutex_unlock(&rang_lock);
+	}
+	return NULL;
+}
+
+static int cmd_event(int argc, char **argv)
+{
+	struct hyper_dmabuf_export ex;
+	struct bell b;
+	struct args a;
+	uint64_t *ns, t0;
+	pthread_t thr;
+	size_t i, seen;
+	int dev;
+
+	parse(argc, argv, &a, "to");
+	dev = open_dev();
+	bell_open(&b, a.bell);
+	ns = samples(a.n);
+	bell_wait(&b);		/* the other side is listening */
+	/* The ring back wakes this thread even while EXPORT waits. */
+	errno = pthread_create(&thr, NULL, bell_listener, &b);
+	if (errno)
+		die("thread", errno);
+	for (i = 0; i < a.n; i++) {
+		memset(&ex, 0, sizeof(ex));
+		ex.fd = heap_alloc(4096);
+		ex.remote_vmid = a.vmid;
+		pthread_mutex_lock(&rang_lock);
+		seen = rang;
+		pthread_mutex_unlock(&rang_lock);
+		t0 = now_ns();
+		if (ioctl(dev, HYPER_DMABUF_IOCTL_EXPORT, &ex))
+			die("export", errno);
+		pthread_mutex_lock(&rang_lock);
+		while (rang == seen)
+			pthread_cond_wait(&rang_cond, &rang_lock);
+		ns[i] = rang_at - t0;
+		pthread_mutex_unlock(&rang_lock);
+		close(ex.fd);
+		unexport_released(dev, &ex.id);
+	}
+	report("event-rtt", 4096, ns, a.n);
+	return 0;
+}
+
+static int cmd_event_echo(int argc, char **argv)
+{
+	struct hyper_dmabuf_event ev[16];
+	struct pollfd pfd;
+	struct bell b;
+	struct args a;
+	size_t n = 0;
+	ssize_t len;
+	int i;
+
+	parse(argc, argv, &a, "from");
+	pfd.fd = open_dev();
+	pfd.events = POLLIN;
+	bell_open(&b, a.bell);
+	bell_ring(&b);		/* listening */
+	while (n < a.n) {
+		i = poll(&pfd, 1, WAIT_MS);
+		if (i <= 0)
+			die("poll", i ? errno : ETIMEDOUT);
+		len = read(pfd.fd, ev, sizeof(ev));
+		if (len < 0)
+			die("read events", errno);
+		for (i = 0; i < (int)(len / sizeof(ev[0])); i++) {
+			if (ev[i].type != HYPER_DMABUF_EVENT_NEW ||
+			    ev[i].exporter_vmid != a.vmid)
+				continue;
+			bell_ring(&b);
+			n++;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -761,6 +1055,11 @@ int main(int argc, char **argv)
 		{ "scale-import", cmd_scale_import },
 		{ "grant", cmd_grant },
 		{ "grant-map", cmd_grant_map },
+		{ "window-map", cmd_window_map },
+		{ "ping", cmd_ping },
+		{ "pong", cmd_pong },
+		{ "event", cmd_event },
+		{ "event-echo", cmd_event_echo },
 	};
 	sigset_t set;
 	size_t i;
@@ -769,7 +1068,7 @@ int main(int argc, char **argv)
 	hold_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s export|import|scale|scale-import|grant|grant-map ARGS\n",
+		fprintf(stderr, "usage: %s COMMAND ARGS (see the source)\n",
 			cmd);
 		return 2;
 	}

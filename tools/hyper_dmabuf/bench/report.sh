@@ -37,7 +37,7 @@ $2 == "result" { med[$1, $3, $4] = $6; p10[$1, $3, $4] = $7; p90[$1, $3, $4] = $
 	rig[$1] = 1; has[$1, $3] = 1; if ($3 == "export") size[$1, ++ns[$1]] = $4 }
 $2 == "note" { note[$1, $3] = $4 }
 END {
-	n = split("export import first-read local-read unexport copy floor-export floor-import floor-read", col, " ")
+	n = split("export import first-read first-map local-read unexport copy floor-export floor-import floor-read", col, " ")
 	for (r in rig) {
 		printf "%s: median (p10-p90) in microseconds\n", r
 		printf "%-9s", "size"
@@ -60,10 +60,13 @@ END {
 		}
 		for (k in med) {
 			split(k, f, SUBSEP)
-			if (f[1] == r && f[2] ~ /-at-/)
+			if (f[1] == r && f[2] ~ /-at-|-rtt$/)
 				printf "  %-18s %10s us (%s-%s)\n", f[2], us(med[k]), us(p10[k]), us(p90[k]) | "sort"
 		}
 		close("sort")
+		e = med[r, "event-rtt", 4096]; w = med[r, "raw-rtt", 4096]
+		if (e > 0 && w > 0)
+			printf "  %-18s %10s us (event-rtt less half of raw-rtt)\n", "event-one-way", us(e - w / 2)
 		for (k in note) {
 			split(k, f, SUBSEP)
 			if (f[1] == r)
@@ -75,8 +78,9 @@ END {
 
 # --- targets ---------------------------------------------------------------
 awk '
-$2 == "result" { med[$1, $3, $4] = $6; rig[$1] = 1 }
+$2 == "result" { med[$1, $3, $4] = $6; rig[$1] = 1; has[$1, $3] = 1 }
 $2 == "note" { note[$1, $3] = $4 }
+# Ratios are strings: compare them as v + 0.
 function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2f", a / b) : "" }
 function say(r, what, v, goal, good) {
 	if (v == "")
@@ -94,25 +98,31 @@ END {
 			}
 		}
 		v = ratio(med[r, "copy", 8294400], med[r, "export", 8294400] + med[r, "import", 8294400])
-		say(r, "8 MiB: copying / sharing (export + import)", v, ">= 10", v >= 10)
+		say(r, "8 MiB: copying / sharing (export + import)", v, ">= 10", v + 0 >= 10)
 		v = ratio(med[r, "import-at-" big, 4096], med[r, "import-at-10", 4096])
-		say(r, "import at " big " live / at 10", v, "<= 1.25 (flat)", v <= 1.25)
+		say(r, "import at " big " live / at 10", v, "<= 1.25 (flat)", v + 0 <= 1.25)
 		v = ratio(med[r, "lookup-at-" big, 4096], med[r, "lookup-at-10", 4096])
-		say(r, "lookup at " big " live / at 10", v, "<= 1.25 (flat)", v <= 1.25)
+		say(r, "lookup at " big " live / at 10", v, "<= 1.25 (flat)", v + 0 <= 1.25)
 		v = ratio(med[r, "export-at-" big, 4096], med[r, "export-at-10", 4096])
-		say(r, "export at " big " live / at 10", v, "<= 1.25 (flat)", v <= 1.25)
+		say(r, "export at " big " live / at 10", v, "<= 1.25 (flat)", v + 0 <= 1.25)
 		v = note[r, "kmem-per-page-33177600"]
-		say(r, "kernel memory per shared page, 33 MiB buffers (B)", v, "<= 16", v != "" && v <= 16)
+		say(r, "kernel memory per shared page, 33 MiB buffers (B)", v, "<= 16", v != "" && v + 0 <= 16)
 		for (s = 1; s <= 3; s++) {
 			sz = s == 1 ? 1048576 : s == 2 ? 8294400 : 33177600
 			v = ratio(med[r, "import", sz] + med[r, "first-read", sz],
 				  med[r, "floor-import", sz] + med[r, "floor-read", sz])
-			say(r, "import+first read / raw map+read, " sz " B", v, "<= 1.25", v != "" && v <= 1.25)
+			say(r, "import+first read / raw map+read, " sz " B", v, "<= 1.25", v != "" && v + 0 <= 1.25)
+			# The ACRN model has no grant step to compare with.
+			if (!has[r, "floor-export"])
+				continue
 			v = ratio(med[r, "export", sz], med[r, "floor-export", sz])
-			say(r, "export / raw grant, " sz " B", v, "<= 1.25", v != "" && v <= 1.25)
+			say(r, "export / raw grant, " sz " B", v, "<= 1.25", v != "" && v + 0 <= 1.25)
 		}
-		v = ratio(med[r, "event", 0], med[r, "floor-event", 0])
-		say(r, "event latency / raw round trip", v, "<= 2", v != "" && v <= 2)
+		# event-rtt is our event one way plus the raw bell back, raw-rtt
+		# the raw bell both ways: one way, ours is event-rtt - raw-rtt / 2.
+		e = med[r, "event-rtt", 4096]; w = med[r, "raw-rtt", 4096]
+		v = (e > 0 && w > 0) ? sprintf("%.2f", (e - w / 2) / w) : ""
+		say(r, "event (export to poll() wake) / raw round trip", v, "<= 2", v != "" && v + 0 <= 2)
 	}
 }' "$all" | sort | tee "$out/targets.txt"
 

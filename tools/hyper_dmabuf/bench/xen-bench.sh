@@ -8,12 +8,14 @@
 # files/bench.txt as "xen LINE"; the results here only say whether each
 # step ran.
 #
-# 15 buffers per size; 10000 live exports for the scale series (dom0 sees
-# no host environment, so these are fixed here).
+# 15 buffers per size; 10000 live exports for the scale series; three
+# rounds of 100 events and raw event-channel round trips (dom0 sees no
+# host environment, so these are fixed here).
 bench=/tmp/bench.txt
 : >$bench
 reps=15
 scale=10000
+events=100
 HDX_ON_TIMEOUT=900
 # gntalloc's default of 1024 grants is less than one 33 MiB buffer.
 on domU1 "echo 1048576 >/sys/module/xen_gntalloc/parameters/limit" ||
@@ -88,6 +90,32 @@ wait_line() {
 	on_out "$1" "$2" | grep -qx "$3"
 }
 
+# port_line DOM JOB: job JOB printed the event channel port it listens on
+port_line() {
+	on_out "$1" "$2" | grep -q '^port '
+}
+
+# pair INITIATOR RESPONDER: domU1 runs hdmabuf-bench INITIATOR against
+# dom0's RESPONDER over a raw event channel that domU1 offers
+pair() {
+	on_bg domU1 pr "exec hdmabuf-bench $1 --bell xen-listen:0 --reps $events"
+	if ! hdx_wait 60 port_line domU1 pr; then
+		on_out domU1 pr | sed 's/^/# /' >&3
+		on_kill domU1 pr KILL >/dev/null
+		return 1
+	fi
+	bb_port=$(on_out domU1 pr | sed -n 's/^port //p')
+	# shellcheck disable=SC2086 # RESPONDER is a command and its options
+	if ! bb_out=$(hdmabuf-bench $2 --reps $events \
+		--bell "xen-connect:$(hdx_domid domU1):$bb_port" 2>&1); then
+		diag "$bb_out"
+		on_kill domU1 pr KILL >/dev/null
+		return 1
+	fi
+	bb_out=$(on_wait domU1 pr 120) || { diag "$bb_out"; return 1; }
+	keep "$bb_out"
+}
+
 # 4 KiB, 64 KiB, 1 MiB, 8 MiB (1080p RGBA), 33 MiB (4K RGBA), in batches
 # of at most 96 MiB live.
 for size in 4096 65536 1048576 8294400 33177600; do
@@ -116,8 +144,17 @@ for size in 4096 65536 1048576 8294400 33177600; do
 	fi
 done
 
-# --- scale: 10 live exports, then $scale -----------------------------------
+# --- event latency and the raw event-channel round trip ---------------------
+# Three rounds, each kind in turn, so that the machine's drift hits both.
 from=$(hdx_domid domU1)
+for round in 1 2 3; do
+	check "round $round: $events raw event-channel round trips" \
+		pair ping pong
+	check "round $round: $events events, each rung back raw" \
+		pair "event --to 0" "event-echo --from $from"
+done
+
+# --- scale: 10 live exports, then $scale -----------------------------------
 on_bg domU1 sc "exec hdmabuf-bench scale --to 0 --count $scale"
 if hdx_wait 120 wait_line domU1 sc "ready 10" &&
    out=$(hdmabuf-bench scale-import --from "$from" --count 10 2>&1); then
