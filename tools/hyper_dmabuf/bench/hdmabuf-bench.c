@@ -20,19 +20,20 @@
  *   import --from VMID --size BYTES --count N [--rw]
  *	wait until VMID announced N buffers of BYTES, then time for each the
  *	IMPORT ioctl ("import"), an mmap and first read of every byte
- *	("first-read", of which the mmap() call is "first-map"), and the plain copy of as many bytes between two local
- *	buffers ("copy", what a copying design pays at the least), and the
- *	same read loop over local memory ("local-read": under emulation the
+ *	("first-read", of which the mmap() and munmap() calls are
+ *	"first-map" and "first-unmap"), the plain copy of as many bytes
+ *	between two local buffers ("copy", what a copying design pays at the
+ *	least), and the same read loop over local memory ("local-read": under emulation the
  *	loop itself costs more than a memcpy of the bytes).
  *   scale --to VMID --count N
- *	export ten one-page buffers, timing each ("export-at-10") and a
- *	QUERY of each ("lookup-at-10"); print "ready 10" and hold until
- *	SIGUSR1.  Then export up to N, timing the last ten ("export-at-N")
- *	and QUERY of ten across them ("lookup-at-N"), and print the slab and
- *	vmalloc memory each one-page export costs beyond its heap buffer's
- *	own ("note kmem-per-buffer-4096"); print "ready N"
- *	and hold.  SIGUSR1 unexports everything; SIGUSR2 or SIGTERM at either
- *	hold just exits.
+ *	export ten one-page buffers; time exporting one more and withdrawing
+ *	it ("export-at-10", see export_at()) and a QUERY of each
+ *	("lookup-at-10"); print "ready 10" and hold until SIGUSR1.  Then
+ *	export up to N and time the same at N ("export-at-N", "lookup-at-N"
+ *	over ten ids across them), and print the slab and vmalloc memory
+ *	each one-page export costs beyond its heap buffer's own ("note
+ *	kmem-per-buffer-4096"); print "ready N" and hold.  SIGUSR1
+ *	unexports everything; SIGUSR2 or SIGTERM at either hold just exits.
  *   grant --to DOMID --size BYTES --reps N		(Xen only)
  *	the raw grant floor of "export": allocate N buffers' worth of pages
  *	granted to DOMID with /dev/xen/gntalloc, timing each ioctl
@@ -42,15 +43,18 @@
  *   grant-map --from DOMID --size BYTES --count N RANGES...	(Xen only)
  *	the raw floor of "import" and "first-read" with /dev/xen/gntdev:
  *	for each RANGES, time the MAP_GRANT_REF ioctl ("floor-import") and
- *	the mmap and first read of every byte ("floor-read"), then unmap.
+ *	the mmap and first read of every byte and munmap ("floor-read", of
+ *	which munmap() is "floor-unmap"), then unmap the grants.
  *   scale-import --from VMID --count N
  *	once N buffers of VMID are announced, time LIST and ten imports
  *	spread across them ("list-at-N", "import-at-N").
- *   window-map --from VMID --size BYTES --count N	(ACRN model, SOS)
- *	the raw floor of "import" and "first-read" on the ACRN model: map
- *	BYTES of VMID's RAM straight from the window (the driver's debugfs
- *	file, test builds), timing the mmap ("floor-import") and the read of
- *	every byte and munmap ("floor-read").
+ *   window-map --from VMID --size BYTES --count N [--offset GPA]
+ *	(ACRN model, SOS) the raw floor of "import" and "first-read" on the
+ *	ACRN model: map BYTES of VMID's RAM straight from the window (the
+ *	driver's debugfs file, test builds; at GPA, or other pages from
+ *	64 MiB on each time), timing the mmap ("floor-import") and the read of
+ *	every byte and munmap ("floor-read", of which munmap() is
+ *	"floor-unmap").
  *   ping --bell BELL --reps N / pong --bell BELL --reps N
  *	the raw round trip between two VMs: ping rings the other VM, whose
  *	pong rings back, N times ("raw-rtt").
@@ -102,7 +106,7 @@ typedef uint32_t grant_ref_t;
 #define DEV_PATH	"/dev/" HYPER_DMABUF_DEVICE_NAME
 #define HEAP_PATH	"/dev/dma_heap/system"
 #define ACRN_DEBUGFS	"/sys/kernel/debug/hyper_dmabuf_acrn"
-#define WINDOW_OFFSET	(64ull << 20)	/* GPA the window floor maps from */
+#define WINDOW_OFFSET	(64ull << 20)	/* where the window floor starts */
 #define WAIT_MS		120000
 #define SAMPLE		10
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -304,23 +308,26 @@ static int import_one(int dev, const struct hyper_dmabuf_id *id, int rw,
 /* Where reads and copies leave a byte, so that none is optimised away. */
 uint64_t bench_sink;
 
-/* Read every byte of the mapping @p of @size, then unmap it. */
-static void read_unmap(const uint64_t *p, size_t size)
+/* Read every byte of the mapping @p of @size and unmap it: munmap()'s time. */
+static uint64_t read_unmap(const uint64_t *p, size_t size)
 {
-	uint64_t sum = 0;
+	uint64_t sum = 0, t0;
 	size_t i;
 
 	for (i = 0; i < size / sizeof(*p); i++)
 		sum += p[i];
-	munmap((void *)p, size);
 	bench_sink = sum;
+	t0 = now_ns();
+	munmap((void *)p, size);
+	return now_ns() - t0;
 }
 
 /*
  * Map and read every byte once: what a consumer's first frame costs.
- * *@map_ns gets the mmap() call's share.
+ * *@map_ns and *@unmap_ns get the mmap() and munmap() calls' shares.
  */
-static uint64_t first_read(int fd, size_t size, uint64_t *map_ns)
+static uint64_t first_read(int fd, size_t size, uint64_t *map_ns,
+			   uint64_t *unmap_ns)
 {
 	const uint64_t *p;
 	uint64_t t0 = now_ns();
@@ -329,7 +336,7 @@ static uint64_t first_read(int fd, size_t size, uint64_t *map_ns)
 	if (p == MAP_FAILED)
 		die("mmap", errno);
 	*map_ns = now_ns() - t0;
-	read_unmap(p, size);
+	*unmap_ns = read_unmap(p, size);
 	return now_ns() - t0;
 }
 
@@ -403,6 +410,7 @@ struct args {
 	size_t n;
 	int rw;
 	const char *bell;
+	long long offset;
 };
 
 static void parse(int argc, char **argv, struct args *a, const char *peer)
@@ -415,11 +423,13 @@ static void parse(int argc, char **argv, struct args *a, const char *peer)
 		{ "count", required_argument, NULL, 'n' },
 		{ "rw", no_argument, NULL, 'w' },
 		{ "bell", required_argument, NULL, 'b' },
+		{ "offset", required_argument, NULL, 'o' },
 		{ }
 	};
 	int c, have_peer = 0;
 
 	memset(a, 0, sizeof(*a));
+	a->offset = -1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
@@ -438,6 +448,9 @@ static void parse(int argc, char **argv, struct args *a, const char *peer)
 			break;
 		case 'b':
 			a->bell = optarg;
+			break;
+		case 'o':
+			a->offset = strtoll(optarg, NULL, 0);
 			break;
 		default:
 			exit(2);
@@ -516,7 +529,7 @@ static int cmd_export(int argc, char **argv)
 
 static int cmd_import(int argc, char **argv)
 {
-	uint64_t *imp, *rd, *mp, *cp, *lr;
+	uint64_t *imp, *rd, *mp, *ump, *cp, *lr;
 	struct hyper_dmabuf_id *ids;
 	struct args a;
 	int dev, fd;
@@ -528,12 +541,13 @@ static int cmd_import(int argc, char **argv)
 	imp = samples(a.n);
 	rd = samples(a.n);
 	mp = samples(a.n);
+	ump = samples(a.n);
 	cp = samples(a.n);
 	lr = samples(a.n);
 	wait_ids(dev, a.vmid, a.size, ids, a.n);
 	for (i = 0; i < a.n; i++) {
 		fd = import_one(dev, &ids[i], a.rw, &imp[i]);
-		rd[i] = first_read(fd, a.size, &mp[i]);
+		rd[i] = first_read(fd, a.size, &mp[i], &ump[i]);
 		close(fd);
 		cp[i] = copy_once(a.size);
 		lr[i] = local_read(a.size);
@@ -541,37 +555,73 @@ static int cmd_import(int argc, char **argv)
 	report("import", a.size, imp, a.n);
 	report("first-read", a.size, rd, a.n);
 	report("first-map", a.size, mp, a.n);
+	report("first-unmap", a.size, ump, a.n);
 	report("copy", a.size, cp, a.n);
 	report("local-read", a.size, lr, a.n);
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
- * Time QUERY of SAMPLE ids spread over @live; each sample is the mean of
- * ten lookups of its id (few lines: a job's output comes back as a tail).
+ * Time QUERY of SAMPLE ids spread over @live.  Each sample is the median
+ * of ten rounds over all of them, each round the mean of ten lookups of
+ * the id: a job's output comes back as a tail, so few lines, each steady.
  */
 static void lookups(int dev, struct hyper_dmabuf_id *ids, const char *name,
 		    size_t live)
 {
+	uint64_t ns[SAMPLE], round[SAMPLE][10], t0;
 	struct hyper_dmabuf_query q;
-	uint64_t ns[SAMPLE], t0;
-	size_t i, k;
+	size_t i, k, r;
 
 	/* Let the exports' own messages and work settle first. */
 	usleep(500000);
+	for (r = 0; r < 10; r++) {
+		for (i = 0; i < SAMPLE; i++) {
+			t0 = now_ns();
+			for (k = 0; k < 10; k++)
+				if (query(dev, &ids[i * (live / SAMPLE)], &q))
+					die("query", errno);
+			round[i][r] = (now_ns() - t0) / 10;
+		}
+	}
 	for (i = 0; i < SAMPLE; i++) {
-		t0 = now_ns();
-		for (k = 0; k < 10; k++)
-			if (query(dev, &ids[i * (live / SAMPLE)], &q))
-				die("query", errno);
-		ns[i] = (now_ns() - t0) / 10;
+		qsort(round[i], 10, sizeof(round[i][0]), cmp_u64);
+		ns[i] = round[i][5];
+	}
+	report(name, 4096, ns, SAMPLE);
+}
+
+/*
+ * Time SAMPLE exports of one more one-page buffer with those there are
+ * alive, each sample the median of three, each export withdrawn again at
+ * once, so that the count stays put.
+ */
+static void export_at(int dev, unsigned int to, const char *name)
+{
+	uint64_t ns[SAMPLE], t[3];
+	struct hyper_dmabuf_id id;
+	size_t i, r;
+
+	for (i = 0; i < SAMPLE; i++) {
+		for (r = 0; r < 3; r++) {
+			id = export_one(dev, to, 4096, &t[r]);
+			unexport_released(dev, &id);
+		}
+		qsort(t, 3, sizeof(t[0]), cmp_u64);
+		ns[i] = t[1];
 	}
 	report(name, 4096, ns, SAMPLE);
 }
 
 static int cmd_scale(int argc, char **argv)
 {
-	uint64_t first[SAMPLE], last[SAMPLE];
 	long long base, kmem0, kmem1;
 	struct hyper_dmabuf_id *ids;
 	size_t i, rest;
@@ -587,22 +637,20 @@ static int cmd_scale(int argc, char **argv)
 	ids = ids_alloc(a.n);
 	base = heap_baseline(rest, 4096);
 	for (i = 0; i < SAMPLE; i++)
-		ids[i] = export_one(dev, a.vmid, 4096, &first[i]);
-	report("export-at-10", 4096, first, SAMPLE);
+		ids[i] = export_one(dev, a.vmid, 4096, NULL);
+	export_at(dev, a.vmid, "export-at-10");
 	lookups(dev, ids, "lookup-at-10", SAMPLE);
 	printf("ready %d\n", SAMPLE);
 	fflush(stdout);
 	go = hold();
 
 	kmem0 = kmem_bytes();
-	for (; go && i < a.n - SAMPLE; i++)
-		ids[i] = export_one(dev, a.vmid, 4096, NULL);
 	for (; go && i < a.n; i++)
-		ids[i] = export_one(dev, a.vmid, 4096, &last[i - a.n + SAMPLE]);
+		ids[i] = export_one(dev, a.vmid, 4096, NULL);
 	kmem1 = kmem_bytes();
 	if (go) {
 		snprintf(name, sizeof(name), "export-at-%zu", a.n);
-		report(name, 4096, last, SAMPLE);
+		export_at(dev, a.vmid, name);
 		snprintf(name, sizeof(name), "lookup-at-%zu", a.n);
 		lookups(dev, ids, name, a.n);
 		/* Slab and vmalloc beyond what the heap buffers cost alone. */
@@ -722,7 +770,7 @@ static void parse_ranges(const char *s, struct ioctl_gntdev_grant_ref *refs,
 static int cmd_grant_map(int argc, char **argv)
 {
 	struct ioctl_gntdev_map_grant_ref *m;
-	uint64_t *imp, *rd, t0;
+	uint64_t *imp, *rd, *um, t0;
 	size_t pages, i, nr;
 	const uint64_t *p;
 	struct args a;
@@ -740,6 +788,7 @@ static int cmd_grant_map(int argc, char **argv)
 	m = calloc(1, sizeof(*m) + pages * sizeof(m->refs[0]));
 	imp = samples(nr);
 	rd = samples(nr);
+	um = samples(nr);
 	if (!m)
 		die("refs", ENOMEM);
 	for (i = 0; i < nr; i++) {
@@ -755,7 +804,7 @@ static int cmd_grant_map(int argc, char **argv)
 		p = mmap(NULL, a.size, PROT_READ, MAP_SHARED, fd, m->index);
 		if (p == MAP_FAILED)
 			die("gntdev mmap", errno);
-		read_unmap(p, a.size);
+		um[i] = read_unmap(p, a.size);
 		rd[i] = now_ns() - t0;
 		u.index = m->index;
 		if (ioctl(fd, IOCTL_GNTDEV_UNMAP_GRANT_REF, &u))
@@ -763,17 +812,18 @@ static int cmd_grant_map(int argc, char **argv)
 	}
 	report("floor-import", a.size, imp, nr);
 	report("floor-read", a.size, rd, nr);
+	report("floor-unmap", a.size, um, nr);
 	return 0;
 }
 
 static int cmd_scale_import(int argc, char **argv)
 {
 	struct hyper_dmabuf_id *ids;
-	uint64_t ns[SAMPLE], lns[SAMPLE];
+	uint64_t ns[SAMPLE], lns[SAMPLE], t[3];
 	char name[32];
 	struct args a;
 	int dev, fd;
-	size_t i;
+	size_t i, r;
 
 	parse(argc, argv, &a, "from");
 	dev = open_dev();
@@ -783,18 +833,35 @@ static int cmd_scale_import(int argc, char **argv)
 		list_ids(dev, a.vmid, 0, ids, a.n, &lns[i]);
 	snprintf(name, sizeof(name), "list-at-%zu", a.n);
 	report(name, 4096, lns, SAMPLE);
+	/* Each sample the median of three, the mapping gone in between. */
 	for (i = 0; i < SAMPLE; i++) {
-		fd = import_one(dev, &ids[i * (a.n / SAMPLE)], 0, &ns[i]);
-		close(fd);
+		for (r = 0; r < 3; r++) {
+			fd = import_one(dev, &ids[i * (a.n / SAMPLE)], 0, &t[r]);
+			close(fd);
+			usleep(50000);
+		}
+		qsort(t, 3, sizeof(t[0]), cmp_u64);
+		ns[i] = t[1];
 	}
 	snprintf(name, sizeof(name), "import-at-%zu", a.n);
 	report(name, 4096, ns, SAMPLE);
 	return 0;
 }
 
+/*
+ * Where the window floor's mapping @i of @size starts: fresh pages each
+ * time, as an import's are, from 64 MiB on in 384 MiB of the UOS's RAM.
+ */
+static off_t window_offset(size_t size, size_t i)
+{
+	size_t room = (384ull << 20) / size;
+
+	return WINDOW_OFFSET + (off_t)(i % (room ? room : 1)) * size;
+}
+
 static int cmd_window_map(int argc, char **argv)
 {
-	uint64_t *imp, *rd, t0;
+	uint64_t *imp, *rd, *um, t0;
 	const uint64_t *p;
 	char path[96];
 	struct args a;
@@ -808,19 +875,21 @@ static int cmd_window_map(int argc, char **argv)
 		die(path, errno);
 	imp = samples(a.n);
 	rd = samples(a.n);
+	um = samples(a.n);
 	for (i = 0; i < a.n; i++) {
 		t0 = now_ns();
 		p = mmap(NULL, a.size, PROT_READ, MAP_SHARED, fd,
-			 WINDOW_OFFSET);
+			 a.offset >= 0 ? a.offset : window_offset(a.size, i));
 		if (p == MAP_FAILED)
 			die("window mmap", errno);
 		imp[i] = now_ns() - t0;
 		t0 = now_ns();
-		read_unmap(p, a.size);
+		um[i] = read_unmap(p, a.size);
 		rd[i] = now_ns() - t0;
 	}
 	report("floor-import", a.size, imp, a.n);
 	report("floor-read", a.size, rd, a.n);
+	report("floor-unmap", a.size, um, a.n);
 	return 0;
 }
 

@@ -37,7 +37,7 @@ $2 == "result" { med[$1, $3, $4] = $6; p10[$1, $3, $4] = $7; p90[$1, $3, $4] = $
 	rig[$1] = 1; has[$1, $3] = 1; if ($3 == "export") size[$1, ++ns[$1]] = $4 }
 $2 == "note" { note[$1, $3] = $4 }
 END {
-	n = split("export import first-read first-map local-read unexport copy floor-export floor-import floor-read", col, " ")
+	n = split("export import first-read first-map first-unmap local-read unexport copy floor-export floor-import floor-read floor-unmap", col, " ")
 	for (r in rig) {
 		printf "%s: median (p10-p90) in microseconds\n", r
 		printf "%-9s", "size"
