@@ -9,6 +9,7 @@
 #   ok DESC / not_ok DESC / skip DESC [WHY] / diag TEXT
 #				TAP results on fd 3 (results.tap)
 #   check DESC CMD...		ok when CMD succeeds, else not_ok with its output
+#   fails_with DESC TEXT CMD...	ok when CMD exits 1 saying TEXT (grep)
 #   on VM CMD...		run the shell command "CMD..." in VM (sh -c),
 #				print its output, return its exit status; 124
 #				on timeout ($HDA_ON_TIMEOUT, default 120 s),
@@ -77,6 +78,18 @@ check() {
 		rc=$?
 		printf '%s\n' "$out" | head -n 40 | sed 's/^/# /' >&3
 		not_ok "$d (status $rc)"
+	fi
+}
+fails_with() {
+	local d=$1 text=$2 out rc
+	shift 2
+	out=$("$@")
+	rc=$?
+	if [ $rc = 1 ] && grep -q "$text" <<<"$out"; then
+		ok "$d"
+	else
+		diag "status $rc, output: $out"
+		not_ok "$d"
 	fi
 }
 

@@ -18,6 +18,7 @@
 #ifndef _HDACRN_H
 #define _HDACRN_H
 
+#include <linux/io.h>
 #include <linux/kref.h>
 #include <linux/memremap.h>
 #include <linux/mutex.h>
@@ -55,6 +56,13 @@ struct pci_dev;
 
 /* ivshmem BAR 0: the doorbell register ("peer id << 16 | vector"). */
 #define IVSHMEM_DOORBELL	12
+
+/* Ring MSI-X vector @vector of doorbell id @peer_id's device. */
+static inline void hdacrn_doorbell(void __iomem *regs, u32 peer_id,
+				   unsigned int vector)
+{
+	writel(peer_id << 16 | vector, regs + IVSHMEM_DOORBELL);
+}
 
 /*
  * MSI-X vectors a link asks for: 0 carries the transport; 1, in test

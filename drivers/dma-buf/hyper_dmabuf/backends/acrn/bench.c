@@ -152,8 +152,7 @@ static ssize_t hdacrn_bell_write(struct file *file, const char __user *buf,
 	if (b->dying)
 		ret = -ENODEV;
 	else
-		writel(b->peer_id << 16 | HDACRN_BENCH_VECTOR,
-		       b->regs + IVSHMEM_DOORBELL);
+		hdacrn_doorbell(b->regs, b->peer_id, HDACRN_BENCH_VECTOR);
 	mutex_unlock(&b->lock);
 	return ret;
 }

@@ -82,7 +82,7 @@ struct hdacrn_chan {
  */
 void hdacrn_chan_kick(struct hdacrn_chan *chan)
 {
-	writel(chan->peer_id << 16, chan->regs + IVSHMEM_DOORBELL);
+	hdacrn_doorbell(chan->regs, chan->peer_id, 0);
 }
 
 /**
