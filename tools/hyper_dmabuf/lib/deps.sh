@@ -8,7 +8,7 @@ set -euo pipefail
 
 pkgs=(
 	# build and lint
-	build-essential kmod perl python3 xz-utils sparse
+	build-essential kmod perl python3 xz-utils sparse rsync
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	# debug kernels
 	bc bison flex libelf-dev libssl-dev dwarves
