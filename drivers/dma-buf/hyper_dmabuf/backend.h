@@ -14,50 +14,102 @@
 
 #include <linux/list.h>
 #include <linux/types.h>
+#include <linux/hyper_dmabuf.h>
 
+struct device;
 struct module;
 struct page;
 struct vm_area_struct;
 struct hdmabuf_backend;
 
 /**
+ * struct hdmabuf_share_info - a local buffer the core asks a backend to share
+ * @id: the buffer's id.  The backend records it next to what it shares (in a
+ *	page directory's or table's header, say), where the importer checks it
+ *	after mapping: a reference alone never identifies a buffer, since the
+ *	backend may reuse it for another buffer once this one is unshared.
+ * @pfns: the frame number, in this VM, of each page, in buffer order: the
+ *	core derived them from DMA addresses and checked that each is ordinary
+ *	memory (never a bounce buffer); no struct page may be touched
+ * @nr_pages: how many
+ * @readonly: the peer may only read
+ * @owner: the core's, for hdmabuf_unshare_done()
+ */
+struct hdmabuf_share_info {
+	struct hyper_dmabuf_id id;
+	const unsigned long *pfns;
+	unsigned int nr_pages;
+	bool readonly;
+	void *owner;
+};
+
+/**
+ * struct hdmabuf_map_info - a peer's buffer the core asks a backend to map
+ * @id: the buffer's id, as the peer announced it: what the backend must find
+ *	recorded with the pages it maps, or refuse with -ESTALE
+ * @ref: the backend's reference, from the peer's announcement
+ * @nr_pages: pages in the buffer, bounded by the core
+ * @readonly: map read-only
+ */
+struct hdmabuf_map_info {
+	struct hyper_dmabuf_id id;
+	u64 ref;
+	unsigned int nr_pages;
+	bool readonly;
+};
+
+/**
  * struct hdmabuf_backend_ops - what a backend does for the core
- * @share: share @nr_pages @pages with VM @vmid, read-only when @readonly.
- *	Returns 0 and sets @handle (the backend's private state) and @ref (the
- *	reference the peer passes to @map, e.g. a grant ref of a page
- *	directory) or a negative errno, having shared nothing.
- * @unshare: end the sharing made by @share.  Called only when the peer has
- *	reported that it released the pages, or is gone.  A backend that
- *	cannot yet reclaim a page (still mapped by the peer) must defer
- *	freeing it rather than free it.
- * @map: map @nr_pages pages that VM @vmid shared as @ref, read-only when
- *	@readonly.  Everything in @ref came from the peer: validate it.
- *	Returns 0 with @handle and @pages set (an array of @nr_pages struct
- *	pages, valid until @unmap), or a negative errno having mapped nothing.
- * @unmap: undo @map.
+ * @share: share the pages of @info with VM @vmid.  Returns 0 and sets
+ *	@handle (the backend's private state) and @ref (the reference the peer
+ *	passes to @map, e.g. a grant ref of a page directory) or a negative
+ *	errno, having shared nothing.
+ * @unshare: end the sharing made by @share.  Called when the peer reported
+ *	that it released the pages, when it is gone, or when the buffer was
+ *	never announced.  None of these proves that the peer no longer maps a
+ *	page: the backend ends its sharing, waiting (asynchronously, never
+ *	holding up the caller for long) as long as the peer may still reach a
+ *	page, and then calls hdmabuf_unshare_done() with the share's owner,
+ *	exactly once, possibly before @unshare returns.  Until then the core
+ *	keeps the pages in place.
+ * @map: map the peer's buffer described by @info.  Everything in it came
+ *	from the peer: validate it, and check that what was mapped is the
+ *	buffer @info->id names.  Returns 0 with @handle and @pages set (an
+ *	array of @info->nr_pages struct pages, valid until @unmap), or a
+ *	negative errno having mapped nothing: -ESTALE when the reference names
+ *	another buffer or none any more.
+ * @unmap: undo @map.  No local user of the pages is left (the core maps
+ *	them into processes with PFN mappings, which cannot be pinned); a
+ *	backend that must wait for the hypervisor does so asynchronously.
  * @mmap: optional: map the pages of @handle into @vma, starting at the
  *	page @vma->vm_pgoff.  For backends whose mapped pages may not be put
- *	in a page table with vm_insert_pages(), as on Xen PV, where only the
- *	hypervisor may write a page-table entry for a foreign page.  Called
- *	with the mmap lock held; mappings of a private, copy-on-write kind
- *	are refused before the call.
+ *	in a page table by the core, as on Xen PV, where only the hypervisor
+ *	may write a page-table entry for a foreign page.  Called with the mmap
+ *	lock held; mappings of a private, copy-on-write kind are refused
+ *	before the call.  The mapping must not be one get_user_pages() can
+ *	pin, copied by fork, or grown.
  * @vmap: optional, for the same backends: map the pages of @handle into
  *	the kernel's address space, writable if @writable, and set @vaddr.
  * @vunmap: undo @vmap.
  * @send: deliver one message of @len bytes to VM @vmid.  May block while
  *	the channel is full, but must give up with -ETIMEDOUT rather than wait
  *	for ever, and must return -ENOTCONN when the peer is gone.
+ * @dma_to_pfn: optional: the frame number in this VM of DMA address @addr
+ *	of the core's own device (hdmabuf_dma_device()), when it is not
+ *	PHYS_PFN(dma_to_phys()), as with Xen PV's bus addresses.
  *
- * Every op may sleep and is called in process context.  No op is called
- * with a core lock held, so an op may call back into the core.
+ * Every op but @dma_to_pfn may sleep and is called in process context.
+ * @map and @unmap are called with the import's mapping lock held (never
+ * the database lock), the others with no core lock held, so that they may
+ * call back into the core.
  */
 struct hdmabuf_backend_ops {
-	int (*share)(struct hdmabuf_backend *be, u32 vmid, struct page **pages,
-		     unsigned int nr_pages, bool readonly, void **handle,
+	int (*share)(struct hdmabuf_backend *be, u32 vmid,
+		     const struct hdmabuf_share_info *info, void **handle,
 		     u64 *ref);
 	void (*unshare)(struct hdmabuf_backend *be, void *handle);
-	int (*map)(struct hdmabuf_backend *be, u32 vmid, u64 ref,
-		   unsigned int nr_pages, bool readonly, void **handle,
+	int (*map)(struct hdmabuf_backend *be, u32 vmid,
+		   const struct hdmabuf_map_info *info, void **handle,
 		   struct page ***pages);
 	void (*unmap)(struct hdmabuf_backend *be, void *handle);
 	int (*mmap)(struct hdmabuf_backend *be, void *handle,
@@ -67,6 +119,7 @@ struct hdmabuf_backend_ops {
 	void (*vunmap)(struct hdmabuf_backend *be, void *handle, void *vaddr);
 	int (*send)(struct hdmabuf_backend *be, u32 vmid, const void *msg,
 		    size_t len);
+	unsigned long (*dma_to_pfn)(struct device *dev, dma_addr_t addr);
 };
 
 /**
@@ -93,6 +146,9 @@ void hdmabuf_peer_remove(struct hdmabuf_backend *be, u32 vmid);
 
 void hdmabuf_recv(struct hdmabuf_backend *be, u32 vmid, const void *msg,
 		  size_t len);
+void hdmabuf_unshare_done(void *owner);
+bool hdmabuf_id_match(const struct hyper_dmabuf_id *a,
+		      const struct hyper_dmabuf_id *b);
 
 /* Size of every message the core asks a backend to carry. */
 #define HDMABUF_MSG_SIZE	352

@@ -48,7 +48,8 @@ MODULE_PARM_DESC(msg_timeout_ms,
 
 struct hdmabuf_stats hdmabuf_stats;
 
-static long hdmabuf_ioctl_query(struct hdmabuf_file *hf, void *arg)
+static long hdmabuf_ioctl_query(struct hdmabuf_file *hf, void *arg,
+				const struct hdmabuf_ioctl_out *out)
 {
 	struct hyper_dmabuf_query *q = arg;
 	u32 room = q->priv_len;
@@ -70,7 +71,8 @@ static long hdmabuf_ioctl_query(struct hdmabuf_file *hf, void *arg)
 	return ret;
 }
 
-static long hdmabuf_ioctl_list(struct hdmabuf_file *hf, void *arg)
+static long hdmabuf_ioctl_list(struct hdmabuf_file *hf, void *arg,
+			       const struct hdmabuf_ioctl_out *out)
 {
 	struct hyper_dmabuf_list *l = arg;
 
@@ -80,7 +82,8 @@ static long hdmabuf_ioctl_list(struct hdmabuf_file *hf, void *arg)
 				   &l->count);
 }
 
-static long hdmabuf_ioctl_info(struct hdmabuf_file *hf, void *arg)
+static long hdmabuf_ioctl_info(struct hdmabuf_file *hf, void *arg,
+			       const struct hdmabuf_ioctl_out *out)
 {
 	struct hyper_dmabuf_info *i = arg;
 
@@ -91,19 +94,39 @@ static long hdmabuf_ioctl_info(struct hdmabuf_file *hf, void *arg)
 				  &i->nr_peers, &i->vmid);
 }
 
-typedef long (*hdmabuf_ioctl_fn)(struct hdmabuf_file *hf, void *arg);
+typedef long (*hdmabuf_ioctl_fn)(struct hdmabuf_file *hf, void *arg,
+				 const struct hdmabuf_ioctl_out *out);
 
+/*
+ * The ioctls.  Those with side effects copy their result out themselves,
+ * before the effect becomes visible (@copies_out), so that a fault on the
+ * way out leaves nothing behind; for the others the dispatcher does.
+ */
 static const struct {
 	unsigned int cmd;
 	hdmabuf_ioctl_fn fn;
+	bool copies_out;
 } hdmabuf_ioctls[] = {
-	[0x00] = { HYPER_DMABUF_IOCTL_EXPORT, hdmabuf_ioctl_export },
-	[0x01] = { HYPER_DMABUF_IOCTL_IMPORT, hdmabuf_ioctl_import },
-	[0x02] = { HYPER_DMABUF_IOCTL_UNEXPORT, hdmabuf_ioctl_unexport },
+	[0x00] = { HYPER_DMABUF_IOCTL_EXPORT, hdmabuf_ioctl_export, true },
+	[0x01] = { HYPER_DMABUF_IOCTL_IMPORT, hdmabuf_ioctl_import, true },
+	[0x02] = { HYPER_DMABUF_IOCTL_UNEXPORT, hdmabuf_ioctl_unexport, true },
 	[0x03] = { HYPER_DMABUF_IOCTL_QUERY, hdmabuf_ioctl_query },
 	[0x04] = { HYPER_DMABUF_IOCTL_LIST, hdmabuf_ioctl_list },
 	[0x05] = { HYPER_DMABUF_IOCTL_INFO, hdmabuf_ioctl_info },
 };
+
+/**
+ * hdmabuf_ioctl_copy_out() - copy an ioctl's result to its caller
+ * @out: where it goes
+ * @arg: the kernel's copy of the argument
+ *
+ * Return: 0 or -EFAULT.
+ */
+int hdmabuf_ioctl_copy_out(const struct hdmabuf_ioctl_out *out,
+			   const void *arg)
+{
+	return copy_to_user(out->uarg, arg, out->size) ? -EFAULT : 0;
+}
 
 /* Largest argument struct of hdmabuf_ioctls. */
 #define HDMABUF_IOCTL_MAX_SIZE	128
@@ -115,6 +138,7 @@ static long hdmabuf_ioctl(struct file *file, unsigned int ucmd,
 	unsigned int in_size, out_size, ksize;
 	u64 kdata[HDMABUF_IOCTL_MAX_SIZE / sizeof(u64)];
 	void __user *uarg = (void __user *)arg;
+	struct hdmabuf_ioctl_out out;
 	long ret;
 
 	if (_IOC_TYPE(ucmd) != HYPER_DMABUF_IOC_MAGIC ||
@@ -158,9 +182,11 @@ static long hdmabuf_ioctl(struct file *file, unsigned int ucmd,
 	if (copy_from_user(kdata, uarg, in_size))
 		return -EFAULT;
 
-	ret = hdmabuf_ioctls[nr].fn(file->private_data, kdata);
-	if (!ret && copy_to_user(uarg, kdata, out_size))
-		ret = -EFAULT;
+	out.uarg = uarg;
+	out.size = out_size;
+	ret = hdmabuf_ioctls[nr].fn(file->private_data, kdata, &out);
+	if (!ret && !hdmabuf_ioctls[nr].copies_out)
+		ret = hdmabuf_ioctl_copy_out(&out, kdata);
 	return ret;
 }
 

@@ -133,21 +133,27 @@ static bool hdmabuf_event_pop(struct hdmabuf_file *hf,
 	return e;
 }
 
-/* Put an event that could not be copied out back at the head. */
+/*
+ * Put an event that could not be copied out back at the head.  Should
+ * that need memory there is none of, the overflow record goes there
+ * instead: the reader resynchronises rather than lose the event silently.
+ */
 static void hdmabuf_event_unpop(struct hdmabuf_file *hf,
 				const struct hyper_dmabuf_event *ev)
 {
-	struct hdmabuf_event_node *e = hf->ev_overflow;
+	struct hdmabuf_event_node *e = NULL;
 
 	if (ev->type != HYPER_DMABUF_EVENT_OVERFLOW) {
 		e = kmalloc(sizeof(*e), GFP_KERNEL);
-		if (!e)
-			return;
-		e->ev = *ev;
+		if (e)
+			e->ev = *ev;
 	}
 	spin_lock(&hf->ev_lock);
-	if (list_empty(&e->node) || e != hf->ev_overflow) {
+	if (e) {
 		list_add(&e->node, &hf->ev_queue);
+		hf->ev_len++;
+	} else if (list_empty(&hf->ev_overflow->node)) {
+		list_add(&hf->ev_overflow->node, &hf->ev_queue);
 		hf->ev_len++;
 	}
 	spin_unlock(&hf->ev_lock);

@@ -2,17 +2,23 @@
 /*
  * hyper_dmabuf: the exporting side.
  *
- * An export takes the pages of a local dma-buf (through an attachment of
- * our own, mapped for the export's whole life so that the exporter keeps
- * them in place), shares them through the backend that reaches the
- * importing VM, and announces them.  Its life:
+ * An export attaches our own device to a local dma-buf and maps it for the
+ * export's whole life, so that the exporter keeps the pages in place.  The
+ * frames shared are derived from that mapping's DMA addresses: another
+ * driver's struct pages are never touched, and a buffer that does not map
+ * in place (a bounce buffer, device memory) is refused.  The frames are
+ * shared through the backend that reaches the importing VM, under the id
+ * the export reserved first, and the buffer is announced.  Its life:
  *
- *   ANNOUNCING --reply ok--> LIVE --unexport--> UNEXPORTED --RELEASE--> gone
- *        \--refused or unsent: torn down at once
- *        \--no reply in time--> UNEXPORTED
+ *   NEW --announce--> ANNOUNCING --reply ok--> LIVE --unexport--> UNEXPORTED
+ *    \--copy-out fails       \--refused or unsent     --RELEASE--> gone
+ *                             \--no reply in time--> UNEXPORTED
  *
- * A peer that goes away releases everything exported to it.  The pages stay
- * shared until the importer has said it released them, or is gone.
+ * An export that leaves the table is unshared: the backend ends its
+ * sharing, and only once it reports that the peer can no longer reach any
+ * page (hdmabuf_unshare_done()) is the dma-buf unmapped and put.  A peer
+ * that goes away releases everything exported to it, but its mappings may
+ * outlive it; the backend decides when the pages are free.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -20,12 +26,15 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
 #include <linux/dma-mapping.h>
 #include <linux/jiffies.h>
+#include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 #include <linux/uaccess.h>
 
 #include "hdmabuf.h"
@@ -57,21 +66,47 @@ void hdmabuf_export_put(struct hdmabuf_export *exp)
 	kref_put(&exp->kref, hdmabuf_export_free);
 }
 
-/* Take the pages of @exp->dmabuf, which must be whole struct pages. */
+/*
+ * The frame in this VM of DMA address @addr of our device, or 0 when it
+ * is not ordinary memory of this VM that may be shared in place: a
+ * bounce buffer (which is not the buffer), device memory or another
+ * driver's ZONE_DEVICE pages (an import of ours among them).
+ */
+static unsigned long hdmabuf_export_pfn(struct hdmabuf_backend *be,
+					struct device *dev, dma_addr_t addr)
+{
+	unsigned long pfn;
+
+	if (be->ops->dma_to_pfn)
+		pfn = be->ops->dma_to_pfn(dev, addr);
+	else
+		pfn = PHYS_PFN(dma_to_phys(dev, addr));
+	if (!pfn || !pfn_to_online_page(pfn) ||
+	    is_swiotlb_buffer(dev, PFN_PHYS(pfn)))
+		return 0;
+	return pfn;
+}
+
+/*
+ * Map @exp->dmabuf for our device and derive the frame of every page from
+ * the DMA addresses.  Each DMA segment must cover whole pages.
+ */
 static int hdmabuf_export_pages(struct hdmabuf_export *exp)
 {
+	struct hdmabuf_backend *be = exp->peer->be;
+	struct device *dev = hdmabuf_device();
+	unsigned int i, n = 0;
 	struct scatterlist *sg;
-	unsigned int i, j, n = 0;
-	struct page *page;
+	dma_addr_t addr, len;
 	int ret;
 
-	exp->nr_pages = PAGE_ALIGN(exp->size) >> PAGE_SHIFT;
-	exp->pages = kvmalloc_array(exp->nr_pages, sizeof(*exp->pages),
-				    GFP_KERNEL);
-	if (!exp->pages)
+	exp->nr_pages = exp->size >> PAGE_SHIFT;
+	exp->pfns = kvmalloc_array(exp->nr_pages, sizeof(*exp->pfns),
+				   GFP_KERNEL);
+	if (!exp->pfns)
 		return -ENOMEM;
 
-	exp->attach = dma_buf_attach(exp->dmabuf, hdmabuf_device());
+	exp->attach = dma_buf_attach(exp->dmabuf, dev);
 	if (IS_ERR(exp->attach)) {
 		ret = PTR_ERR(exp->attach);
 		goto err_free;
@@ -83,27 +118,19 @@ static int hdmabuf_export_pages(struct hdmabuf_export *exp)
 		goto err_detach;
 	}
 
-	/*
-	 * Walk the CPU view (orig_nents): every entry must be ordinary memory
-	 * with struct pages, start on a page boundary and, but for the last,
-	 * cover whole pages.
-	 */
 	ret = -EOPNOTSUPP;
-	for_each_sgtable_sg(exp->sgt, sg, i) {
-		unsigned int count = DIV_ROUND_UP(sg->length, PAGE_SIZE);
-
-		page = sg_page(sg);
-		if (!page || sg->offset || !sg->length ||
-		    (!sg_is_last(sg) && !PAGE_ALIGNED(sg->length)) ||
-		    count > exp->nr_pages - n)
+	for_each_sgtable_dma_sg(exp->sgt, sg, i) {
+		addr = sg_dma_address(sg);
+		len = sg_dma_len(sg);
+		if (!PAGE_ALIGNED(addr) || !PAGE_ALIGNED(len) ||
+		    len >> PAGE_SHIFT > exp->nr_pages - n)
 			goto err_unmap;
-		for (j = 0; j < count; j++, n++) {
-			if (!pfn_valid(page_to_pfn(page) + j))
-				goto err_unmap;
-			exp->pages[n] = nth_page(page, j);
-			if (is_zone_device_page(exp->pages[n]))
+		for (; len; len -= PAGE_SIZE, addr += PAGE_SIZE) {
+			exp->pfns[n] = hdmabuf_export_pfn(be, dev, addr);
+			if (!exp->pfns[n++])
 				goto err_unmap;
 		}
+		cond_resched();
 	}
 	if (n != exp->nr_pages)
 		goto err_unmap;
@@ -115,8 +142,8 @@ err_unmap:
 err_detach:
 	dma_buf_detach(exp->dmabuf, exp->attach);
 err_free:
-	kvfree(exp->pages);
-	exp->pages = NULL;
+	kvfree(exp->pfns);
+	exp->pfns = NULL;
 	return ret;
 }
 
@@ -125,33 +152,52 @@ static void hdmabuf_export_unpages(struct hdmabuf_export *exp)
 	dma_buf_unmap_attachment_unlocked(exp->attach, exp->sgt,
 					  DMA_BIDIRECTIONAL);
 	dma_buf_detach(exp->dmabuf, exp->attach);
-	kvfree(exp->pages);
+	kvfree(exp->pfns);
+	exp->pfns = NULL;
 }
 
-/* Undo a successful share, once the peer can no longer map the pages. */
-static void hdmabuf_export_unshare(struct hdmabuf_export *exp)
+/**
+ * hdmabuf_unshare_done() - a backend ended a sharing for good
+ * @owner: the share's owner, from struct hdmabuf_share_info
+ *
+ * The peer can no longer reach any page: the dma-buf is unmapped and put,
+ * and the table's reference dropped.  Process context.
+ */
+void hdmabuf_unshare_done(void *owner)
 {
-	struct hdmabuf_backend *be = exp->peer->be;
+	struct hdmabuf_export *exp = owner;
+	struct module *mod = exp->peer->be->owner;
 
-	be->ops->unshare(be, exp->share);
+	hdmabuf_export_unpages(exp);
+	dma_buf_put(exp->dmabuf);
 	atomic_long_sub(exp->nr_pages, &hdmabuf_stats.shared_pages);
-	module_put(be->owner);
+	atomic_long_dec(&hdmabuf_stats.exports);
+	hdmabuf_export_put(exp);
+	module_put(mod);
 }
+EXPORT_SYMBOL_GPL(hdmabuf_unshare_done);
 
 /*
- * Tear down an export that left the table (state RELEASED), dropping the
+ * Tear down an export that left the table (state RELEASED): the backend
+ * ends the sharing and calls hdmabuf_unshare_done(), which drops the
  * table's reference.  Process context, no lock held.
  */
 static void hdmabuf_export_teardown(struct hdmabuf_export *exp)
 {
+	struct hdmabuf_backend *be = exp->peer->be;
+
 	/* Not _sync: this may run from the delayed work itself. */
 	if (cancel_delayed_work(&exp->unexport_work))
 		hdmabuf_export_put(exp);
-	hdmabuf_export_unshare(exp);
-	hdmabuf_export_unpages(exp);
-	dma_buf_put(exp->dmabuf);
-	atomic_long_dec(&hdmabuf_stats.exports);
-	hdmabuf_export_put(exp);
+	complete_all(&exp->acked);
+	/*
+	 * hdmabuf_unshare_done() may run before unshare returns and drop the
+	 * export's module reference: hold another until the backend's code
+	 * has returned.
+	 */
+	__module_get(be->owner);
+	be->ops->unshare(be, exp->share);
+	module_put(be->owner);
 }
 
 /* Take @exp out of the table; hdmabuf_lock held. */
@@ -211,6 +257,7 @@ hdmabuf_export_lookup_locked(const struct hyper_dmabuf_id *id)
 	exp = xa_load(&hdmabuf_exports, id->seq);
 	/* The same answer for a wrong key as for no such id. */
 	if (!exp || !hdmabuf_id_match(&exp->id, id) ||
+	    exp->state == HDMABUF_EXP_NEW ||
 	    exp->state == HDMABUF_EXP_ANNOUNCING ||
 	    exp->state == HDMABUF_EXP_RELEASED)
 		return NULL;
@@ -254,13 +301,20 @@ static int hdmabuf_export_validate(const struct hyper_dmabuf_export *a)
 	return 0;
 }
 
-/* Share and announce; on success the table holds @exp. */
-static int hdmabuf_export_announce(struct hdmabuf_file *hf,
-				   struct hdmabuf_export *exp)
+/*
+ * Reserve an id for @exp in the table (state NEW, invisible to lookups) and
+ * share its pages under it.  On success the table holds @exp and the
+ * backend its pages; on failure nothing is left.
+ */
+static int hdmabuf_export_share(struct hdmabuf_export *exp)
 {
 	struct hdmabuf_backend *be = exp->peer->be;
-	bool teardown = false, withdraw = false, killed;
-	unsigned long timeout;
+	struct hdmabuf_share_info info = {
+		.pfns = exp->pfns,
+		.nr_pages = exp->nr_pages,
+		.readonly = exp->readonly,
+		.owner = exp,
+	};
 	int ret;
 
 	mutex_lock(&hdmabuf_lock);
@@ -275,21 +329,42 @@ static int hdmabuf_export_announce(struct hdmabuf_file *hf,
 		if (ret == -EBUSY)
 			ret = -ENOSPC;
 	}
-	if (ret < 0) {
+	if (ret >= 0) {
+		hdmabuf_nr_exports++;
+		exp->id.vmid = be->vmid;
+		hdmabuf_id_new_key(&exp->id);
+		exp->state = HDMABUF_EXP_NEW;
+	}
+	mutex_unlock(&hdmabuf_lock);
+	if (ret < 0)
+		return ret;
+
+	info.id = exp->id;
+	ret = be->ops->share(be, exp->peer->vmid, &info, &exp->share,
+			     &exp->ref);
+	if (ret) {
+		mutex_lock(&hdmabuf_lock);
+		hdmabuf_export_remove_locked(exp);
 		mutex_unlock(&hdmabuf_lock);
-		/* Never announced: undo what the caller set up. */
-		hdmabuf_export_unshare(exp);
-		hdmabuf_export_unpages(exp);
-		dma_buf_put(exp->dmabuf);
 		return ret;
 	}
-	hdmabuf_nr_exports++;
-	kref_get(&exp->kref);	/* the table's, dropped by teardown */
-	exp->id.vmid = be->vmid;
-	hdmabuf_id_new_key(&exp->id);
+	kref_get(&exp->kref);	/* the table's, dropped when unshared */
+	atomic_long_add(exp->nr_pages, &hdmabuf_stats.shared_pages);
+	atomic_long_inc(&hdmabuf_stats.exports);
+	return 0;
+}
+
+/* Announce a shared export (state NEW); on failure it is torn down. */
+static int hdmabuf_export_announce(struct hdmabuf_file *hf,
+				   struct hdmabuf_export *exp)
+{
+	bool teardown = false, withdraw = false, killed;
+	unsigned long timeout;
+	int ret;
+
+	mutex_lock(&hdmabuf_lock);
 	exp->state = HDMABUF_EXP_ANNOUNCING;
 	exp->req_id = atomic_inc_return(&hdmabuf_req_next);
-	atomic_long_inc(&hdmabuf_stats.exports);
 	mutex_unlock(&hdmabuf_lock);
 
 	hdmabuf_tx_queue_export(exp, HDMABUF_TX_EXPORT);
@@ -334,22 +409,24 @@ static int hdmabuf_export_announce(struct hdmabuf_file *hf,
 /**
  * hdmabuf_ioctl_export() - HYPER_DMABUF_IOCTL_EXPORT
  * @hf: the open file exporting
- * @arg: struct hyper_dmabuf_export, copied in and out by the caller
+ * @arg: struct hyper_dmabuf_export, copied in by the caller
+ * @out: where the result goes; copied out here, before the buffer is
+ *	announced, so that a fault leaves nothing behind
  *
  * Return: 0 or a negative errno as documented in the userspace API.
  */
-long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg)
+long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg,
+			  const struct hdmabuf_ioctl_out *out)
 {
 	struct hyper_dmabuf_export *a = arg;
 	struct hdmabuf_backend *be;
 	struct hdmabuf_export *exp;
+	bool teardown;
 	int ret;
 
 	ret = hdmabuf_export_validate(a);
 	if (ret)
 		return ret;
-	if (IS_ENABLED(CONFIG_DMABUF_DEBUG))
-		return -EOPNOTSUPP;	/* it scrambles sg_page() */
 
 	exp = kzalloc(sizeof(*exp), GFP_KERNEL);
 	if (!exp)
@@ -359,6 +436,7 @@ long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg)
 	INIT_LIST_HEAD(&exp->tx_node);
 	INIT_DELAYED_WORK(&exp->unexport_work, hdmabuf_export_delayed);
 	init_completion(&exp->reply);
+	init_completion(&exp->acked);
 	exp->readonly = a->flags & HYPER_DMABUF_EXPORT_RDONLY;
 	exp->priv_len = a->priv_len;
 	if (copy_from_user(exp->priv, u64_to_user_ptr(a->priv), a->priv_len)) {
@@ -371,9 +449,19 @@ long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg)
 		ret = PTR_ERR(exp->dmabuf);
 		goto err_free;
 	}
+	/* Whoever may only read the buffer may only share it read-only. */
+	if (!exp->readonly && !(exp->dmabuf->file->f_mode & FMODE_WRITE)) {
+		ret = -EACCES;
+		goto err_put;
+	}
 	exp->size = exp->dmabuf->size;
 	if (exp->size > (u64)hdmabuf_max_buffer_mb << 20) {
 		ret = -EFBIG;
+		goto err_put;
+	}
+	/* A partial last page would share the bytes after the buffer. */
+	if (!exp->size || !PAGE_ALIGNED(exp->size)) {
+		ret = -EINVAL;
 		goto err_put;
 	}
 	exp->peer = hdmabuf_peer_get(a->remote_vmid);
@@ -382,33 +470,42 @@ long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg)
 		goto err_put;
 	}
 	be = exp->peer->be;
-
-	ret = hdmabuf_export_pages(exp);
-	if (ret)
-		goto err_peer;
 	if (!try_module_get(be->owner)) {
 		ret = -EHOSTUNREACH;
-		goto err_pages;
+		goto err_peer;
 	}
-	ret = be->ops->share(be, a->remote_vmid, exp->pages, exp->nr_pages,
-			     exp->readonly, &exp->share, &exp->ref);
+	ret = hdmabuf_export_pages(exp);
 	if (ret)
 		goto err_module;
-	atomic_long_add(exp->nr_pages, &hdmabuf_stats.shared_pages);
+	ret = hdmabuf_export_share(exp);
+	if (ret)
+		goto err_pages;
 
-	/* From here on the export owns what it holds, whatever happens. */
-	ret = hdmabuf_export_announce(hf, exp);
-	if (!ret) {
-		a->id = exp->id;
-		a->size = exp->size;
+	/*
+	 * From here on the table and the backend hold the export.  Tell the
+	 * caller its id before anyone else learns it.
+	 */
+	a->id = exp->id;
+	a->size = exp->size;
+	ret = hdmabuf_ioctl_copy_out(out, a);
+	if (ret) {
+		mutex_lock(&hdmabuf_lock);
+		hdmabuf_export_remove_locked(exp);
+		mutex_unlock(&hdmabuf_lock);
+		teardown = true;
+	} else {
+		ret = hdmabuf_export_announce(hf, exp);
+		teardown = false;
 	}
+	if (teardown)
+		hdmabuf_export_teardown(exp);
 	hdmabuf_export_put(exp);
 	return ret;
 
-err_module:
-	module_put(be->owner);
 err_pages:
 	hdmabuf_export_unpages(exp);
+err_module:
+	module_put(be->owner);
 err_peer:
 	hdmabuf_peer_put(exp->peer);
 err_put:
@@ -422,19 +519,28 @@ err_free:
  * hdmabuf_ioctl_unexport() - HYPER_DMABUF_IOCTL_UNEXPORT
  * @hf: the open file asking
  * @arg: struct hyper_dmabuf_unexport
+ * @out: unused: the call returns nothing
+ *
+ * Unless asked to return at once (a delay, or %HYPER_DMABUF_UNEXPORT_ASYNC),
+ * waits until the importer can make no new dma-buf of the buffer.
  *
  * Return: 0 or a negative errno as documented in the userspace API.
  */
-long hdmabuf_ioctl_unexport(struct hdmabuf_file *hf, void *arg)
+long hdmabuf_ioctl_unexport(struct hdmabuf_file *hf, void *arg,
+			    const struct hdmabuf_ioctl_out *out)
 {
 	struct hyper_dmabuf_unexport *a = arg;
+	bool send = false, teardown = false, wait;
 	struct hdmabuf_export *exp;
-	bool send = false, teardown = false;
+	unsigned long timeout;
+	long left;
 	int ret = 0;
 
-	if (a->flags || a->reserved[0] || a->reserved[1] || a->id.reserved ||
+	if ((a->flags & ~HYPER_DMABUF_UNEXPORT_FLAGS) || a->reserved[0] ||
+	    a->reserved[1] || a->id.reserved ||
 	    a->delay_ms > HYPER_DMABUF_UNEXPORT_DELAY_MAX)
 		return -EINVAL;
+	wait = !a->delay_ms && !(a->flags & HYPER_DMABUF_UNEXPORT_ASYNC);
 
 	mutex_lock(&hdmabuf_lock);
 	exp = hdmabuf_export_lookup_locked(&a->id);
@@ -461,8 +567,17 @@ long hdmabuf_ioctl_unexport(struct hdmabuf_file *hf, void *arg)
 	}
 	mutex_unlock(&hdmabuf_lock);
 	hdmabuf_export_withdrawn(exp, send, teardown);
+	if (wait) {
+		timeout = msecs_to_jiffies(hdmabuf_msg_timeout_ms);
+		left = wait_for_completion_killable_timeout(&exp->acked,
+							    timeout);
+		if (left < 0)
+			ret = -EINTR;
+		else if (!left)
+			ret = -ETIMEDOUT;
+	}
 	hdmabuf_export_put(exp);
-	return 0;
+	return ret;
 }
 
 /**
@@ -537,12 +652,12 @@ void hdmabuf_export_encode(struct hdmabuf_export *exp, unsigned long what,
 {
 	memset(msg, 0, sizeof(*msg));
 	msg->id = exp->id;
+	msg->req_id = exp->req_id;
 	if (what == HDMABUF_TX_UNEXPORT) {
 		msg->type = HDMABUF_MSG_UNEXPORT;
 		return;
 	}
 	msg->type = HDMABUF_MSG_EXPORT;
-	msg->req_id = exp->req_id;
 	msg->flags = exp->readonly ? HDMABUF_MSG_F_RDONLY : 0;
 	msg->nr_pages = exp->nr_pages;
 	msg->size = exp->size;
@@ -579,7 +694,8 @@ void hdmabuf_export_send_failed(struct hdmabuf_export *exp,
  * hdmabuf_export_recv() - handle a message from an importer
  * @peer: the VM it came from
  * @msg: the validated message (%HDMABUF_MSG_EXPORT_REPLY,
- *	%HDMABUF_MSG_RELEASE or %HDMABUF_MSG_USAGE)
+ *	%HDMABUF_MSG_UNEXPORT_REPLY, %HDMABUF_MSG_RELEASE or
+ *	%HDMABUF_MSG_USAGE)
  *
  * A message about a buffer not exported to @peer, with a wrong key, or out
  * of turn is dropped: a peer cannot touch buffers it was not given.
@@ -609,6 +725,11 @@ void hdmabuf_export_recv(struct hdmabuf_peer *peer,
 		} else {
 			ok = exp && exp->state == HDMABUF_EXP_UNEXPORTED;
 		}
+		break;
+	case HDMABUF_MSG_UNEXPORT_REPLY:
+		/* After its RELEASE, an export is gone: nothing to do. */
+		if (exp && exp->state == HDMABUF_EXP_UNEXPORTED)
+			complete_all(&exp->acked);
 		break;
 	case HDMABUF_MSG_RELEASE:
 		if (exp && exp->state == HDMABUF_EXP_UNEXPORTED) {
@@ -640,6 +761,9 @@ void hdmabuf_export_recv(struct hdmabuf_peer *peer,
 /**
  * hdmabuf_export_peer_gone() - release everything exported to a lost peer
  * @peer: the peer, already marked gone
+ *
+ * The backend decides when the pages are free: a peer's mappings may
+ * outlive its driver.
  */
 void hdmabuf_export_peer_gone(struct hdmabuf_peer *peer)
 {
@@ -650,16 +774,19 @@ void hdmabuf_export_peer_gone(struct hdmabuf_peer *peer)
 	/* One pass under the lock; out of the table, file_node is free. */
 	mutex_lock(&hdmabuf_lock);
 	xa_for_each(&hdmabuf_exports, seq, exp) {
-		if (exp->peer != peer)
+		if (exp->peer != peer || exp->state == HDMABUF_EXP_NEW)
 			continue;
 		if (exp->state == HDMABUF_EXP_ANNOUNCING) {
 			/* Its exporter finishes it, see announce. */
 			hdmabuf_export_reply_locked(exp, -EHOSTUNREACH);
 			continue;
 		}
-		exp->owner = NULL;
+		if (exp->owner) {
+			list_del_init(&exp->file_node);
+			exp->owner = NULL;
+		}
 		hdmabuf_export_remove_locked(exp);
-		list_move_tail(&exp->file_node, &gone);
+		list_add_tail(&exp->file_node, &gone);
 	}
 	mutex_unlock(&hdmabuf_lock);
 

@@ -121,6 +121,7 @@ struct hdmabuf_file {
 
 /* Export states; under hdmabuf_lock. */
 enum hdmabuf_export_state {
+	HDMABUF_EXP_NEW,	/* id reserved, shared, not yet announced */
 	HDMABUF_EXP_ANNOUNCING,	/* EXPORT sent, waiting for the reply */
 	HDMABUF_EXP_LIVE,	/* importable by the peer */
 	HDMABUF_EXP_UNEXPORTED,	/* withdrawn, waiting for RELEASE */
@@ -153,12 +154,16 @@ enum hdmabuf_export_state {
  * @reply: completed when the EXPORT reply (or a send error) arrives
  * @replied: @reply_status is set; under hdmabuf_lock
  * @reply_status: the reply: 0 or a negative errno; under hdmabuf_lock
+ * @acked: completed (for good) once the importer can no longer make new
+ *	dma-bufs of it: it acknowledged the withdrawal, released the buffer,
+ *	or is gone
  * @dmabuf: the local dma-buf being shared (a reference is held)
  * @attach: our attachment to it
  * @sgt: its mapping, which keeps the pages in place
- * @pages: the @nr_pages pages shared
+ * @pfns: the frame number of each of the @nr_pages pages shared, derived
+ *	from @sgt's DMA addresses
  * @nr_pages: number of pages
- * @size: size of the dma-buf in bytes
+ * @size: size of the dma-buf in bytes, a whole number of pages
  * @readonly: shared read-only
  * @share: the backend's handle for the sharing
  * @ref: the backend's reference sent to the peer
@@ -181,10 +186,11 @@ struct hdmabuf_export {
 	struct completion reply;
 	bool replied;
 	int reply_status;
+	struct completion acked;
 	struct dma_buf *dmabuf;
 	struct dma_buf_attachment *attach;
 	struct sg_table *sgt;
-	struct page **pages;
+	unsigned long *pfns;
 	unsigned int nr_pages;
 	u64 size;
 	bool readonly;
@@ -244,8 +250,6 @@ struct hdmabuf_import {
 
 /* id.c */
 void hdmabuf_id_new_key(struct hyper_dmabuf_id *id);
-bool hdmabuf_id_match(const struct hyper_dmabuf_id *a,
-		      const struct hyper_dmabuf_id *b);
 
 /* peer.c */
 extern struct workqueue_struct *hdmabuf_wq;
@@ -262,9 +266,21 @@ int hdmabuf_peers_info(struct hyper_dmabuf_peer __user *up, u32 room,
 int hdmabuf_core_init(void);
 void hdmabuf_core_exit(void);
 
+/**
+ * struct hdmabuf_ioctl_out - where an ioctl's result is copied out
+ * @uarg: the caller's argument
+ * @size: bytes of it to write
+ */
+struct hdmabuf_ioctl_out {
+	void __user *uarg;
+	unsigned int size;
+};
+
 /* export.c */
-long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg);
-long hdmabuf_ioctl_unexport(struct hdmabuf_file *hf, void *arg);
+long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg,
+			  const struct hdmabuf_ioctl_out *out);
+long hdmabuf_ioctl_unexport(struct hdmabuf_file *hf, void *arg,
+			    const struct hdmabuf_ioctl_out *out);
 int hdmabuf_export_query(const struct hyper_dmabuf_id *id,
 			 struct hyper_dmabuf_query *q, u8 *priv);
 void hdmabuf_export_file_release(struct hdmabuf_file *hf);
@@ -278,7 +294,8 @@ void hdmabuf_export_send_failed(struct hdmabuf_export *exp,
 				unsigned long what, int err);
 
 /* import.c */
-long hdmabuf_ioctl_import(struct hdmabuf_file *hf, void *arg);
+long hdmabuf_ioctl_import(struct hdmabuf_file *hf, void *arg,
+			  const struct hdmabuf_ioctl_out *out);
 int hdmabuf_import_query(const struct hyper_dmabuf_id *id,
 			 struct hyper_dmabuf_query *q, u8 *priv);
 int hdmabuf_import_list(struct hyper_dmabuf_id __user *ids, u32 room,
@@ -301,6 +318,8 @@ __poll_t hdmabuf_event_poll(struct hdmabuf_file *hf, struct file *file,
 
 /* dev.c */
 struct device *hdmabuf_device(void);
+int hdmabuf_ioctl_copy_out(const struct hdmabuf_ioctl_out *out,
+			   const void *arg);
 
 /* debugfs.c */
 #ifdef CONFIG_DEBUG_FS

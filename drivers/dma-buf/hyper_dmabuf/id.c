@@ -13,6 +13,7 @@
 
 #include <linux/compiler.h>
 #include <linux/kernel.h>
+#include <linux/export.h>
 #include <linux/random.h>
 
 #include "hdmabuf.h"
@@ -49,3 +50,4 @@ bool hdmabuf_id_match(const struct hyper_dmabuf_id *a,
 	OPTIMIZER_HIDE_VAR(diff);
 	return !diff;
 }
+EXPORT_SYMBOL_GPL(hdmabuf_id_match);

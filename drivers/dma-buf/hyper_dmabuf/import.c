@@ -21,6 +21,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/fcntl.h>
+#include <linux/file.h>
 #include <linux/iosys-map.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -152,10 +153,36 @@ static void hdmabuf_import_sync_work(struct work_struct *work)
 	hdmabuf_import_put(imp);	/* the work's */
 }
 
-/* Map the peer's pages for a new local dma-buf; takes a user. */
+/*
+ * Withdraw @imp here, as if its exporter had unexported it: no new
+ * dma-bufs, listeners told.  Returns false when it already was.
+ * hdmabuf_lock held.
+ */
+static bool hdmabuf_import_withdraw_locked(struct hdmabuf_import *imp)
+{
+	lockdep_assert_held(&hdmabuf_lock);
+	if (imp->withdrawn)
+		return false;
+	WRITE_ONCE(imp->withdrawn, true);
+	hdmabuf_event_post(HYPER_DMABUF_EVENT_WITHDRAWN, imp);
+	return true;
+}
+
+/*
+ * Map the peer's pages for a new local dma-buf; takes a user.  Withdrawal
+ * (under hdmabuf_lock) and taking a user are ordered by that lock: once a
+ * withdrawal has been acknowledged to the exporter, no new user appears.
+ */
 static int hdmabuf_import_get_user(struct hdmabuf_import *imp)
 {
 	struct hdmabuf_backend *be = imp->peer->be;
+	struct hdmabuf_map_info info = {
+		.id = imp->id,
+		.ref = imp->ref,
+		.nr_pages = imp->nr_pages,
+		.readonly = imp->readonly,
+	};
+	bool mapped = false, stale = false;
 	int ret = 0;
 
 	mutex_lock(&imp->map_lock);
@@ -168,23 +195,54 @@ static int hdmabuf_import_get_user(struct hdmabuf_import *imp)
 			ret = -ENOENT;
 			goto out;
 		}
-		ret = be->ops->map(be, imp->peer->vmid, imp->ref, imp->nr_pages,
-				   imp->readonly, &imp->map, &imp->pages);
+		ret = be->ops->map(be, imp->peer->vmid, &info, &imp->map,
+				   &imp->pages);
 		if (ret) {
 			imp->map = NULL;
 			imp->pages = NULL;
 			module_put(be->owner);
+			/* The reference names no buffer of this id any more. */
+			if (ret == -ESTALE) {
+				stale = true;
+				ret = -ENOENT;
+			}
 			goto out;
 		}
+		mapped = true;
 		atomic_long_add(imp->nr_pages, &hdmabuf_stats.mapped_pages);
 	}
-	atomic_inc(&imp->users);
+	mutex_lock(&hdmabuf_lock);
+	if (imp->withdrawn)
+		ret = -ENOENT;
+	else
+		atomic_inc(&imp->users);
+	mutex_unlock(&hdmabuf_lock);
+	if (ret) {
+		if (mapped) {
+			be->ops->unmap(be, imp->map);
+			imp->map = NULL;
+			imp->pages = NULL;
+			atomic_long_sub(imp->nr_pages,
+					&hdmabuf_stats.mapped_pages);
+			module_put(be->owner);
+		}
+		goto out;
+	}
 	if (!imp->usage_sent) {
 		imp->usage_sent = true;
 		hdmabuf_tx_queue_import(imp, HDMABUF_TX_USAGE, true);
 	}
 out:
 	mutex_unlock(&imp->map_lock);
+	if (stale) {
+		pr_warn_ratelimited("vm %u: buffer seq %u: its reference names another buffer; withdrawn\n",
+				    imp->peer->vmid, imp->id.seq);
+		mutex_lock(&hdmabuf_lock);
+		stale = hdmabuf_import_withdraw_locked(imp);
+		mutex_unlock(&hdmabuf_lock);
+		if (stale)
+			hdmabuf_import_sync(imp);
+	}
 	return ret;
 }
 
@@ -237,9 +295,12 @@ hdmabuf_dmabuf_map(struct dma_buf_attachment *attach,
 	struct sg_table *sgt;
 	int ret;
 
-	/* A device may only write what the importer may write. */
-	if (dir != DMA_TO_DEVICE && !hdb->writable)
-		return ERR_PTR(-EACCES);
+	/*
+	 * Any direction, also for a read-only import: DRM importers always
+	 * map DMA_BIDIRECTIONAL.  Whether a device can write to a read-only
+	 * buffer is the hypervisor's to prevent (Xen's read-only grants do;
+	 * see the driver-api page), not the DMA API's.
+	 */
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
@@ -280,19 +341,52 @@ static void hdmabuf_dmabuf_unmap(struct dma_buf_attachment *attach,
 }
 
 /*
- * vm_map_pages() with the page table lock taken once per page table, not
- * once per page (vm_insert_pages()): a 4K frame is 8100 pages.  The same
- * bounds as vm_map_pages(): the mapping must fit the buffer from its
- * offset.
+ * Put the frame of page @idx of the import at @addr of @vma.  The entry is
+ * special: no struct page is referenced, so get_user_pages() (vmsplice,
+ * O_DIRECT, io_uring, RDMA) cannot pin the peer's page beyond the
+ * import's life, and fork and mremap copy or move only the entry.
  */
-static int hdmabuf_map_pages(struct vm_area_struct *vma, struct page **pages,
-			     unsigned long nr_pages)
+static vm_fault_t hdmabuf_insert_pfn(struct vm_area_struct *vma,
+				     unsigned long addr, pgoff_t idx)
 {
-	unsigned long off = vma->vm_pgoff, count = vma_pages(vma);
+	struct hdmabuf_dmabuf *hdb = vma->vm_private_data;
+	struct hdmabuf_import *imp = hdb->imp;
 
-	if (off >= nr_pages || count > nr_pages - off)
+	if (idx >= imp->nr_pages)
+		return VM_FAULT_SIGBUS;
+	return vmf_insert_pfn(vma, addr, page_to_pfn(imp->pages[idx]));
+}
+
+/* An entry that went away (a forked child's, say): put it back. */
+static vm_fault_t hdmabuf_vm_fault(struct vm_fault *vmf)
+{
+	return hdmabuf_insert_pfn(vmf->vma, vmf->address, vmf->pgoff);
+}
+
+static const struct vm_operations_struct hdmabuf_vm_ops = {
+	.fault = hdmabuf_vm_fault,
+};
+
+static int hdmabuf_map_pfns(struct vm_area_struct *vma,
+			    struct hdmabuf_import *imp)
+{
+	unsigned long off = vma->vm_pgoff, count = vma_pages(vma), i;
+	vm_fault_t fault;
+
+	if (off >= imp->nr_pages || count > imp->nr_pages - off)
 		return -ENXIO;
-	return vm_insert_pages(vma, vma->vm_start, pages + off, &count);
+	vma->vm_flags |= VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_ops = &hdmabuf_vm_ops;
+	/* Map it all now: a frame's first touch should not fault. */
+	for (i = 0; i < count; i++) {
+		fault = hdmabuf_insert_pfn(vma, vma->vm_start + i * PAGE_SIZE,
+					   off + i);
+		if (fault & VM_FAULT_ERROR)
+			return fault & VM_FAULT_OOM ? -ENOMEM : -EFAULT;
+		if (!(i % 1024))
+			cond_resched();
+	}
+	return 0;
 }
 
 static int hdmabuf_dmabuf_mmap(struct dma_buf *dmabuf,
@@ -305,9 +399,19 @@ static int hdmabuf_dmabuf_mmap(struct dma_buf *dmabuf,
 	/* Private writable mappings would copy-on-write foreign pages. */
 	if (is_cow_mapping(vma->vm_flags))
 		return -EINVAL;
+	/*
+	 * dma_buf_mmap() may have swapped in this file from one opened with
+	 * other rights: check ours, and keep mprotect() from adding writes.
+	 */
+	if (!hdb->writable) {
+		if (vma->vm_flags & VM_WRITE)
+			return -EACCES;
+		vma->vm_flags &= ~VM_MAYWRITE;
+	}
+	vma->vm_private_data = hdb;
 	if (be->ops->mmap)
 		return be->ops->mmap(be, imp->map, vma);
-	return hdmabuf_map_pages(vma, imp->pages, imp->nr_pages);
+	return hdmabuf_map_pfns(vma, imp);
 }
 
 static int hdmabuf_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
@@ -426,10 +530,13 @@ hdmabuf_import_find(const struct hyper_dmabuf_id *id)
  * hdmabuf_ioctl_import() - HYPER_DMABUF_IOCTL_IMPORT
  * @hf: the open file asking
  * @arg: struct hyper_dmabuf_import
+ * @out: where the result goes; copied out here, before the new file
+ *	descriptor is installed, so that a fault leaves nothing behind
  *
  * Return: 0 or a negative errno as documented in the userspace API.
  */
-long hdmabuf_ioctl_import(struct hdmabuf_file *hf, void *arg)
+long hdmabuf_ioctl_import(struct hdmabuf_file *hf, void *arg,
+			  const struct hdmabuf_ioctl_out *out)
 {
 	struct hyper_dmabuf_import *a = arg;
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
@@ -461,9 +568,14 @@ long hdmabuf_ioctl_import(struct hdmabuf_file *hf, void *arg)
 	mutex_init(&hdb->lock);
 	INIT_LIST_HEAD(&hdb->attachments);
 
+	fd = get_unused_fd_flags(a->flags & O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto err_free;
+	}
 	ret = hdmabuf_import_get_user(imp);
 	if (ret)
-		goto err_free;
+		goto err_fd;
 
 	info.ops = &hdmabuf_dmabuf_ops;
 	info.size = imp->size;
@@ -475,17 +587,21 @@ long hdmabuf_ioctl_import(struct hdmabuf_file *hf, void *arg)
 		goto err_user;
 	}
 	/* From here the dma-buf owns hdb, the user and the reference. */
-	fd = dma_buf_fd(dmabuf, a->flags & O_CLOEXEC);
-	if (fd < 0) {
-		dma_buf_put(dmabuf);
-		return fd;
-	}
 	a->fd = fd;
 	a->size = imp->size;
+	ret = hdmabuf_ioctl_copy_out(out, a);
+	if (ret) {
+		put_unused_fd(fd);
+		dma_buf_put(dmabuf);
+		return ret;
+	}
+	fd_install(fd, dmabuf->file);
 	return 0;
 
 err_user:
 	hdmabuf_import_put_user(imp);
+err_fd:
+	put_unused_fd(fd);
 err_free:
 	mutex_destroy(&hdb->lock);
 	kfree(hdb);
@@ -602,7 +718,10 @@ static int hdmabuf_import_new(struct hdmabuf_peer *peer,
 	INIT_LIST_HEAD(&imp->tx_node);
 
 	mutex_lock(&hdmabuf_lock);
-	if (peer->nr_imports >= hdmabuf_max_imports) {
+	if (peer->gone) {
+		/* Its last message, handled after it went: nobody listens. */
+		ret = -ENOTCONN;
+	} else if (peer->nr_imports >= hdmabuf_max_imports) {
 		ret = -ENOSPC;
 	} else {
 		ret = xa_insert(&peer->imports, imp->id.seq, imp, GFP_KERNEL);
@@ -630,21 +749,17 @@ static void hdmabuf_import_withdraw(struct hdmabuf_peer *peer,
 {
 	struct hdmabuf_import *imp;
 
-	bool again = false;
-
 	mutex_lock(&hdmabuf_lock);
 	imp = hdmabuf_import_lookup_locked(peer, &msg->id);
-	if (imp && imp->withdrawn) {
+	if (imp) {
 		/* A repeated UNEXPORT: RELEASE follows the last unmap. */
-		again = true;
-	} else if (imp) {
-		WRITE_ONCE(imp->withdrawn, true);
+		hdmabuf_import_withdraw_locked(imp);
 		kref_get(&imp->kref);
-		hdmabuf_event_post(HYPER_DMABUF_EVENT_WITHDRAWN, imp);
 	}
 	mutex_unlock(&hdmabuf_lock);
-	if (again)
-		return;
+	/* No new dma-buf of it can be made here from now on. */
+	hdmabuf_tx_reply(peer, HDMABUF_MSG_UNEXPORT_REPLY, &msg->id,
+			 msg->req_id, 0);
 	if (!imp) {
 		/* Unknown or already released: nothing here maps it. */
 		hdmabuf_tx_reply(peer, HDMABUF_MSG_RELEASE, &msg->id, 0, 0);
@@ -691,10 +806,7 @@ void hdmabuf_import_peer_gone(struct hdmabuf_peer *peer)
 
 	mutex_lock(&hdmabuf_lock);
 	xa_for_each(&peer->imports, seq, imp) {
-		if (!imp->withdrawn) {
-			WRITE_ONCE(imp->withdrawn, true);
-			hdmabuf_event_post(HYPER_DMABUF_EVENT_WITHDRAWN, imp);
-		}
+		hdmabuf_import_withdraw_locked(imp);
 		hdmabuf_import_remove_locked(imp);
 		hdmabuf_import_put(imp);	/* the table's */
 	}

@@ -56,6 +56,8 @@ static void hdmabuf_peer_free(struct kref *kref)
 						 kref);
 
 	WARN_ON(!xa_empty(&peer->imports));
+	/* hdmabuf_tx_shutdown() cancelled it, and nothing queues it since. */
+	WARN_ON(work_pending(&peer->tx_work));
 	xa_destroy(&peer->imports);
 	kfree(peer);
 }
@@ -192,8 +194,13 @@ static void hdmabuf_tx_work(struct work_struct *work)
 		cond_resched();
 }
 
+/*
+ * Start the transmit work.  Only under tx_lock while the queue is not dead,
+ * so that none is queued once hdmabuf_tx_shutdown() has cancelled it.
+ */
 static void hdmabuf_tx_kick(struct hdmabuf_peer *peer)
 {
+	lockdep_assert_held(&peer->tx_lock);
 	queue_work(hdmabuf_wq, &peer->tx_work);
 }
 
@@ -218,12 +225,11 @@ void hdmabuf_tx_queue_export(struct hdmabuf_export *exp, unsigned long what)
 			kref_get(&exp->kref);
 			list_add_tail(&exp->tx_node, &peer->tx_exports);
 		}
+		hdmabuf_tx_kick(peer);
 	}
 	spin_unlock(&peer->tx_lock);
 	if (dead)
 		hdmabuf_export_send_failed(exp, what, -ENOTCONN);
-	else
-		hdmabuf_tx_kick(peer);
 }
 
 /**
@@ -236,11 +242,9 @@ void hdmabuf_tx_queue_import(struct hdmabuf_import *imp, unsigned long what,
 			     bool in_use)
 {
 	struct hdmabuf_peer *peer = imp->peer;
-	bool dead;
 
 	spin_lock(&peer->tx_lock);
-	dead = peer->tx_dead;
-	if (!dead) {
+	if (!peer->tx_dead) {
 		imp->tx_pending |= what;
 		if (what & HDMABUF_TX_USAGE)
 			imp->tx_in_use = in_use;
@@ -248,10 +252,9 @@ void hdmabuf_tx_queue_import(struct hdmabuf_import *imp, unsigned long what,
 			kref_get(&imp->kref);
 			list_add_tail(&imp->tx_node, &peer->tx_imports);
 		}
+		hdmabuf_tx_kick(peer);
 	}
 	spin_unlock(&peer->tx_lock);
-	if (!dead)
-		hdmabuf_tx_kick(peer);
 }
 
 /**
@@ -269,7 +272,7 @@ void hdmabuf_tx_reply(struct hdmabuf_peer *peer, u16 type,
 		      const struct hyper_dmabuf_id *id, u32 req_id, int err)
 {
 	struct hdmabuf_tx_reply *reply;
-	bool queued = false;
+	bool queued = false, dead;
 
 	reply = kzalloc(sizeof(*reply), GFP_KERNEL);
 	if (!reply)
@@ -280,19 +283,20 @@ void hdmabuf_tx_reply(struct hdmabuf_peer *peer, u16 type,
 	reply->msg.status = -err;
 
 	spin_lock(&peer->tx_lock);
-	if (!peer->tx_dead && peer->nr_replies < HDMABUF_MAX_REPLIES) {
+	dead = peer->tx_dead;
+	if (!dead && peer->nr_replies < HDMABUF_MAX_REPLIES) {
 		list_add_tail(&reply->node, &peer->tx_replies);
 		peer->nr_replies++;
 		queued = true;
+		hdmabuf_tx_kick(peer);
 	}
 	spin_unlock(&peer->tx_lock);
 	if (!queued) {
-		pr_warn_ratelimited("vm %u: too many requests, reply dropped\n",
-				    peer->vmid);
+		if (!dead)
+			pr_warn_ratelimited("vm %u: too many requests, reply dropped\n",
+					    peer->vmid);
 		kfree(reply);
-		return;
 	}
-	hdmabuf_tx_kick(peer);
 }
 
 /* Stop the transmit queue of a peer that is gone and drop what it holds. */

@@ -92,6 +92,7 @@ static const struct {
 	[HDMABUF_MSG_UNEXPORT]		= { 0, 0 },
 	[HDMABUF_MSG_RELEASE]		= { 0, 0 },
 	[HDMABUF_MSG_USAGE]		= { 0, HDMABUF_MSG_F_IN_USE },
+	[HDMABUF_MSG_UNEXPORT_REPLY]	= { 0, 0 },
 };
 
 /**
@@ -107,8 +108,8 @@ static const struct {
  *
  * Return: 0, or -EPROTO for anything malformed (wrong size, magic, version
  * or type, a reserved field or a field the type does not carry set, an
- * unknown flag), -EFBIG for a page count over @max_pages, -EINVAL for
- * sizes that contradict each other.
+ * unknown flag), -EFBIG for a page count over @max_pages, -EINVAL for a
+ * size that is not the page count's worth of whole pages.
  */
 int hdmabuf_msg_decode(const void *buf, size_t len, u32 max_pages,
 		       struct hdmabuf_msg *msg)
@@ -161,9 +162,8 @@ int hdmabuf_msg_decode(const void *buf, size_t len, u32 max_pages,
 		return -EINVAL;
 	if (msg->nr_pages > max_pages)
 		return -EFBIG;
-	/* The size must need exactly nr_pages pages. */
-	if (!msg->size || msg->size > (u64)msg->nr_pages << PAGE_SHIFT ||
-	    msg->size <= (u64)(msg->nr_pages - 1) << PAGE_SHIFT)
+	/* Only whole pages are shared. */
+	if (msg->size != (u64)msg->nr_pages << PAGE_SHIFT)
 		return -EINVAL;
 	memcpy(msg->priv, w->priv, msg->priv_len);
 	return 0;

@@ -11,7 +11,7 @@
 #include <linux/hyper_dmabuf.h>
 
 #define HDMABUF_PROTO_MAGIC	0x48444d42	/* "HDMB" */
-#define HDMABUF_PROTO_VERSION	1
+#define HDMABUF_PROTO_VERSION	2
 
 /**
  * enum hdmabuf_msg_type - message types
@@ -19,12 +19,14 @@
  *	%HDMABUF_MSG_EXPORT_REPLY with the same request id
  * @HDMABUF_MSG_EXPORT_REPLY: importer to exporter: 0 or a positive errno
  * @HDMABUF_MSG_UNEXPORT: exporter to importer: the buffer is withdrawn;
- *	answered, once the importer has no mapping left, by
- *	%HDMABUF_MSG_RELEASE
+ *	answered at once by %HDMABUF_MSG_UNEXPORT_REPLY, and once the
+ *	importer has no mapping left, by %HDMABUF_MSG_RELEASE
  * @HDMABUF_MSG_RELEASE: importer to exporter: it no longer maps the pages
  *	and never will again
  * @HDMABUF_MSG_USAGE: importer to exporter: whether it maps the buffer now
  *	(%HDMABUF_MSG_F_IN_USE)
+ * @HDMABUF_MSG_UNEXPORT_REPLY: importer to exporter: no new dma-buf of
+ *	the buffer can be made here any more
  * @HDMABUF_MSG_NR: one past the last type
  */
 enum hdmabuf_msg_type {
@@ -33,6 +35,7 @@ enum hdmabuf_msg_type {
 	HDMABUF_MSG_UNEXPORT,
 	HDMABUF_MSG_RELEASE,
 	HDMABUF_MSG_USAGE,
+	HDMABUF_MSG_UNEXPORT_REPLY,
 	HDMABUF_MSG_NR
 };
 

@@ -87,12 +87,18 @@ struct hyper_dmabuf_import {
 	__u64 reserved[2];
 };
 
+/* Flags of struct hyper_dmabuf_unexport. */
+#define HYPER_DMABUF_UNEXPORT_ASYNC	(1u << 0)	/* do not wait for the importer */
+#define HYPER_DMABUF_UNEXPORT_FLAGS	HYPER_DMABUF_UNEXPORT_ASYNC
+
 /**
  * struct hyper_dmabuf_unexport - argument of %HYPER_DMABUF_IOCTL_UNEXPORT
  * @id: in: a buffer this open file exported
  * @delay_ms: in: withdraw the buffer after this many milliseconds, at most
  *	%HYPER_DMABUF_UNEXPORT_DELAY_MAX; 0 withdraws it now
- * @flags: must be zero
+ * @flags: in: %HYPER_DMABUF_UNEXPORT_ASYNC or 0.  Without it, and without a
+ *	delay, the call returns once the importing VM can make no new dma-buf
+ *	of the buffer.
  * @reserved: must be zero
  */
 struct hyper_dmabuf_unexport {

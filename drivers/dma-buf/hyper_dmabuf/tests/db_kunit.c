@@ -27,8 +27,8 @@ static int fake_nr;
 static struct hdmabuf_msg rx[MAX_SENT];
 
 static int fake_share(struct hdmabuf_backend *be, u32 vmid,
-		      struct page **pages, unsigned int nr_pages,
-		      bool readonly, void **handle, u64 *ref)
+		      const struct hdmabuf_share_info *info, void **handle,
+		      u64 *ref)
 {
 	return -EOPNOTSUPP;
 }
@@ -37,8 +37,8 @@ static void fake_unshare(struct hdmabuf_backend *be, void *handle)
 {
 }
 
-static int fake_map(struct hdmabuf_backend *be, u32 vmid, u64 ref,
-		    unsigned int nr_pages, bool readonly, void **handle,
+static int fake_map(struct hdmabuf_backend *be, u32 vmid,
+		    const struct hdmabuf_map_info *info, void **handle,
 		    struct page ***pages)
 {
 	return -EINVAL;
@@ -268,9 +268,12 @@ static void db_unexport_releases(struct kunit *test)
 	m.size = 0;
 	m.ref = 0;
 	peer_sends(&m);
-	KUNIT_ASSERT_EQ(test, core_sent(test), 2);
-	KUNIT_EXPECT_EQ(test, rx[1].type, HDMABUF_MSG_RELEASE);
+	KUNIT_ASSERT_EQ(test, core_sent(test), 3);
+	/* Acknowledged first: no new import can follow the withdrawal. */
+	KUNIT_EXPECT_EQ(test, rx[1].type, HDMABUF_MSG_UNEXPORT_REPLY);
 	KUNIT_EXPECT_TRUE(test, hdmabuf_id_match(&rx[1].id, &m.id));
+	KUNIT_EXPECT_EQ(test, rx[2].type, HDMABUF_MSG_RELEASE);
+	KUNIT_EXPECT_TRUE(test, hdmabuf_id_match(&rx[2].id, &m.id));
 	KUNIT_EXPECT_EQ(test, importable(), 0u);
 }
 
@@ -286,8 +289,9 @@ static void db_unexport_wrong_key(struct kunit *test)
 	u.id = m.id;
 	u.id.key[2] ^= 1;
 	peer_sends(&u);
-	KUNIT_ASSERT_EQ(test, core_sent(test), 2);
-	KUNIT_EXPECT_EQ(test, rx[1].type, HDMABUF_MSG_RELEASE);
+	KUNIT_ASSERT_EQ(test, core_sent(test), 3);
+	KUNIT_EXPECT_EQ(test, rx[1].type, HDMABUF_MSG_UNEXPORT_REPLY);
+	KUNIT_EXPECT_EQ(test, rx[2].type, HDMABUF_MSG_RELEASE);
 	KUNIT_EXPECT_EQ(test, importable(), 1u);
 }
 

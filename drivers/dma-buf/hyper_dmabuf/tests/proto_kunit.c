@@ -39,7 +39,7 @@ static void make_export(struct hdmabuf_msg *m)
 	m->id.key[1] = 0x22222222;
 	m->id.key[2] = 0x33333333;
 	m->nr_pages = 3;
-	m->size = 2 * PAGE_SIZE + 1;
+	m->size = 3 * PAGE_SIZE;
 	m->ref = 0x1234567890ull;
 	m->priv_len = 5;
 	memcpy(m->priv, "meta", 5);
@@ -74,6 +74,7 @@ static void proto_small_types_round_trip(struct kunit *test)
 	static const u16 types[] = {
 		HDMABUF_MSG_EXPORT_REPLY, HDMABUF_MSG_UNEXPORT,
 		HDMABUF_MSG_RELEASE, HDMABUF_MSG_USAGE,
+		HDMABUF_MSG_UNEXPORT_REPLY,
 	};
 	u8 buf[HDMABUF_MSG_SIZE];
 	struct hdmabuf_msg m, d;
@@ -219,13 +220,18 @@ static void proto_rejects_bad_sizes(struct kunit *test)
 	put_unaligned_le32(U32_MAX, buf + OFF_NR_PAGES);
 	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EFBIG);
 
-	/* The size must need exactly nr_pages pages. */
+	/* The size must be exactly nr_pages whole pages. */
 	hdmabuf_msg_encode(&m, buf);
 	put_unaligned_le64(0, buf + OFF_SIZE);
 	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EINVAL);
 	put_unaligned_le64(3 * PAGE_SIZE + 1, buf + OFF_SIZE);
 	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EINVAL);
 	put_unaligned_le64(2 * PAGE_SIZE, buf + OFF_SIZE);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EINVAL);
+	/* A partial last page would share the bytes after the buffer. */
+	put_unaligned_le64(2 * PAGE_SIZE + 1, buf + OFF_SIZE);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EINVAL);
+	put_unaligned_le64(3 * PAGE_SIZE - 1, buf + OFF_SIZE);
 	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EINVAL);
 	put_unaligned_le64(U64_MAX, buf + OFF_SIZE);
 	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EINVAL);

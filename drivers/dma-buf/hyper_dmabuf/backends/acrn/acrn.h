@@ -126,6 +126,35 @@ struct hdacrn_ring {
 #define HDACRN_GPAS_PER_PAGE	(PAGE_SIZE / sizeof(__le64))
 #define HDACRN_MAX_LEVELS	3
 
+/*
+ * The reference sent for a buffer is the address of its descriptor page,
+ * which names the buffer (its id and page count) and holds the root
+ * table's address.  The SOS checks the name before it walks the tables:
+ * an address alone never identifies a buffer, since the UOS reuses its
+ * pages once a buffer is released.
+ */
+#define HDACRN_DESC_MAGIC	0x44414448	/* "HDAD" */
+
+/**
+ * struct hdacrn_desc - a shared buffer's descriptor page (little endian)
+ * @magic: HDACRN_DESC_MAGIC
+ * @vmid: the buffer's id: the exporting UOS
+ * @seq: the buffer's id: sequence number
+ * @key: the buffer's id: key
+ * @nr_pages: data pages in the buffer
+ * @levels: levels of address table, hdacrn_levels(@nr_pages)
+ * @root: guest-physical address of the root table
+ */
+struct hdacrn_desc {
+	__le32 magic;
+	__le32 vmid;
+	__le32 seq;
+	__le32 key[3];
+	__le32 nr_pages;
+	__le32 levels;
+	__le64 root;
+};
+
 /* The message transport of one link (chan.c). */
 struct hdacrn_chan;
 
@@ -219,16 +248,22 @@ void hdacrn_chan_kick(struct hdacrn_chan *chan);
 void hdacrn_chan_poke(struct hdacrn_chan *chan);
 
 /* table.c */
+struct hdacrn_shbuf;
 unsigned int hdacrn_levels(unsigned long nr_pages);
-int hdacrn_table_build(struct page **pages, unsigned int nr_pages,
-		       void **handle, u64 *ref);
-int hdacrn_table_read(struct hdacrn_link *link, u64 ref,
+int hdacrn_table_build(const unsigned long *pfns, unsigned int nr_pages,
+		       struct hdacrn_shbuf **sb, u64 *root);
+void hdacrn_table_free(struct hdacrn_shbuf *sb);
+int hdacrn_table_read(struct hdacrn_link *link, u64 root,
 		      unsigned int nr_pages, struct page **pages);
-int hdacrn_share(struct hdmabuf_backend *be, u32 vmid, struct page **pages,
-		 unsigned int nr_pages, bool readonly, void **handle, u64 *ref);
+int hdacrn_desc_read(struct hdacrn_link *link, u64 ref,
+		     const struct hyper_dmabuf_id *id, unsigned int nr_pages,
+		     u64 *root);
+int hdacrn_share(struct hdmabuf_backend *be, u32 vmid,
+		 const struct hdmabuf_share_info *info, void **handle,
+		 u64 *ref);
 void hdacrn_unshare(struct hdmabuf_backend *be, void *handle);
-int hdacrn_map(struct hdmabuf_backend *be, u32 vmid, u64 ref,
-	       unsigned int nr_pages, bool readonly, void **handle,
+int hdacrn_map(struct hdmabuf_backend *be, u32 vmid,
+	       const struct hdmabuf_map_info *info, void **handle,
 	       struct page ***pages);
 void hdacrn_unmap(struct hdmabuf_backend *be, void *handle);
 

@@ -23,10 +23,14 @@
 
 /**
  * struct hdacrn_shbuf - a UOS's shared buffer: its address tables
+ * @desc: the descriptor page, NULL for bare tables (KUnit)
+ * @owner: the core's, for hdmabuf_unshare_done()
  * @nr_tables: table pages
  * @tables: the table pages, leaves first, the root last
  */
 struct hdacrn_shbuf {
+	struct page *desc;
+	void *owner;
 	unsigned int nr_tables;
 	struct page *tables[];
 };
@@ -61,25 +65,13 @@ unsigned int hdacrn_levels(unsigned long nr_pages)
 	return levels;
 }
 
-static u64 hdacrn_gpa(struct page *page)
+/* Set entry @i of the consecutive table pages @tables to @gpa. */
+static void hdacrn_set(struct page **tables, unsigned long i, u64 gpa)
 {
-	return page_to_phys(page);
-}
+	__le64 *t = kmap_local_page(tables[i / HDACRN_GPAS_PER_PAGE]);
 
-/* Write the addresses of @n pages @src into consecutive @tables. */
-static void hdacrn_fill(struct page **tables, struct page **src,
-			unsigned long n)
-{
-	unsigned long i, j, chunk;
-	__le64 *t;
-
-	for (i = 0; i < n; i += chunk) {
-		chunk = min_t(unsigned long, n - i, HDACRN_GPAS_PER_PAGE);
-		t = kmap_local_page(tables[i / HDACRN_GPAS_PER_PAGE]);
-		for (j = 0; j < chunk; j++)
-			t[j] = cpu_to_le64(hdacrn_gpa(src[i + j]));
-		kunmap_local(t);
-	}
+	t[i % HDACRN_GPAS_PER_PAGE] = cpu_to_le64(gpa);
+	kunmap_local(t);
 }
 
 #ifdef CONFIG_HYPER_DMABUF_ACRN_TEST_FAULTS
@@ -109,16 +101,16 @@ static inline void hdacrn_share_lie(struct hdacrn_shbuf *sb, u64 *ref)
 #endif
 
 /**
- * hdacrn_table_build() - write the address tables of @nr_pages @pages
- * @pages: the data pages
+ * hdacrn_table_build() - write the address tables of @nr_pages frames
+ * @pfns: the data pages' frames
  * @nr_pages: how many, at least one
- * @handle: set to the tables, for hdacrn_unshare()
- * @ref: set to the root table's guest-physical address
+ * @sbp: set to the tables, for hdacrn_table_free()
+ * @root: set to the root table's guest-physical address
  *
  * Return: 0, -E2BIG beyond three levels, -ENOMEM.
  */
-int hdacrn_table_build(struct page **pages, unsigned int nr_pages,
-		       void **handle, u64 *ref)
+int hdacrn_table_build(const unsigned long *pfns, unsigned int nr_pages,
+		       struct hdacrn_shbuf **sbp, u64 *root)
 {
 	unsigned int levels = hdacrn_levels(nr_pages);
 	unsigned long n, total = 0, first, i;
@@ -146,47 +138,90 @@ int hdacrn_table_build(struct page **pages, unsigned int nr_pages,
 	}
 
 	/* Leaves: the data pages' addresses; above: the level below's. */
-	hdacrn_fill(sb->tables, pages, nr_pages);
+	for (i = 0; i < nr_pages; i++)
+		hdacrn_set(sb->tables, i, PFN_PHYS(pfns[i]));
 	first = 0;
 	for (n = nr_pages, l = 1; l < levels; l++) {
 		n = DIV_ROUND_UP(n, HDACRN_GPAS_PER_PAGE);
-		hdacrn_fill(sb->tables + first + n, sb->tables + first, n);
+		for (i = 0; i < n; i++)
+			hdacrn_set(sb->tables + first + n, i,
+				   page_to_phys(sb->tables[first + i]));
 		first += n;
 	}
 
-	*ref = hdacrn_gpa(sb->tables[total - 1]);
-	hdacrn_share_lie(sb, ref);
-	*handle = sb;
+	*root = page_to_phys(sb->tables[total - 1]);
+	*sbp = sb;
 	return 0;
 
 err_free:
-	hdacrn_unshare(NULL, sb);
+	hdacrn_table_free(sb);
 	return -ENOMEM;
 }
 
 /**
- * hdacrn_share() - share pages with the SOS: build their address tables
+ * hdacrn_table_free() - free the tables built by hdacrn_table_build()
+ * @sb: the tables
+ */
+void hdacrn_table_free(struct hdacrn_shbuf *sb)
+{
+	while (sb->nr_tables)
+		__free_page(sb->tables[--sb->nr_tables]);
+	if (sb->desc)
+		__free_page(sb->desc);
+	kvfree(sb);
+}
+
+/**
+ * hdacrn_share() - share frames with the SOS: their tables, a descriptor
  * @be: our backend
  * @vmid: the SOS (any other VM: -EOPNOTSUPP)
- * @pages: the pages
- * @nr_pages: how many
- * @readonly: ignored: the SOS can reach all of our RAM
+ * @info: the buffer: its id and frames; read-only is not enforced, since
+ *	the SOS can reach all of our RAM
  * @handle: set to the tables
- * @ref: set to the root table's guest-physical address
+ * @ref: set to the descriptor page's guest-physical address
  *
  * Return: 0, -EOPNOTSUPP when this VM is not a UOS or @vmid is not the
  * SOS, or an error of hdacrn_table_build().
  */
-int hdacrn_share(struct hdmabuf_backend *be, u32 vmid, struct page **pages,
-		 unsigned int nr_pages, bool readonly, void **handle, u64 *ref)
+int hdacrn_share(struct hdmabuf_backend *be, u32 vmid,
+		 const struct hdmabuf_share_info *info, void **handle,
+		 u64 *ref)
 {
+	struct hdacrn_shbuf *sb;
+	struct hdacrn_desc *d;
+	unsigned int i;
+	u64 root;
+	int ret;
+
 	if (be->vmid == HDACRN_SOS_VMID || vmid != HDACRN_SOS_VMID)
 		return -EOPNOTSUPP;
-	return hdacrn_table_build(pages, nr_pages, handle, ref);
+	ret = hdacrn_table_build(info->pfns, info->nr_pages, &sb, &root);
+	if (ret)
+		return ret;
+	sb->desc = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!sb->desc) {
+		hdacrn_table_free(sb);
+		return -ENOMEM;
+	}
+	sb->owner = info->owner;
+	d = kmap_local_page(sb->desc);
+	d->magic = cpu_to_le32(HDACRN_DESC_MAGIC);
+	d->vmid = cpu_to_le32(info->id.vmid);
+	d->seq = cpu_to_le32(info->id.seq);
+	for (i = 0; i < ARRAY_SIZE(d->key); i++)
+		d->key[i] = cpu_to_le32(info->id.key[i]);
+	d->nr_pages = cpu_to_le32(info->nr_pages);
+	d->levels = cpu_to_le32(hdacrn_levels(info->nr_pages));
+	d->root = cpu_to_le64(root);
+	kunmap_local(d);
+	*ref = page_to_phys(sb->desc);
+	hdacrn_share_lie(sb, ref);
+	*handle = sb;
+	return 0;
 }
 
 /**
- * hdacrn_unshare() - free the address tables of a shared buffer
+ * hdacrn_unshare() - free the tables of a shared buffer
  * @be: our backend
  * @handle: from hdacrn_share()
  *
@@ -195,10 +230,10 @@ int hdacrn_share(struct hdmabuf_backend *be, u32 vmid, struct page **pages,
 void hdacrn_unshare(struct hdmabuf_backend *be, void *handle)
 {
 	struct hdacrn_shbuf *sb = handle;
+	void *owner = sb->owner;
 
-	while (sb->nr_tables)
-		__free_page(sb->tables[--sb->nr_tables]);
-	kvfree(sb);
+	hdacrn_table_free(sb);
+	hdmabuf_unshare_done(owner);
 }
 
 /*
@@ -259,40 +294,83 @@ static int hdacrn_walk(struct hdacrn_link *link, struct page **pages,
 /**
  * hdacrn_table_read() - read a UOS's address tables through the window
  * @link: the link to the UOS, whose window is used
- * @ref: the root table's address, from the UOS
+ * @root: the root table's address, from the UOS
  * @nr_pages: data pages, checked by the core
  * @pages: set to the window's page for each data page
  *
  * Return: 0, -EINVAL when a table or data address is outside the UOS's RAM
  * or not page aligned, -E2BIG beyond three levels.
  */
-int hdacrn_table_read(struct hdacrn_link *link, u64 ref,
+int hdacrn_table_read(struct hdacrn_link *link, u64 root,
 		      unsigned int nr_pages, struct page **pages)
 {
-	return hdacrn_walk(link, pages, hdacrn_levels(nr_pages), ref, 0,
+	return hdacrn_walk(link, pages, hdacrn_levels(nr_pages), root, 0,
 			   nr_pages);
+}
+
+/**
+ * hdacrn_desc_read() - read and check a buffer's descriptor
+ * @link: the link to the UOS, whose window is used
+ * @ref: the descriptor's address, from the UOS
+ * @id: the buffer the core asks for
+ * @nr_pages: its page count, as announced
+ * @root: set to the root table's address
+ *
+ * Return: 0; -EINVAL when @ref is outside the UOS's RAM or not page
+ * aligned; -ESTALE when the page there does not describe buffer @id
+ * with @nr_pages pages (the UOS reused it, or lies).
+ */
+int hdacrn_desc_read(struct hdacrn_link *link, u64 ref,
+		     const struct hyper_dmabuf_id *id, unsigned int nr_pages,
+		     u64 *root)
+{
+	struct hyper_dmabuf_id found = { 0 };
+	const struct hdacrn_desc *d;
+	struct page *page;
+	bool ok;
+	int i;
+
+	page = hdacrn_window_page(&link->window, ref);
+	if (!page) {
+		hdacrn_complain(link, HDACRN_LIE_TABLE,
+				"descriptor at %#llx outside its RAM", ref);
+		return -EINVAL;
+	}
+	d = kmap_local_page(page);
+	/* Each field once: the UOS may be rewriting the page under us. */
+	found.vmid = le32_to_cpu(READ_ONCE(d->vmid));
+	found.seq = le32_to_cpu(READ_ONCE(d->seq));
+	for (i = 0; i < ARRAY_SIZE(found.key); i++)
+		found.key[i] = le32_to_cpu(READ_ONCE(d->key[i]));
+	ok = le32_to_cpu(READ_ONCE(d->magic)) == HDACRN_DESC_MAGIC &&
+	     le32_to_cpu(READ_ONCE(d->nr_pages)) == nr_pages &&
+	     le32_to_cpu(READ_ONCE(d->levels)) == hdacrn_levels(nr_pages);
+	*root = le64_to_cpu(READ_ONCE(d->root));
+	kunmap_local(d);
+	return ok && hdmabuf_id_match(&found, id) ? 0 : -ESTALE;
 }
 
 /**
  * hdacrn_map() - map a UOS's buffer from this SOS's window
  * @be: our backend
  * @vmid: the UOS
- * @ref: the root table's guest-physical address, from the UOS
- * @nr_pages: pages, checked by the core
- * @readonly: ignored: the core refuses writable imports of read-only
- *	exports
+ * @info: the buffer: its id, the descriptor's guest-physical address and
+ *	page count from the UOS; read-only is the core's to enforce
  * @handle: set to the mapping
  * @pages: set to its pages
  *
  * Return: 0, -EOPNOTSUPP when this VM is not the SOS, -EHOSTUNREACH for
- * an unknown UOS, -EINVAL for a table that names anything outside the
- * UOS's RAM, -ENODEV when the window is going away, -ENOMEM.
+ * an unknown UOS, -ESTALE when the descriptor does not name the buffer,
+ * -EINVAL for a descriptor or table that names anything outside the UOS's
+ * RAM, -ENODEV when the window is going away, -ENOMEM.
  */
-int hdacrn_map(struct hdmabuf_backend *be, u32 vmid, u64 ref,
-	       unsigned int nr_pages, bool readonly, void **handle,
+int hdacrn_map(struct hdmabuf_backend *be, u32 vmid,
+	       const struct hdmabuf_map_info *info, void **handle,
 	       struct page ***pages)
 {
+	unsigned int nr_pages = info->nr_pages;
 	struct hdacrn_mapping *m;
+	u64 root;
 	int ret;
 
 	if (be->vmid != HDACRN_SOS_VMID)
@@ -315,7 +393,10 @@ int hdacrn_map(struct hdmabuf_backend *be, u32 vmid, u64 ref,
 		ret = -ENODEV;
 		goto err_put_link;
 	}
-	ret = hdacrn_table_read(m->link, ref, nr_pages, m->pages);
+	ret = hdacrn_desc_read(m->link, info->ref, &info->id, nr_pages, &root);
+	if (ret)
+		goto err_put_window;
+	ret = hdacrn_table_read(m->link, root, nr_pages, m->pages);
 	if (ret)
 		goto err_put_window;
 	*handle = m;

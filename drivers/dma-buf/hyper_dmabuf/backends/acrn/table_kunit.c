@@ -26,9 +26,10 @@ struct table_fixture {
 	struct hdacrn_link link;
 	struct page *pool[POOL];
 	struct page **in;
+	unsigned long *pfns;
 	struct page **out;
 	unsigned int nr;
-	void *tables;
+	struct hdacrn_shbuf *tables;
 	u64 ref;
 };
 
@@ -48,13 +49,17 @@ static int table_setup(struct kunit *test, struct table_fixture *f,
 	}
 	f->nr = nr;
 	f->in = kvcalloc(nr, sizeof(*f->in), GFP_KERNEL);
+	f->pfns = kvcalloc(nr, sizeof(*f->pfns), GFP_KERNEL);
 	f->out = kvcalloc(nr, sizeof(*f->out), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, f->in);
+	KUNIT_ASSERT_NOT_NULL(test, f->pfns);
 	KUNIT_ASSERT_NOT_NULL(test, f->out);
 	/* A buffer may name a page twice; the walk must keep the order. */
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr; i++) {
 		f->in[i] = f->pool[(i * 3 + i / 7) % POOL];
-	return hdacrn_table_build(f->in, nr, &f->tables, &f->ref);
+		f->pfns[i] = page_to_pfn(f->in[i]);
+	}
+	return hdacrn_table_build(f->pfns, nr, &f->tables, &f->ref);
 }
 
 static void table_teardown(struct table_fixture *f)
@@ -62,8 +67,9 @@ static void table_teardown(struct table_fixture *f)
 	unsigned int i;
 
 	if (f->tables)
-		hdacrn_unshare(NULL, f->tables);
+		hdacrn_table_free(f->tables);
 	kvfree(f->in);
+	kvfree(f->pfns);
 	kvfree(f->out);
 	for (i = 0; i < POOL; i++)
 		if (f->pool[i])

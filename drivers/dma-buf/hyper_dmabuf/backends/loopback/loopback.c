@@ -2,12 +2,17 @@
 /*
  * hyper_dmabuf loopback backend: the peer is this very kernel.
  *
- * Sharing records the pages under a reference; mapping looks the reference
- * up, checks it against what was shared, and hands out the same pages (each
- * held by a page reference).  Messages are copied into a bounded queue and
- * delivered by a work item, so the core sees the same asynchronous,
- * encoded path as with a real hypervisor.  A full queue makes senders wait
- * and then time out, never block for ever.
+ * Sharing records the frames under a reference together with the buffer's
+ * id; mapping looks the reference up and checks the id, as a real
+ * importer checks a page directory's header, then hands out the same
+ * frames.  As with a hypervisor, a mapping keeps the frames reachable:
+ * a share ends, and the core is told the pages are free, only once the
+ * last mapping of it is gone.  Messages are copied into a bounded queue
+ * and delivered by a work item, so the core sees the same asynchronous,
+ * encoded path as with a real hypervisor.  A full queue makes senders
+ * wait and then time out, never block for ever.  Each message belongs to
+ * the peer's session it was sent in, and is dropped once the peer has
+ * gone and come back.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -52,6 +57,8 @@ static struct hdmabuf_backend lb_backend;
 static bool lb_up;
 static DEFINE_MUTEX(lb_up_lock);	/* protects lb_up */
 
+static void lb_new_session(void);
+
 static int lb_reconnect(const char *val, const struct kernel_param *kp)
 {
 	int ret = -ENODEV;
@@ -59,6 +66,7 @@ static int lb_reconnect(const char *val, const struct kernel_param *kp)
 	mutex_lock(&lb_up_lock);
 	if (lb_up) {
 		hdmabuf_peer_remove(&lb_backend, lb_vmid);
+		lb_new_session();
 		ret = hdmabuf_peer_add(&lb_backend, lb_vmid);
 	}
 	mutex_unlock(&lb_up_lock);
@@ -72,38 +80,62 @@ module_param_cb(reconnect, &lb_reconnect_ops, NULL, 0200);
 MODULE_PARM_DESC(reconnect, "Write anything: the peer goes away and comes back");
 
 /**
- * struct lb_pages - pages shared or mapped
- * @pages: the pages, each holding a page reference
+ * struct lb_share - a buffer shared with the loopback peer
+ * @kref: the share's own reference, dropped by unshare, and one per
+ *	mapping: the frames are free for the core once it reaches zero
+ * @id: the buffer's id, checked by every mapping
+ * @pfns: its frames (the core's array, valid until the share ends)
  * @nr_pages: how many
  * @readonly: shared read-only
  * @ref: the reference the pages are shared under
+ * @owner: the core's, for hdmabuf_unshare_done()
+ * @done_work: tells the core, outside whatever lock the last put holds
  */
-struct lb_pages {
-	struct page **pages;
+struct lb_share {
+	struct kref kref;
+	struct hyper_dmabuf_id id;
+	const unsigned long *pfns;
 	unsigned int nr_pages;
 	bool readonly;
 	u32 ref;
+	void *owner;
+	struct work_struct done_work;
+};
+
+/**
+ * struct lb_mapping - the loopback peer's mapping of a share
+ * @share: the share (a reference is held)
+ * @pages: the pages of its frames
+ */
+struct lb_mapping {
+	struct lb_share *share;
+	struct page **pages;
 };
 
 /**
  * struct lb_msg - a message in flight
  * @node: entry in lb_queue
+ * @session: the peer's session it was sent in
  * @buf: the message
  */
 struct lb_msg {
 	struct list_head node;
+	unsigned int session;
 	u8 buf[HDMABUF_MSG_SIZE];
 };
 
-/* Shared pages by reference, under lb_shares_lock. */
+/* Shares by reference, under lb_shares_lock. */
 static DEFINE_XARRAY_ALLOC1(lb_shares);
 static DEFINE_MUTEX(lb_shares_lock);	/* protects lb_shares */
 
-/* lb_lock protects lb_queue, lb_queued and lb_open. */
-static DEFINE_SPINLOCK(lb_lock);	/* protects the three below */
+/* lb_lock protects lb_queue, lb_queued, lb_open and lb_session. */
+static DEFINE_SPINLOCK(lb_lock);	/* protects the four below */
 static LIST_HEAD(lb_queue);
 static unsigned int lb_queued;
 static bool lb_open;
+static unsigned int lb_session;
+/* Held while a message is handed to the core: a new session waits. */
+static DEFINE_MUTEX(lb_deliver_lock);
 /* Woken when the queue has room or closes. */
 static DECLARE_WAIT_QUEUE_HEAD(lb_room);
 static struct workqueue_struct *lb_wq;
@@ -111,104 +143,115 @@ static struct workqueue_struct *lb_wq;
 static void lb_deliver(struct work_struct *work);
 static DECLARE_WORK(lb_work, lb_deliver);
 
-static struct lb_pages *lb_pages_new(struct page **pages,
-				     unsigned int nr_pages, bool readonly)
+static void lb_share_done(struct work_struct *work)
 {
-	struct lb_pages *p;
-	unsigned int i;
+	struct lb_share *sh = container_of(work, struct lb_share, done_work);
 
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
-	if (!p)
-		return NULL;
-	p->pages = kvmalloc_array(nr_pages, sizeof(*p->pages), GFP_KERNEL);
-	if (!p->pages) {
-		kfree(p);
-		return NULL;
-	}
-	for (i = 0; i < nr_pages; i++) {
-		p->pages[i] = pages[i];
-		get_page(pages[i]);
-	}
-	p->nr_pages = nr_pages;
-	p->readonly = readonly;
-	return p;
+	hdmabuf_unshare_done(sh->owner);
+	kfree(sh);
 }
 
-static void lb_pages_free(struct lb_pages *p)
+static void lb_share_release(struct kref *kref)
 {
-	unsigned int i;
+	struct lb_share *sh = container_of(kref, struct lb_share, kref);
 
-	for (i = 0; i < p->nr_pages; i++)
-		put_page(p->pages[i]);
-	kvfree(p->pages);
-	kfree(p);
+	queue_work(lb_wq, &sh->done_work);
 }
 
-static int lb_share(struct hdmabuf_backend *be, u32 vmid, struct page **pages,
-		    unsigned int nr_pages, bool readonly, void **handle,
+static int lb_share(struct hdmabuf_backend *be, u32 vmid,
+		    const struct hdmabuf_share_info *info, void **handle,
 		    u64 *ref)
 {
-	struct lb_pages *p;
+	struct lb_share *sh;
 	int ret;
 
 	if (vmid != lb_vmid)
 		return -EHOSTUNREACH;
-	p = lb_pages_new(pages, nr_pages, readonly);
-	if (!p)
+	sh = kzalloc(sizeof(*sh), GFP_KERNEL);
+	if (!sh)
 		return -ENOMEM;
+	kref_init(&sh->kref);
+	INIT_WORK(&sh->done_work, lb_share_done);
+	sh->id = info->id;
+	sh->pfns = info->pfns;
+	sh->nr_pages = info->nr_pages;
+	sh->readonly = info->readonly;
+	sh->owner = info->owner;
 	mutex_lock(&lb_shares_lock);
-	ret = xa_alloc(&lb_shares, &p->ref, p, xa_limit_32b, GFP_KERNEL);
+	ret = xa_alloc(&lb_shares, &sh->ref, sh, xa_limit_32b, GFP_KERNEL);
 	mutex_unlock(&lb_shares_lock);
 	if (ret) {
-		lb_pages_free(p);
+		kfree(sh);
 		return ret == -EBUSY ? -ENOSPC : ret;
 	}
-	*handle = p;
-	*ref = p->ref;
+	*handle = sh;
+	*ref = sh->ref;
 	return 0;
 }
 
+/* No new mapping from now on; the last one's end ends the share. */
 static void lb_unshare(struct hdmabuf_backend *be, void *handle)
 {
-	struct lb_pages *p = handle;
+	struct lb_share *sh = handle;
 
 	mutex_lock(&lb_shares_lock);
-	xa_erase(&lb_shares, p->ref);
+	xa_erase(&lb_shares, sh->ref);
 	mutex_unlock(&lb_shares_lock);
-	lb_pages_free(p);
+	kref_put(&sh->kref, lb_share_release);
 }
 
-static int lb_map(struct hdmabuf_backend *be, u32 vmid, u64 ref,
-		  unsigned int nr_pages, bool readonly, void **handle,
+static int lb_map(struct hdmabuf_backend *be, u32 vmid,
+		  const struct hdmabuf_map_info *info, void **handle,
 		  struct page ***pages)
 {
-	struct lb_pages *shared, *p = NULL;
+	struct lb_mapping *m;
+	struct lb_share *sh;
+	unsigned int i;
 	int ret = 0;
 
-	if (vmid != lb_vmid || ref > U32_MAX)
+	if (vmid != lb_vmid || info->ref > U32_MAX)
 		return -EINVAL;
-	/* Hold the lock so that the share cannot go meanwhile. */
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	m->pages = kvmalloc_array(info->nr_pages, sizeof(*m->pages),
+				  GFP_KERNEL);
+	if (!m->pages) {
+		kfree(m);
+		return -ENOMEM;
+	}
+	/* Under the lock the share cannot end meanwhile. */
 	mutex_lock(&lb_shares_lock);
-	shared = xa_load(&lb_shares, ref);
-	if (!shared || shared->nr_pages != nr_pages)
+	sh = xa_load(&lb_shares, info->ref);
+	if (!sh || !hdmabuf_id_match(&sh->id, &info->id))
+		ret = -ESTALE;	/* another buffer's reference, or none */
+	else if (sh->nr_pages != info->nr_pages)
 		ret = -EINVAL;
-	else if (shared->readonly && !readonly)
+	else if (sh->readonly && !info->readonly)
 		ret = -EACCES;
 	else
-		p = lb_pages_new(shared->pages, nr_pages, readonly);
+		kref_get(&sh->kref);
 	mutex_unlock(&lb_shares_lock);
-	if (ret)
+	if (ret) {
+		kvfree(m->pages);
+		kfree(m);
 		return ret;
-	if (!p)
-		return -ENOMEM;
-	*handle = p;
-	*pages = p->pages;
+	}
+	m->share = sh;
+	for (i = 0; i < sh->nr_pages; i++)
+		m->pages[i] = pfn_to_page(sh->pfns[i]);
+	*handle = m;
+	*pages = m->pages;
 	return 0;
 }
 
 static void lb_unmap(struct hdmabuf_backend *be, void *handle)
 {
-	lb_pages_free(handle);
+	struct lb_mapping *m = handle;
+
+	kref_put(&m->share->kref, lb_share_release);
+	kvfree(m->pages);
+	kfree(m);
 }
 
 static bool lb_has_room(void)
@@ -244,6 +287,7 @@ static int lb_send(struct hdmabuf_backend *be, u32 vmid, const void *buf,
 			return -ENOTCONN;
 		}
 		if (lb_queued < lb_queue_len) {
+			m->session = lb_session;
 			list_add_tail(&m->node, &lb_queue);
 			lb_queued++;
 			spin_unlock(&lb_lock);
@@ -260,26 +304,60 @@ static int lb_send(struct hdmabuf_backend *be, u32 vmid, const void *buf,
 	}
 }
 
-/* The receiving side: hand queued messages to the core, in order. */
+/*
+ * The receiving side: hand queued messages to the core, in order.  A
+ * message of an earlier session of the peer is dropped: it was sent by a
+ * peer that has gone since, and must not reach the one that came back.
+ */
 static void lb_deliver(struct work_struct *work)
 {
 	struct lb_msg *m;
+	bool live;
 
 	for (;;) {
+		mutex_lock(&lb_deliver_lock);
 		spin_lock(&lb_lock);
 		m = list_first_entry_or_null(&lb_queue, struct lb_msg, node);
 		if (m) {
 			list_del(&m->node);
 			lb_queued--;
+			live = m->session == lb_session;
 		}
 		spin_unlock(&lb_lock);
-		if (!m)
+		if (!m) {
+			mutex_unlock(&lb_deliver_lock);
 			break;
+		}
 		wake_up(&lb_room);
-		hdmabuf_recv(&lb_backend, lb_vmid, m->buf, sizeof(m->buf));
+		if (live)
+			hdmabuf_recv(&lb_backend, lb_vmid, m->buf,
+				     sizeof(m->buf));
+		mutex_unlock(&lb_deliver_lock);
 		kfree(m);
 		cond_resched();
 	}
+}
+
+/*
+ * The peer is gone (its transmit queue is shut down): start a new session
+ * and drop what the old one left in the queue.  A message being handed to
+ * the core finishes first.
+ */
+static void lb_new_session(void)
+{
+	struct lb_msg *m, *n;
+	LIST_HEAD(old);
+
+	mutex_lock(&lb_deliver_lock);
+	spin_lock(&lb_lock);
+	lb_session++;
+	list_splice_init(&lb_queue, &old);
+	lb_queued = 0;
+	spin_unlock(&lb_lock);
+	mutex_unlock(&lb_deliver_lock);
+	wake_up_all(&lb_room);
+	list_for_each_entry_safe(m, n, &old, node)
+		kfree(m);
 }
 
 static const struct hdmabuf_backend_ops lb_ops = {

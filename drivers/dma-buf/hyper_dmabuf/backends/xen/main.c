@@ -24,6 +24,7 @@ static const struct hdmabuf_backend_ops hdxen_ops = {
 	.map = hdxen_map,
 	.unmap = hdxen_unmap,
 	.send = hdxen_send,
+	.dma_to_pfn = hdxen_dma_to_pfn,
 };
 
 #ifdef CONFIG_XEN_PV
@@ -37,6 +38,7 @@ static const struct hdmabuf_backend_ops hdxen_pv_ops = {
 	.vmap = hdxen_vmap,
 	.vunmap = hdxen_vunmap,
 	.send = hdxen_send,
+	.dma_to_pfn = hdxen_dma_to_pfn,
 };
 #endif
 
@@ -119,9 +121,12 @@ static int __init hdxen_init(void)
 		hdxen_backend.ops = &hdxen_pv_ops;
 #endif
 
-	ret = hdmabuf_backend_register(&hdxen_backend);
+	ret = hdxen_shbuf_init();
 	if (ret)
 		return ret;
+	ret = hdmabuf_backend_register(&hdxen_backend);
+	if (ret)
+		goto err_shbuf;
 	ret = hdxen_chan_init();
 	if (ret)
 		goto err_unregister;
@@ -129,6 +134,8 @@ static int __init hdxen_init(void)
 
 err_unregister:
 	hdmabuf_backend_unregister(&hdxen_backend);
+err_shbuf:
+	hdxen_shbuf_exit();
 	return ret;
 }
 module_init(hdxen_init);
@@ -138,6 +145,7 @@ static void __exit hdxen_exit(void)
 	/* Every share and mapping pinned this module: none is left. */
 	hdxen_chan_exit();
 	hdmabuf_backend_unregister(&hdxen_backend);
+	hdxen_shbuf_exit();
 }
 module_exit(hdxen_exit);
 

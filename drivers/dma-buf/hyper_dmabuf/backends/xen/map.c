@@ -6,7 +6,9 @@
  * Everything here comes from the other domain.  The page count was
  * bounded by the core; the directory's length follows from it, so the
  * walk is bounded no matter what the chain says, and every reference is
- * copied out once and only that copy is used.  Data pages are mapped in
+ * copied out once and only that copy is used.  Every directory page must
+ * name the buffer the core asked for, and stays mapped until the data
+ * pages are (xen.h: identity).  Data pages are mapped in
  * batched gnttab_map_refs() calls onto unpopulated pages; when any fails,
  * exactly the mapped ones are unmapped again and the first failure's
  * errno is returned.
@@ -90,50 +92,119 @@ static void hdxen_unmap_one(struct page *page, bool readonly,
 		op.status != GNTST_okay);
 }
 
-/*
- * Walk the directory at @ref, copying the references of @m->nr_pages data
- * pages into @m->refs.  One scratch page maps each directory page in turn.
+/**
+ * struct hdxen_dir_map - a peer's page directory, mapped while reading it
+ * @nr_dir: its pages
+ * @pages: the local pages they are mapped on
+ * @handles: grant handle of each, or INVALID_GRANT_HANDLE
  */
-static int hdxen_read_dir(struct hdxen_map *m, grant_ref_t ref)
+struct hdxen_dir_map {
+	unsigned int nr_dir;
+	struct page **pages;
+	grant_handle_t *handles;
+};
+
+/* Whether directory page @d names the buffer @m is to map as @id. */
+static bool hdxen_dir_names(const struct hdxen_dir_page *dp,
+			    const struct hdxen_map *m,
+			    const struct hyper_dmabuf_id *id, unsigned int d)
 {
-	unsigned int nr_dir = DIV_ROUND_UP(m->nr_pages, HDXEN_REFS_PER_DIR);
-	unsigned int d, i, n = 0, count;
+	struct hyper_dmabuf_id found = { 0 };
+	unsigned int i;
+
+	found.vmid = le32_to_cpu(READ_ONCE(dp->vmid));
+	found.seq = le32_to_cpu(READ_ONCE(dp->seq));
+	for (i = 0; i < ARRAY_SIZE(found.key); i++)
+		found.key[i] = le32_to_cpu(READ_ONCE(dp->key[i]));
+	return le32_to_cpu(READ_ONCE(dp->magic)) == HDXEN_DIR_MAGIC &&
+	       hdmabuf_id_match(&found, id) &&
+	       le32_to_cpu(READ_ONCE(dp->nr_pages)) == m->nr_pages &&
+	       le32_to_cpu(READ_ONCE(dp->index)) == d;
+}
+
+/* Unmap the directory pages still mapped and free what holds them. */
+static void hdxen_dir_unmap(struct hdxen_dir_map *dm)
+{
+	unsigned int d;
+
+	for (d = 0; d < dm->nr_dir; d++)
+		if (dm->handles[d] != INVALID_GRANT_HANDLE)
+			hdxen_unmap_one(dm->pages[d], true, dm->handles[d]);
+	xen_free_unpopulated_pages(dm->nr_dir, dm->pages);
+	kfree(dm->handles);
+	kfree(dm->pages);
+}
+
+/*
+ * Map the directory at @ref page by page, checking that each names the
+ * buffer @id, and copy the references of @m->nr_pages data pages into
+ * @m->refs.  The pages stay mapped (hdxen_dir_unmap() ends that) so that
+ * the exporter keeps the data references while the caller maps them.
+ *
+ * Return: 0; -ESTALE when a page is not this buffer's directory (its
+ * reference was reused); -EINVAL for a malformed chain or reference.
+ */
+static int hdxen_dir_map(struct hdxen_map *m, grant_ref_t ref,
+			 const struct hyper_dmabuf_id *id,
+			 struct hdxen_dir_map *dm)
+{
 	const struct hdxen_dir_page *dp;
-	grant_handle_t handle;
-	struct page *scratch;
+	unsigned int d, i, n = 0, count;
 	int ret;
 
-	ret = xen_alloc_unpopulated_pages(1, &scratch);
+	dm->nr_dir = DIV_ROUND_UP(m->nr_pages, HDXEN_REFS_PER_DIR);
+	dm->pages = kcalloc(dm->nr_dir, sizeof(*dm->pages), GFP_KERNEL);
+	dm->handles = kmalloc_array(dm->nr_dir, sizeof(*dm->handles),
+				    GFP_KERNEL);
+	if (!dm->pages || !dm->handles) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	for (d = 0; d < dm->nr_dir; d++)
+		dm->handles[d] = INVALID_GRANT_HANDLE;
+	ret = xen_alloc_unpopulated_pages(dm->nr_dir, dm->pages);
 	if (ret)
-		return ret;
-	dp = page_address(scratch);
-	for (d = 0; d < nr_dir; d++) {
+		goto err_free;
+
+	for (d = 0; d < dm->nr_dir; d++) {
 		if (ref < GNTTAB_NR_RESERVED_ENTRIES) {
 			ret = -EINVAL;
-			break;
+			goto err_unmap;
 		}
-		ret = hdxen_map_one(scratch, m->domid, ref, true, &handle);
+		ret = hdxen_map_one(dm->pages[d], m->domid, ref, true,
+				    &dm->handles[d]);
 		if (ret)
-			break;
+			goto err_unmap;
+		dp = page_address(dm->pages[d]);
+		if (!hdxen_dir_names(dp, m, id, d)) {
+			ret = -ESTALE;
+			goto err_unmap;
+		}
 		count = min_t(unsigned int, m->nr_pages - n, HDXEN_REFS_PER_DIR);
 		for (i = 0; i < count; i++) {
 			m->refs[n] = le32_to_cpu(READ_ONCE(dp->refs[i]));
 			/* Reserved entries are the toolstack's (xenstore...) */
-			if (m->refs[n++] < GNTTAB_NR_RESERVED_ENTRIES)
+			if (m->refs[n++] < GNTTAB_NR_RESERVED_ENTRIES) {
 				ret = -EINVAL;
+				goto err_unmap;
+			}
 		}
 		ref = le32_to_cpu(READ_ONCE(dp->next));
-		hdxen_unmap_one(scratch, true, handle);
-		if (ret)
-			break;
 		/* The chain must end exactly where the page count says. */
-		if ((d + 1 == nr_dir) != !ref) {
+		if ((d + 1 == dm->nr_dir) != !ref) {
 			ret = -EINVAL;
-			break;
+			goto err_unmap;
 		}
 		cond_resched();
 	}
-	xen_free_unpopulated_pages(1, &scratch);
+	return 0;
+
+err_unmap:
+	hdxen_dir_unmap(dm);
+	return ret;
+err_free:
+	kfree(dm->handles);
+	kfree(dm->pages);
 	return ret;
 }
 
@@ -223,34 +294,37 @@ static void hdxen_map_free(struct hdxen_map *m)
  * hdxen_map() - map a buffer another domain shared with us
  * @be: our backend
  * @vmid: the exporting domain
- * @ref: grant reference of its first directory page
- * @nr_pages: pages in the buffer, already bounded by the core
- * @readonly: map read-only
+ * @info: the buffer: its id, the grant reference of its first directory
+ *	page, its page count (already bounded by the core) and access
  * @handle: set to the mapping, for hdxen_unmap()
  * @pages: set to the mapped pages
  *
- * Return: 0; -EINVAL for a reference, directory or grant that is not
- * what the exporter announced (a reserved or unknown reference, a chain
- * that does not end where the page count says, a read-only grant where
- * the exporter announced a writable one); -ENOSPC when this domain's map
- * table is full; -ENOMEM.  Nothing stays mapped on failure.
+ * Return: 0; -ESTALE when the directory is not that buffer's (its
+ * reference names another buffer now, or none); -EINVAL for a reference,
+ * directory or grant that is not what the exporter announced (a reserved
+ * or unknown reference, a chain that does not end where the page count
+ * says, a read-only grant where the exporter announced a writable one);
+ * -ENOSPC when this domain's map table is full; -ENOMEM.  Nothing stays
+ * mapped on failure.
  */
-int hdxen_map(struct hdmabuf_backend *be, u32 vmid, u64 ref,
-	      unsigned int nr_pages, bool readonly, void **handle,
+int hdxen_map(struct hdmabuf_backend *be, u32 vmid,
+	      const struct hdmabuf_map_info *info, void **handle,
 	      struct page ***pages)
 {
+	unsigned int nr_pages = info->nr_pages;
+	struct hdxen_dir_map dm;
 	struct hdxen_map *m;
 	unsigned int i;
 	int ret;
 
-	if (vmid >= DOMID_FIRST_RESERVED || !nr_pages || ref > U32_MAX)
+	if (vmid >= DOMID_FIRST_RESERVED || !nr_pages || info->ref > U32_MAX)
 		return -EINVAL;
 	m = kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return -ENOMEM;
 	m->domid = vmid;
 	m->nr_pages = nr_pages;
-	m->readonly = readonly;
+	m->readonly = info->readonly;
 	m->refs = kvmalloc_array(nr_pages, sizeof(*m->refs), GFP_KERNEL);
 	m->handles = kvmalloc_array(nr_pages, sizeof(*m->handles), GFP_KERNEL);
 	m->pages = kvcalloc(nr_pages, sizeof(*m->pages), GFP_KERNEL);
@@ -261,13 +335,15 @@ int hdxen_map(struct hdmabuf_backend *be, u32 vmid, u64 ref,
 	for (i = 0; i < nr_pages; i++)
 		m->handles[i] = INVALID_GRANT_HANDLE;
 
-	ret = hdxen_read_dir(m, ref);
-	if (ret)
-		goto err_free;
 	ret = xen_alloc_unpopulated_pages(nr_pages, m->pages);
 	if (ret)
 		goto err_free;
+	ret = hdxen_dir_map(m, info->ref, &info->id, &dm);
+	if (ret)
+		goto err_pages;
+	/* While the directory is mapped, its references are this buffer's. */
 	ret = hdxen_map_pages(m);
+	hdxen_dir_unmap(&dm);
 	if (ret)
 		goto err_pages;
 	*handle = m;

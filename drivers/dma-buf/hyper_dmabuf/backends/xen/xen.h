@@ -18,26 +18,50 @@
 
 #include "../../backend.h"
 
+struct device;
 struct page;
 struct vm_area_struct;
 
 extern struct hdmabuf_backend hdxen_backend;
 
 /*
- * Page directory: a chain of pages, each granted read-only to the peer and
- * holding the grant reference of the next directory page (0 on the last)
- * followed by the grant references of HDXEN_REFS_PER_DIR data pages.  The
- * first directory page's reference is what the core sends as the buffer's
- * reference.  All fields are little endian.
+ * Page directory: a chain of pages, each granted read-only to the peer.
+ * Each starts with a header naming the buffer (its id and page count) and
+ * the page's place in the chain, then holds the grant reference of the
+ * next directory page (0 on the last) and the grant references of up to
+ * HDXEN_REFS_PER_DIR data pages.  The first directory page's reference is
+ * what the core sends as the buffer's reference.  All fields are little
+ * endian.
+ *
+ * Identity: a grant reference alone names nothing for long, since the
+ * exporter reuses it once the grant has ended.  The importer keeps every
+ * directory page mapped while it maps the data pages and checks each
+ * header; the exporter ends a buffer's data grants only once all its
+ * directory grants have ended.  So while the importer holds the directory,
+ * the data references in it are still this buffer's.
  */
-#define HDXEN_REFS_PER_DIR	(XEN_PAGE_SIZE / sizeof(__le32) - 1)
+#define HDXEN_DIR_MAGIC		0x44584448	/* "HDXD" */
+#define HDXEN_DIR_HDR_WORDS	9
+#define HDXEN_REFS_PER_DIR	(XEN_PAGE_SIZE / sizeof(__le32) - HDXEN_DIR_HDR_WORDS)
 
 /**
  * struct hdxen_dir_page - layout of one page of a page directory
+ * @magic: HDXEN_DIR_MAGIC
+ * @vmid: the buffer's id: exporting domain
+ * @seq: the buffer's id: sequence number
+ * @key: the buffer's id: key
+ * @nr_pages: data pages in the buffer
+ * @index: this page's place in the chain, from 0
  * @next: grant reference of the next directory page, 0 on the last
  * @refs: grant references of data pages, in buffer order
  */
 struct hdxen_dir_page {
+	__le32 magic;
+	__le32 vmid;
+	__le32 seq;
+	__le32 key[3];
+	__le32 nr_pages;
+	__le32 index;
 	__le32 next;
 	__le32 refs[HDXEN_REFS_PER_DIR];
 };
@@ -108,14 +132,17 @@ int hdxen_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
 	       size_t len);
 
 /* shbuf.c */
-int hdxen_share(struct hdmabuf_backend *be, u32 vmid, struct page **pages,
-		unsigned int nr_pages, bool readonly, void **handle, u64 *ref);
+int hdxen_share(struct hdmabuf_backend *be, u32 vmid,
+		const struct hdmabuf_share_info *info, void **handle, u64 *ref);
 void hdxen_unshare(struct hdmabuf_backend *be, void *handle);
+unsigned long hdxen_dma_to_pfn(struct device *dev, dma_addr_t addr);
+int hdxen_shbuf_init(void);
+void hdxen_shbuf_exit(void);
 
 /* map.c */
 int hdxen_gntst_errno(s16 status);
-int hdxen_map(struct hdmabuf_backend *be, u32 vmid, u64 ref,
-	      unsigned int nr_pages, bool readonly, void **handle,
+int hdxen_map(struct hdmabuf_backend *be, u32 vmid,
+	      const struct hdmabuf_map_info *info, void **handle,
 	      struct page ***pages);
 void hdxen_unmap(struct hdmabuf_backend *be, void *handle);
 
