@@ -65,6 +65,8 @@ fi
 
 : >"$root/modules/load-list"
 hd_add_kmod vgem "$root/modules"
+# A real block device for O_DIRECT into an import's mapping (mapping_test).
+hd_add_kmod brd "$root/modules"
 for m in $(cat "$mods/load-order"); do
 	cp "$mods/$m.ko" "$root/modules/"
 	echo "$m" >>"$root/modules/load-list"

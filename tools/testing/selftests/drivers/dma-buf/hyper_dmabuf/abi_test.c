@@ -750,7 +750,7 @@ TEST_F(abi, unexport_rejects_flags)
 		     &self->ro_id);
 	memset(&u, 0, sizeof(u));
 	u.id = self->id;
-	u.flags = 1;
+	u.flags = HYPER_DMABUF_UNEXPORT_FLAGS << 1;
 	EXPECT_FAIL_NO_CHANGE(EINVAL, hd_ioctl(dev, HYPER_DMABUF_IOCTL_UNEXPORT,
 					       &u));
 	u.flags = 0x80000000u;
