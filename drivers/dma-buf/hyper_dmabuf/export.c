@@ -67,24 +67,20 @@ void hdmabuf_export_put(struct hdmabuf_export *exp)
 }
 
 /*
- * The frame in this VM of DMA address @addr of our device, or 0 when it
- * is not ordinary memory of this VM that may be shared in place: a
- * bounce buffer (which is not the buffer), device memory or another
- * driver's ZONE_DEVICE pages (an import of ours among them).
+ * Set *@pfn to the frame in this VM of DMA address @addr of our device.
+ * False when it is not ordinary memory of this VM that may be shared in
+ * place: a bounce buffer (which is not the buffer), device memory or
+ * another driver's ZONE_DEVICE pages (an import of ours among them).
  */
-static unsigned long hdmabuf_export_pfn(struct hdmabuf_backend *be,
-					struct device *dev, dma_addr_t addr)
+static bool hdmabuf_export_pfn(struct hdmabuf_backend *be, struct device *dev,
+			       dma_addr_t addr, unsigned long *pfn)
 {
-	unsigned long pfn;
-
 	if (be->ops->dma_to_pfn)
-		pfn = be->ops->dma_to_pfn(dev, addr);
+		*pfn = be->ops->dma_to_pfn(dev, addr);
 	else
-		pfn = PHYS_PFN(dma_to_phys(dev, addr));
-	if (!pfn || !pfn_to_online_page(pfn) ||
-	    is_swiotlb_buffer(dev, PFN_PHYS(pfn)))
-		return 0;
-	return pfn;
+		*pfn = PHYS_PFN(dma_to_phys(dev, addr));
+	return pfn_to_online_page(*pfn) &&
+	       !is_swiotlb_buffer(dev, PFN_PHYS(*pfn));
 }
 
 /*
@@ -125,11 +121,9 @@ static int hdmabuf_export_pages(struct hdmabuf_export *exp)
 		if (!PAGE_ALIGNED(addr) || !PAGE_ALIGNED(len) ||
 		    len >> PAGE_SHIFT > exp->nr_pages - n)
 			goto err_unmap;
-		for (; len; len -= PAGE_SIZE, addr += PAGE_SIZE) {
-			exp->pfns[n] = hdmabuf_export_pfn(be, dev, addr);
-			if (!exp->pfns[n++])
+		for (; len; len -= PAGE_SIZE, addr += PAGE_SIZE)
+			if (!hdmabuf_export_pfn(be, dev, addr, &exp->pfns[n++]))
 				goto err_unmap;
-		}
 		cond_resched();
 	}
 	if (n != exp->nr_pages)
@@ -375,7 +369,18 @@ static int hdmabuf_export_announce(struct hdmabuf_file *hf,
 
 	/* Under the lock a reply or a send failure cannot race. */
 	mutex_lock(&hdmabuf_lock);
-	if (exp->replied && !exp->reply_status) {
+	if (exp->peer->gone) {
+		/*
+		 * Gone, even if it had accepted: its peer-gone pass did not
+		 * take an announcing export, so release it here.
+		 */
+		if (exp->replied)
+			ret = exp->reply_status ?: -EHOSTUNREACH;
+		else
+			ret = killed ? -EINTR : -ETIMEDOUT;
+		hdmabuf_export_remove_locked(exp);
+		teardown = true;
+	} else if (exp->replied && !exp->reply_status) {
 		exp->state = HDMABUF_EXP_LIVE;
 		exp->owner = hf;
 		list_add_tail(&exp->file_node, &hf->exports);
@@ -383,10 +388,6 @@ static int hdmabuf_export_announce(struct hdmabuf_file *hf,
 	} else if (exp->replied) {
 		/* Refused or never delivered: the peer cannot map it. */
 		ret = exp->reply_status;
-		hdmabuf_export_remove_locked(exp);
-		teardown = true;
-	} else if (exp->peer->gone) {
-		ret = killed ? -EINTR : -ETIMEDOUT;
 		hdmabuf_export_remove_locked(exp);
 		teardown = true;
 	} else {

@@ -375,6 +375,9 @@ static int hdmabuf_map_pfns(struct vm_area_struct *vma,
 
 	if (off >= imp->nr_pages || count > imp->nr_pages - off)
 		return -ENXIO;
+	/* A caller's VM_MIXEDMAP and our VM_PFNMAP cannot be mixed. */
+	if (vma->vm_flags & VM_MIXEDMAP)
+		return -EINVAL;
 	vma->vm_flags |= VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP;
 	vma->vm_ops = &hdmabuf_vm_ops;
 	/* Map it all now: a frame's first touch should not fault. */

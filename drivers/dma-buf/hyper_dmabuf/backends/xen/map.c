@@ -74,10 +74,13 @@ static int hdxen_map_one(struct page *page, domid_t domid, grant_ref_t ref,
 
 	gnttab_set_map_op(&op, hdxen_kaddr(page), hdxen_map_flags(readonly),
 			  ref, domid);
+	op.status = GNTST_general_error;
 	ret = gnttab_map_refs(&op, NULL, &page, 1);
 	if (ret)
 		return ret;
-	*handle = op.handle;
+	/* Xen writes the handle only when the map succeeded. */
+	if (op.status == GNTST_okay)
+		*handle = op.handle;
 	return hdxen_gntst_errno(op.status);
 }
 
@@ -173,6 +176,12 @@ static int hdxen_dir_map(struct hdxen_map *m, grant_ref_t ref,
 		}
 		ret = hdxen_map_one(dm->pages[d], m->domid, ref, true,
 				    &dm->handles[d]);
+		/*
+		 * A first page that names no grant of the peer's to us is a
+		 * reference whose grant has ended: no buffer of it any more.
+		 */
+		if (ret == -EINVAL && !d)
+			ret = -ESTALE;
 		if (ret)
 			goto err_unmap;
 		dp = page_address(dm->pages[d]);
@@ -262,10 +271,13 @@ static int hdxen_map_pages(struct hdxen_map *m)
 		return -ENOMEM;
 	for (i = 0; i < m->nr_pages && !ret; i += n) {
 		n = min_t(unsigned int, m->nr_pages - i, HDXEN_MAP_BATCH);
-		for (j = 0; j < n; j++)
+		for (j = 0; j < n; j++) {
 			gnttab_set_map_op(&ops[j], hdxen_kaddr(m->pages[i + j]),
 					  hdxen_map_flags(m->readonly),
 					  m->refs[i + j], m->domid);
+			/* What a failed hypercall leaves: nothing mapped. */
+			ops[j].status = GNTST_general_error;
+		}
 		ret = gnttab_map_refs(ops, NULL, &m->pages[i], n);
 		for (j = 0; j < n; j++) {
 			err = hdxen_gntst_errno(ops[j].status);
