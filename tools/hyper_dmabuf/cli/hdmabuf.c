@@ -34,6 +34,9 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +45,7 @@
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <linux/hyper_dmabuf.h>
+#include <linux/io_uring.h>
 #include <linux/types.h>
 #include <linux/udmabuf.h>
 
@@ -108,6 +112,17 @@ static const char usage_text[] =
 "      N (default 1000) ids of VMID with random keys (sequence numbers\n"
 "      0, 1, 2, ... and random ones in turn): import, query and unexport\n"
 "      must each fail with ENOENT; prints guess ok N\n"
+"  abuse ID [--rw] [--wait MS] [--only NAME[,NAME...]]\n"
+"      import (as import does), then try what a process may do to a\n"
+"      mapping, each on a fresh one: dofork (MADV_DOFORK, then fork; the\n"
+"      child reads the first word), fork (the same without madvise),\n"
+"      mremap-move (same size, MREMAP_FIXED), mremap-grow (one page\n"
+"      more), dontneed (MADV_DONTNEED, then read it all), vmsplice (the\n"
+"      first page into a pipe), odirect (pread 4096 bytes of /dev/ram0\n"
+"      with O_DIRECT into it), iouring (IORING_REGISTER_BUFFERS).  One\n"
+"      line each: abuse NAME refused ENAME[: what remains] |\n"
+"      abuse NAME allowed[: what happened] | abuse NAME skipped: why.\n"
+"      Exit status 0 when every attempt ran, whatever its outcome.\n"
 "  pattern-write FILE SEED BYTES\n"
 "  pattern-check FILE SEED\n"
 "      write pattern SEED to FILE / check that FILE holds it\n"
@@ -413,7 +428,7 @@ static int fault_armed;
 static int fault_sig;
 static unsigned char *fault_addr;
 
-enum mem_op { MEM_CHECK, MEM_FILL, MEM_TOUCH };
+enum mem_op { MEM_CHECK, MEM_FILL, MEM_TOUCH, MEM_COPY, MEM_COMPARE };
 
 struct mem_job {
 	enum mem_op op;
@@ -421,7 +436,8 @@ struct mem_job {
 	size_t len;
 	__u64 seed;
 	size_t start;	/* MEM_CHECK: first byte to look at */
-	size_t result;	/* MEM_CHECK: first bad byte or len */
+	size_t result;	/* MEM_CHECK, MEM_COMPARE: first bad byte or len */
+	unsigned char *copy;	/* MEM_COPY: to here; MEM_COMPARE: with it */
 };
 
 static void fault_handler(int sig, siginfo_t *si, void *uc)
@@ -470,6 +486,17 @@ static void mem_run(struct mem_job *job)
 		break;
 	case MEM_TOUCH:
 		mem_touch(job->map, job->len);
+		break;
+	case MEM_COPY:
+		memcpy(job->copy, job->map, job->len);
+		break;
+	case MEM_COMPARE:
+		job->result = 0;
+		if (!memcmp(job->map, job->copy, job->len))
+			job->result = job->len;
+		while (job->result < job->len &&
+		       job->map[job->result] == job->copy[job->result])
+			job->result++;
 		break;
 	}
 }
@@ -821,7 +848,7 @@ enum {
 	OPT_ALLOC, OPT_DELAY, OPT_EXPECT_SEED, OPT_TIMEOUT, OPT_EXIT,
 	OPT_RW, OPT_WAIT, OPT_VERIFY, OPT_WRITE, OPT_HOLD, OPT_READ_AFTER,
 	OPT_VERIFY_AFTER, OPT_EXPECT_ERRNO, OPT_TYPE, OPT_ID, OPT_COUNT,
-	OPT_TRIES, OPT_HELP,
+	OPT_TRIES, OPT_ONLY, OPT_HELP,
 };
 
 /* getopt_long() over @argv; unknown options are usage errors. */
@@ -1152,6 +1179,27 @@ static void report_check(const char *what, size_t bad, size_t size,
 	fail(what, EBADMSG, msg);
 }
 
+/*
+ * IMPORT @id (read-write if @rw) into *@imp, retrying one that fails with
+ * ENOENT for up to @wait_ms; returns 0 or the errno.
+ */
+static int import_retry(int dev, const struct hyper_dmabuf_id *id, int rw,
+			int wait_ms, struct hyper_dmabuf_import *imp)
+{
+	long long end = now_ms() + wait_ms;
+
+	for (;;) {
+		memset(imp, 0, sizeof(*imp));
+		imp->id = *id;
+		imp->flags = (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+		if (!ioctl(dev, HYPER_DMABUF_IOCTL_IMPORT, imp))
+			return 0;
+		if (errno != ENOENT || now_ms() >= end)
+			return errno;
+		sleep_ms(2);
+	}
+}
+
 static int cmd_import(int argc, char **argv)
 {
 	struct hyper_dmabuf_import imp;
@@ -1161,31 +1209,23 @@ static int cmd_import(int argc, char **argv)
 	unsigned char *map;
 	long long end;
 	size_t size;
-	int dev;
+	int dev, err;
 
 	parse_import(argc, argv, &a);
 	dev = open_dev();
 
-	end = now_ms() + a.wait_ms;
-	for (;;) {
-		memset(&imp, 0, sizeof(imp));
-		imp.id = a.id;
-		imp.flags = (a.rw ? O_RDWR : O_RDONLY) | O_CLOEXEC;
-		if (!ioctl(dev, HYPER_DMABUF_IOCTL_IMPORT, &imp))
-			break;
-		if (errno != ENOENT || now_ms() >= end) {
-			if (a.expect_errno == errno) {
-				printf("import-failed %s\n", errno_name(errno));
-				return EXIT_OK;
-			}
-			if (a.expect_errno) {
-				snprintf(msg, sizeof(msg), "expected %s",
-					 errno_name(a.expect_errno));
-				fail("import", errno, msg);
-			}
-			fail("import", errno, NULL);
+	err = import_retry(dev, &a.id, a.rw, a.wait_ms, &imp);
+	if (err) {
+		if (a.expect_errno == err) {
+			printf("import-failed %s\n", errno_name(err));
+			return EXIT_OK;
 		}
-		sleep_ms(2);
+		if (a.expect_errno) {
+			snprintf(msg, sizeof(msg), "expected %s",
+				 errno_name(a.expect_errno));
+			fail("import", err, msg);
+		}
+		fail("import", err, NULL);
 	}
 	if (a.expect_errno) {
 		close(imp.fd);
@@ -1479,6 +1519,468 @@ static int cmd_guess(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- abuse: what a process may do to a mapping of an import ---------- */
+
+/*
+ * Each attempt gets a fresh mapping of the whole buffer, does one thing a
+ * process is free to do to any shared mapping, and prints one line:
+ *
+ *	abuse NAME refused ENAME[: what remains]
+ *	abuse NAME allowed[: what happened]
+ *	abuse NAME skipped: why
+ *
+ * "What remains" and "what happened" compare the mapping with the buffer's
+ * contents as read at the start: "intact", "differs at offset N", or
+ * "SIGBUS at offset N" (or SIGSEGV).  An attempt that could not run at
+ * all (mmap or fork failed...) prints an error line instead and makes the
+ * exit status 1; the outcomes themselves are for the caller to judge.
+ */
+
+/* How long a forked child may take to read one word, in milliseconds. */
+#define ABUSE_CHILD_TIMEOUT_MS	10000
+/* What vmsplice and O_DIRECT move, and mremap-grow adds. */
+#define ABUSE_CHUNK		4096
+#define RAM_DISK_PATH		"/dev/ram0"
+
+/* How a forked child's read of the mapping ended: its exit status. */
+enum {
+	CHILD_SAME = 10,	/* read the buffer's first word */
+	CHILD_OTHER,		/* read another value */
+	CHILD_SIGSEGV,
+	CHILD_SIGBUS,
+};
+
+struct abuse {
+	int fd;			/* the imported dma-buf */
+	size_t size;
+	int prot;
+	unsigned char *ref;	/* its contents, read at the start */
+	int status;		/* EXIT_FAIL once an attempt could not run */
+};
+
+/* An attempt that could not run: an error line, and exit status 1. */
+static void abuse_error(struct abuse *a, const char *name, const char *step,
+			int err)
+{
+	char what[128];
+
+	snprintf(what, sizeof(what), "abuse %s: %s", name, step);
+	error_line(what, err, NULL);
+	a->status = EXIT_FAIL;
+}
+
+static void abuse_unmap(struct abuse *a, const char *name, void *map,
+			size_t len)
+{
+	if (munmap(map, len))
+		abuse_error(a, name, "munmap", errno);
+}
+
+/*
+ * Compare the first @len bytes at @map with the buffer's contents, inside
+ * a CPU-access bracket, and describe the outcome in @buf.
+ */
+static const char *abuse_check(struct abuse *a, unsigned char *map,
+			       size_t len, char *buf, size_t buflen)
+{
+	struct mem_job job = {
+		.op = MEM_COMPARE, .map = map, .len = len, .copy = a->ref,
+	};
+	int ret;
+
+	ret = dmabuf_sync(a->fd, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
+	if (ret) {
+		snprintf(buf, buflen, "DMA_BUF_IOCTL_SYNC %s",
+			 errno_name(-ret));
+		return buf;
+	}
+	if (mem_guarded(&job))
+		snprintf(buf, buflen, "%s at offset %lld",
+			 fault_sig == SIGBUS ? "SIGBUS" : "SIGSEGV",
+			 (long long)(fault_addr - map));
+	else if (job.result < len)
+		snprintf(buf, buflen, "differs at offset %zu", job.result);
+	else
+		snprintf(buf, buflen, "intact");
+	dmabuf_sync(a->fd, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
+	return buf;
+}
+
+/* In a forked child: read the first word of @map, exit with how it went. */
+static noreturn void abuse_child(const unsigned char *map, __u64 want)
+{
+	__u64 got;
+
+	if (sigsetjmp(fault_jmp, 1))
+		_exit(fault_sig == SIGBUS ? CHILD_SIGBUS : CHILD_SIGSEGV);
+	__atomic_store_n(&fault_armed, 1, __ATOMIC_SEQ_CST);
+	got = __atomic_load_n((const __u64 *)map, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&fault_armed, 0, __ATOMIC_SEQ_CST);
+	_exit(got == want ? CHILD_SAME : CHILD_OTHER);
+}
+
+/*
+ * Fork a child that reads the first word of @map; wait for it, killing it
+ * after ABUSE_CHILD_TIMEOUT_MS, and describe what it saw in @buf.
+ * Returns -1 (reported) when there was no child.
+ */
+static int abuse_fork_read(struct abuse *a, const char *name,
+			   const unsigned char *map, char *buf, size_t len)
+{
+	long long end = now_ms() + ABUSE_CHILD_TIMEOUT_MS;
+	pid_t pid, got;
+	__u64 want;
+	int st;
+
+	memcpy(&want, a->ref, sizeof(want));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		abuse_error(a, name, "fork", errno);
+		return -1;
+	}
+	if (!pid)
+		abuse_child(map, want);
+	while (!(got = waitpid(pid, &st, WNOHANG))) {
+		if (now_ms() >= end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			snprintf(buf, len, "child hung, killed after %d ms",
+				 ABUSE_CHILD_TIMEOUT_MS);
+			return 0;
+		}
+		sleep_ms(10);
+	}
+	if (got < 0) {
+		abuse_error(a, name, "waitpid", errno);
+		return -1;
+	}
+	if (WIFSIGNALED(st)) {
+		snprintf(buf, len, "child killed by signal %d", WTERMSIG(st));
+		return 0;
+	}
+	switch (WEXITSTATUS(st)) {
+	case CHILD_SAME:
+		snprintf(buf, len, "child read the buffer");
+		break;
+	case CHILD_OTHER:
+		snprintf(buf, len, "child read other data");
+		break;
+	case CHILD_SIGSEGV:
+		snprintf(buf, len, "child SIGSEGV");
+		break;
+	case CHILD_SIGBUS:
+		snprintf(buf, len, "child SIGBUS");
+		break;
+	default:
+		snprintf(buf, len, "child exit %d", WEXITSTATUS(st));
+		break;
+	}
+	return 0;
+}
+
+/* dofork and fork: a child must never get the mapping. */
+static void abuse_fork_common(struct abuse *a, const char *name,
+			      unsigned char *map, int dofork)
+{
+	char child[64], parent[64];
+	int err = 0;
+
+	if (dofork && madvise(map, a->size, MADV_DOFORK))
+		err = errno;
+	if (!abuse_fork_read(a, name, map, child, sizeof(child))) {
+		abuse_check(a, map, a->size, parent, sizeof(parent));
+		if (err)
+			printf("abuse %s refused %s: %s; parent %s\n", name,
+			       errno_name(err), child, parent);
+		else
+			printf("abuse %s allowed: %s; parent %s\n", name,
+			       child, parent);
+	}
+	abuse_unmap(a, name, map, a->size);
+}
+
+static void abuse_dofork(struct abuse *a, const char *name,
+			 unsigned char *map)
+{
+	abuse_fork_common(a, name, map, 1);
+}
+
+static void abuse_fork(struct abuse *a, const char *name, unsigned char *map)
+{
+	abuse_fork_common(a, name, map, 0);
+}
+
+/* Move the mapping, same size, over a placeholder of our own. */
+static void abuse_mremap_move(struct abuse *a, const char *name,
+			      unsigned char *map)
+{
+	unsigned char *to, *moved;
+	char what[64];
+	int err;
+
+	to = mmap(NULL, a->size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		  0);
+	if (to == MAP_FAILED) {
+		abuse_error(a, name, "mmap placeholder", errno);
+		abuse_unmap(a, name, map, a->size);
+		return;
+	}
+	moved = mremap(map, a->size, a->size, MREMAP_MAYMOVE | MREMAP_FIXED,
+		       to);
+	if (moved == MAP_FAILED) {
+		err = errno;
+		printf("abuse %s refused %s: old mapping %s\n", name,
+		       errno_name(err),
+		       abuse_check(a, map, a->size, what, sizeof(what)));
+		abuse_unmap(a, name, map, a->size);
+		/* The placeholder, if mremap did not unmap it already. */
+		abuse_unmap(a, name, to, a->size);
+		return;
+	}
+	printf("abuse %s allowed: moved mapping %s\n", name,
+	       abuse_check(a, moved, a->size, what, sizeof(what)));
+	abuse_unmap(a, name, moved, a->size);
+}
+
+static void abuse_mremap_grow(struct abuse *a, const char *name,
+			      unsigned char *map)
+{
+	unsigned char *grown;
+	char what[64];
+	int err;
+
+	grown = mremap(map, a->size, a->size + ABUSE_CHUNK, MREMAP_MAYMOVE);
+	if (grown == MAP_FAILED) {
+		err = errno;
+		printf("abuse %s refused %s: mapping %s\n", name,
+		       errno_name(err),
+		       abuse_check(a, map, a->size, what, sizeof(what)));
+		abuse_unmap(a, name, map, a->size);
+		return;
+	}
+	printf("abuse %s allowed: grown mapping %s\n", name,
+	       abuse_check(a, grown, a->size, what, sizeof(what)));
+	abuse_unmap(a, name, grown, a->size + ABUSE_CHUNK);
+}
+
+static void abuse_dontneed(struct abuse *a, const char *name,
+			   unsigned char *map)
+{
+	char what[64];
+	int err;
+
+	if (madvise(map, a->size, MADV_DONTNEED)) {
+		err = errno;
+		printf("abuse %s refused %s: mapping %s\n", name,
+		       errno_name(err),
+		       abuse_check(a, map, a->size, what, sizeof(what)));
+	} else {
+		printf("abuse %s allowed: data %s\n", name,
+		       abuse_check(a, map, a->size, what, sizeof(what)));
+	}
+	abuse_unmap(a, name, map, a->size);
+}
+
+/* vmsplice() would let the pipe hold the mapping's pages. */
+static void abuse_vmsplice(struct abuse *a, const char *name,
+			   unsigned char *map)
+{
+	struct iovec iov = { .iov_base = map, .iov_len = ABUSE_CHUNK };
+	unsigned char buf[ABUSE_CHUNK];
+	ssize_t n, got;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK)) {
+		abuse_error(a, name, "pipe2", errno);
+		abuse_unmap(a, name, map, a->size);
+		return;
+	}
+	n = vmsplice(p[1], &iov, 1, SPLICE_F_NONBLOCK);
+	if (n < 0) {
+		printf("abuse %s refused %s\n", name, errno_name(errno));
+	} else {
+		got = read(p[0], buf, sizeof(buf));
+		printf("abuse %s allowed: %zd bytes, %s\n", name, n,
+		       got == n && !memcmp(buf, a->ref, n) ?
+		       "the buffer's" : "other data");
+	}
+	close(p[0]);
+	close(p[1]);
+	abuse_unmap(a, name, map, a->size);
+}
+
+/* A block device's direct I/O would write into the mapping's pages. */
+static void abuse_odirect(struct abuse *a, const char *name,
+			  unsigned char *map)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(RAM_DISK_PATH, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			printf("abuse %s skipped: no " RAM_DISK_PATH "\n",
+			       name);
+		else
+			abuse_error(a, name, "open " RAM_DISK_PATH, errno);
+		abuse_unmap(a, name, map, a->size);
+		return;
+	}
+	n = pread(fd, map, ABUSE_CHUNK, 0);
+	if (n < 0)
+		printf("abuse %s refused %s\n", name, errno_name(errno));
+	else
+		printf("abuse %s allowed: read %zd bytes into the mapping\n",
+		       name, n);
+	close(fd);
+	abuse_unmap(a, name, map, a->size);
+}
+
+/* io_uring's fixed buffers pin the mapping's pages for the ring's life. */
+static void abuse_iouring(struct abuse *a, const char *name,
+			  unsigned char *map)
+{
+	struct iovec iov = { .iov_base = map, .iov_len = a->size };
+	struct io_uring_params params;
+	int ring;
+
+	memset(&params, 0, sizeof(params));
+	ring = syscall(__NR_io_uring_setup, 1, &params);
+	if (ring < 0) {
+		/* A kernel without io_uring: rig-features tells. */
+		printf("abuse %s skipped: io_uring_setup %s\n", name,
+		       errno_name(errno));
+		abuse_unmap(a, name, map, a->size);
+		return;
+	}
+	if (syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
+		    &iov, 1) < 0) {
+		printf("abuse %s refused %s\n", name, errno_name(errno));
+	} else {
+		syscall(__NR_io_uring_register, ring,
+			IORING_UNREGISTER_BUFFERS, NULL, 0);
+		printf("abuse %s allowed: registered\n", name);
+	}
+	close(ring);
+	abuse_unmap(a, name, map, a->size);
+}
+
+static const struct abuse_attempt {
+	const char *name;
+	void (*run)(struct abuse *a, const char *name, unsigned char *map);
+} abuse_attempts[] = {
+	{ "dofork", abuse_dofork },
+	{ "fork", abuse_fork },
+	{ "mremap-move", abuse_mremap_move },
+	{ "mremap-grow", abuse_mremap_grow },
+	{ "dontneed", abuse_dontneed },
+	{ "vmsplice", abuse_vmsplice },
+	{ "odirect", abuse_odirect },
+	{ "iouring", abuse_iouring },
+};
+
+#define NR_ABUSE_ATTEMPTS	ARRAY_SIZE(abuse_attempts)
+
+/* --only NAME[,NAME...]: a bit per attempt to run. */
+static unsigned int abuse_parse_only(const char *arg)
+{
+	char *list = strdup(arg), *tok, *save = NULL;
+	unsigned int mask = 0;
+	size_t i;
+
+	if (!list)
+		fail("abuse", ENOMEM, NULL);
+	for (tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < NR_ABUSE_ATTEMPTS; i++)
+			if (!strcmp(tok, abuse_attempts[i].name))
+				break;
+		if (i == NR_ABUSE_ATTEMPTS)
+			bad_arg("--only (see hdmabuf --help)", tok);
+		mask |= 1u << i;
+	}
+	free(list);
+	if (!mask)
+		bad_arg("--only", arg);
+	return mask;
+}
+
+static int cmd_abuse(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rw", no_argument, NULL, OPT_RW },
+		{ "wait", required_argument, NULL, OPT_WAIT },
+		{ "only", required_argument, NULL, OPT_ONLY },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int only = ~0u;
+	struct hyper_dmabuf_import imp;
+	struct hyper_dmabuf_id id;
+	struct abuse a;
+	struct mem_job job;
+	unsigned char *map;
+	int dev, c, rw = 0, wait_ms = 0, err;
+	size_t i;
+
+	while ((c = next_opt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case OPT_RW:
+			rw = 1;
+			break;
+		case OPT_WAIT:
+			wait_ms = arg_ms("--wait", optarg, 0);
+			break;
+		case OPT_ONLY:
+			only = abuse_parse_only(optarg);
+			break;
+		}
+	}
+	if (optind != argc - 1)
+		usage_error("abuse needs one ID");
+	arg_id(argv[optind], &id);
+	dev = open_dev();
+	err = import_retry(dev, &id, rw, wait_ms, &imp);
+	if (err)
+		fail("import", err, NULL);
+
+	memset(&a, 0, sizeof(a));
+	a.fd = imp.fd;
+	a.size = imp.size;
+	a.prot = PROT_READ | (rw ? PROT_WRITE : 0);
+	if (a.size < ABUSE_CHUNK)
+		fail("abuse", EINVAL, "the buffer is smaller than a page");
+	printf("size %zu\n", a.size);
+	a.ref = malloc(a.size);
+	if (!a.ref)
+		fail("abuse", ENOMEM, NULL);
+	map = map_dmabuf(a.fd, a.size, a.prot);
+	memset(&job, 0, sizeof(job));
+	job.op = MEM_COPY;
+	job.map = map;
+	job.len = a.size;
+	job.copy = a.ref;
+	dmabuf_access(a.fd, &job, "read");
+	munmap(map, a.size);
+
+	for (i = 0; i < NR_ABUSE_ATTEMPTS; i++) {
+		if (!(only & (1u << i)))
+			continue;
+		map = mmap(NULL, a.size, a.prot, MAP_SHARED, a.fd, 0);
+		if (map == MAP_FAILED) {
+			abuse_error(&a, abuse_attempts[i].name, "mmap", errno);
+			continue;
+		}
+		abuse_attempts[i].run(&a, abuse_attempts[i].name, map);
+	}
+	free(a.ref);
+	close(a.fd);
+	close(dev);
+	return a.status;
+}
+
 #define FILE_CHUNK	(1024 * 1024)
 
 static int cmd_pattern_write(int argc, char **argv)
@@ -1560,6 +2062,7 @@ static const struct command {
 	{ "wait-event", cmd_wait_event },
 	{ "query", cmd_query },
 	{ "guess", cmd_guess },
+	{ "abuse", cmd_abuse },
 	{ "pattern-write", cmd_pattern_write },
 	{ "pattern-check", cmd_pattern_check },
 };
