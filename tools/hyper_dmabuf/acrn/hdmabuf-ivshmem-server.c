@@ -4,7 +4,7 @@
  * rig, speaking the protocol of QEMU's docs/specs/ivshmem-spec.rst.
  *
  *   hdmabuf-ivshmem-server [-v VECTORS] [-p PIDFILE]
- *	--peer SOCKET,id=N,shm=FILE[,status=OFFSET] [--peer ...]
+ *	--peer SOCKET,id=N,shm=FILE[,status=OFFSET][,mbox=OFFSET] [--peer ...]
  *
  * Unlike QEMU's own server, every peer has a listening socket of its own,
  * a fixed peer id and its own memory file: the host, not the order of
@@ -24,6 +24,14 @@
  * while it is there) and when it goes (even), and after each change the
  * server rings vector 0 of every other connected peer.  That is how a
  * service VM learns that a user VM died.
+ *
+ * mbox=OFFSET says that the file holds a hyper_dmabuf ACRN link's mailbox
+ * at OFFSET (page aligned): the server signs it when it starts, before any
+ * VM does, writing the layout version and then the magic into the first
+ * two little-endian u32 words of its header
+ * (drivers/dma-buf/hyper_dmabuf/backends/acrn/acrn.h) and nothing else.
+ * The driver binds only ivshmem devices whose memory is signed, so that
+ * the shared memory of any other ivshmem user is never written.
  *
  * Runs in the foreground until SIGTERM or SIGINT.  Errors go to stderr.
  *
@@ -51,6 +59,10 @@
 
 #define MAX_PEERS	16
 #define MAX_VECTORS	64
+
+/* The mailbox signature, as acrn.h defines it. */
+#define MBOX_MAGIC	0x43414448u	/* "HDAC" */
+#define MBOX_VERSION	1u
 
 /**
  * struct peer - one --peer: a socket, its fixed id and memory
@@ -84,7 +96,8 @@ static void die_usage(void)
 {
 	fprintf(stderr,
 		"usage: hdmabuf-ivshmem-server [-v VECTORS] [-p PIDFILE]\n"
-		"\t--peer SOCKET,id=N,shm=FILE[,status=OFFSET] [--peer ...]\n");
+		"\t--peer SOCKET,id=N,shm=FILE[,status=OFFSET][,mbox=OFFSET]\n"
+		"\t[--peer ...]\n");
 	exit(2);
 }
 
@@ -217,11 +230,31 @@ static void accept_one(struct peer *p)
 	presence(p);
 }
 
-/* parse_peer - SOCKET,id=N,shm=FILE[,status=OFFSET] */
+/* sign_mbox - write the mailbox signature at @off of @fd: version, magic */
+static void sign_mbox(int fd, const char *shm, long off)
+{
+	uint32_t version = htole32(MBOX_VERSION), magic = htole32(MBOX_MAGIC);
+	struct stat st;
+
+	if (fstat(fd, &st) || off + 8 > st.st_size) {
+		fprintf(stderr, "hdmabuf-ivshmem-server: %s: mbox=%ld: past the end\n",
+			shm, off);
+		exit(1);
+	}
+	/* A reader that sees the magic sees the version. */
+	if (pwrite(fd, &version, 4, off + 4) != 4 ||
+	    pwrite(fd, &magic, 4, off) != 4) {
+		fprintf(stderr, "hdmabuf-ivshmem-server: %s: sign the mailbox: %s\n",
+			shm, strerror(errno));
+		exit(1);
+	}
+}
+
+/* parse_peer - SOCKET,id=N,shm=FILE[,status=OFFSET][,mbox=OFFSET] */
 static void parse_peer(char *arg)
 {
 	struct peer *p = &peers[nr_peers];
-	long status = -1;
+	long status = -1, mbox = -1;
 	char *opt, *end;
 	const char *shm = NULL;
 
@@ -241,6 +274,10 @@ static void parse_peer(char *arg)
 		} else if (!strncmp(opt, "status=", 7)) {
 			status = strtol(opt + 7, &end, 0);
 			if (*end || status < 0 || status % 4)
+				die_usage();
+		} else if (!strncmp(opt, "mbox=", 5)) {
+			mbox = strtol(opt + 5, &end, 0);
+			if (*end || mbox < 0 || mbox % 4096)
 				die_usage();
 		} else {
 			die_usage();
@@ -274,6 +311,8 @@ static void parse_peer(char *arg)
 		}
 		p->status = (uint32_t *)((char *)p->map + (status - base));
 	}
+	if (mbox >= 0)
+		sign_mbox(p->shm, shm, mbox);
 	nr_peers++;
 }
 

@@ -5,11 +5,14 @@
  *
  *	ivshmem-server-check SERVER-BINARY TMPDIR
  *
- * Runs the server with peer "a" (id 1, with a presence word) and peer "b"
- * (id 0x101), both on one memory file, and checks the messages each client
- * gets on connect and when the other leaves, the presence word and its
- * doorbell, that a second client of a taken socket is refused, and a clean
- * exit on SIGTERM.
+ * Runs the server with peer "a" (id 1, with a presence word and a mailbox
+ * to sign) and peer "b" (id 0x101), both on one memory file, and peer "c"
+ * (id 3, no mailbox) on a file of its own full of a pattern, and checks
+ * the messages each client gets on connect and when the other leaves, the
+ * presence word and its doorbell, that a second client of a taken socket
+ * is refused, and a clean exit on SIGTERM; that the mailbox is signed
+ * (version, magic) and nothing else of the file written, and that c's
+ * file is not touched at all; and that a bad mbox= is refused.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -30,7 +33,10 @@
 #include <unistd.h>
 
 #define SHM_SIZE	0x100000
-#define STATUS_OFF	(SHM_SIZE - 4096 + 4)
+#define MBOX_OFF	(SHM_SIZE - 4096)
+#define STATUS_OFF	(MBOX_OFF + 8)
+#define MBOX_MAGIC	0x43414448u
+#define MBOX_VERSION	1u
 
 static int nr_test;
 static int nr_failed;
@@ -100,13 +106,62 @@ static int client(const char *path)
 	return s;
 }
 
-static uint32_t status_word(int shm)
+static uint32_t word_at(int shm, off_t off)
 {
 	uint32_t v = 0;
 
-	if (pread(shm, &v, sizeof(v), STATUS_OFF) != sizeof(v))
+	if (pread(shm, &v, sizeof(v), off) != sizeof(v))
 		return ~0u;
 	return le32toh(v);
+}
+
+static uint32_t status_word(int shm)
+{
+	return word_at(shm, STATUS_OFF);
+}
+
+/* The byte of the foreign file's pattern at @off. */
+static unsigned char pattern(off_t off)
+{
+	return (unsigned char)(off * 7 + (off >> 12));
+}
+
+/*
+ * only_expected - @shm holds zeros but for the signature and the presence
+ * word (@is_mbox: the mailbox's file), or else exactly the pattern
+ */
+static int only_expected(int shm, int is_mbox)
+{
+	static unsigned char buf[SHM_SIZE];
+	off_t i;
+
+	if (pread(shm, buf, SHM_SIZE, 0) != SHM_SIZE)
+		return 0;
+	for (i = 0; i < SHM_SIZE; i++) {
+		if (!is_mbox && buf[i] != pattern(i))
+			return 0;
+		if (is_mbox && buf[i] &&
+		    (i < MBOX_OFF || i >= STATUS_OFF + 4))
+			return 0;
+	}
+	return 1;
+}
+
+/* run_bad - the server given @peer exits with @want without listening */
+static int run_bad(const char *server, const char *peer, int want)
+{
+	int st;
+	pid_t pid = fork();
+
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 2);
+		execl(server, server, "--peer", peer, (char *)NULL);
+		_exit(127);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	       WEXITSTATUS(st) == want;
 }
 
 /* rung - @efd was written to within 2 s */
@@ -120,8 +175,10 @@ static int rung(int efd)
 
 int main(int argc, char **argv)
 {
-	char sa[200], sb[200], shm_path[200], peer_a[640], peer_b[640];
-	int shm, a, b, a2, fd, efd_b = -1, st, i;
+	char sa[200], sb[200], sc[200], shm_path[200], other_path[200];
+	char peer_a[640], peer_b[640], peer_c[640], bad[640];
+	static unsigned char fill[SHM_SIZE];
+	int shm, other, a, b, a2, fd, efd_b = -1, st, i;
 	struct stat stbuf;
 	int64_t val;
 	pid_t pid;
@@ -132,26 +189,51 @@ int main(int argc, char **argv)
 	}
 	snprintf(sa, sizeof(sa), "%s/a.sock", argv[2]);
 	snprintf(sb, sizeof(sb), "%s/b.sock", argv[2]);
+	snprintf(sc, sizeof(sc), "%s/c.sock", argv[2]);
 	snprintf(shm_path, sizeof(shm_path), "%s/shm", argv[2]);
+	snprintf(other_path, sizeof(other_path), "%s/other", argv[2]);
 	shm = open(shm_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (shm < 0 || ftruncate(shm, SHM_SIZE)) {
 		perror(shm_path);
 		return 1;
 	}
-	snprintf(peer_a, sizeof(peer_a), "%s,id=1,shm=%s,status=%d", sa,
-		 shm_path, STATUS_OFF);
+	/* Someone else's shared memory: a pattern that must stay. */
+	for (i = 0; i < SHM_SIZE; i++)
+		fill[i] = pattern(i);
+	other = open(other_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (other < 0 || pwrite(other, fill, SHM_SIZE, 0) != SHM_SIZE) {
+		perror(other_path);
+		return 1;
+	}
+	snprintf(peer_a, sizeof(peer_a), "%s,id=1,shm=%s,status=%d,mbox=%d",
+		 sa, shm_path, STATUS_OFF, MBOX_OFF);
 	snprintf(peer_b, sizeof(peer_b), "%s,id=0x101,shm=%s", sb, shm_path);
+	snprintf(peer_c, sizeof(peer_c), "%s,id=3,shm=%s", sc, other_path);
 	printf("TAP version 13\n");
+
+	snprintf(bad, sizeof(bad), "%s,id=1,shm=%s,mbox=%d", sa, shm_path,
+		 MBOX_OFF + 4);
+	result(run_bad(argv[1], bad, 2), "mbox= not page aligned: exit 2");
+	snprintf(bad, sizeof(bad), "%s,id=1,shm=%s,mbox=%d", sa, shm_path,
+		 SHM_SIZE);
+	result(run_bad(argv[1], bad, 1), "mbox= past the end: exit 1");
+	result(only_expected(shm, 1) && !word_at(shm, MBOX_OFF),
+	       "a refused mbox= signed nothing");
 
 	pid = fork();
 	if (!pid) {
 		execl(argv[1], argv[1], "-v", "1", "--peer", peer_a,
-		      "--peer", peer_b, (char *)NULL);
+		      "--peer", peer_b, "--peer", peer_c, (char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 100 && (access(sa, F_OK) || access(sb, F_OK)); i++)
+	for (i = 0; i < 100 && (access(sa, F_OK) || access(sb, F_OK) ||
+				access(sc, F_OK)); i++)
 		usleep(20000);
-	result(!access(sa, F_OK) && !access(sb, F_OK), "server listens");
+	result(!access(sa, F_OK) && !access(sb, F_OK) && !access(sc, F_OK),
+	       "server listens");
+	result(word_at(shm, MBOX_OFF) == MBOX_MAGIC &&
+	       word_at(shm, MBOX_OFF + 4) == MBOX_VERSION,
+	       "mbox=: the mailbox is signed before any client comes");
 
 	/* b first: it is alone. */
 	b = client(sb);
@@ -195,11 +277,17 @@ int main(int argc, char **argv)
 	kill(pid, SIGTERM);
 	result(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
 	       !WEXITSTATUS(st), "SIGTERM: the server exits 0");
-	result(access(sa, F_OK) && access(sb, F_OK),
+	result(access(sa, F_OK) && access(sb, F_OK) && access(sc, F_OK),
 	       "SIGTERM: the sockets are gone");
+	result(only_expected(shm, 1),
+	       "the server wrote only the signature and the presence word");
+	result(only_expected(other, 0),
+	       "c's memory, with no mbox=, is not touched at all");
 	close(a);
 	close(b);
+	close(other);
 	unlink(shm_path);
+	unlink(other_path);
 	printf("1..%d\n", nr_test);
 	return nr_failed ? 1 : 0;
 }

@@ -9,12 +9,12 @@
 # kmemleak, UBSAN): the service VM "sos" (VM id 0) and two user VMs "uos1"
 # and "uos2" (VM ids 1 and 2).  Each UOS's RAM is a 512 MiB file in
 # /dev/shm; the UOS runs on its first 510 MiB, and the last 2 MiB are the
-# link's mailbox.  One hdmabuf-ivshmem-server per UOS hands that whole file
-# as BAR 2 of an ivshmem-doorbell device to the UOS (peer id N) and to the
-# SOS (peer id 0x100 + N, one device per UOS), with their doorbells (two
-# vectors: the transport's, and the raw doorbell of make bench), and
-# keeps a presence word in the mailbox that tells the SOS when the UOS's
-# QEMU goes.  Every VM loads vgem, hyper_dmabuf and, when built,
+# link's mailbox.  One hdmabuf-ivshmem-server per UOS signs that mailbox,
+# hands that whole file as BAR 2 of an ivshmem-doorbell device to the UOS
+# (peer id N) and to the SOS (peer id 0x100 + N, one device per UOS), with
+# their doorbells (two vectors: the transport's, and the raw doorbell of
+# make bench), and keeps a presence word in the mailbox that tells the SOS
+# when the UOS's QEMU goes.  Every VM loads vgem, hyper_dmabuf and, when built,
 # hyper_dmabuf_acrn.  The host then runs the scenarios of
 # rig/acrn/scenarios/ in order, each a TAP suite, driving the VMs through
 # an agent on their second serial port.  Then every surviving VM unloads
@@ -149,7 +149,7 @@ mbox=$((510 * 1024 * 1024))
 for n in 1 2; do
 	truncate -s 512M "$shm-uos$n"
 	"$server" -v 2 -p "$run/server$n.pid" \
-		--peer "$run/uos$n.sock,id=$n,shm=$shm-uos$n,status=$((mbox + 4))" \
+		--peer "$run/uos$n.sock,id=$n,shm=$shm-uos$n,status=$((mbox + 8)),mbox=$mbox" \
 		--peer "$run/sos-uos$n.sock,id=$((0x100 + n)),shm=$shm-uos$n" \
 		>"$out/server$n.log" 2>&1 &
 	pids+=($!)

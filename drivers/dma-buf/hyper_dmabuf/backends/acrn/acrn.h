@@ -70,15 +70,23 @@ static inline void hdacrn_doorbell(void __iomem *regs, u32 peer_id,
  */
 #define HDACRN_VECTORS		(IS_ENABLED(CONFIG_HYPER_DMABUF_ACRN_TEST_FAULTS) ? 2 : 1)
 
-/* Mailbox layout: the header page, then one ring each way. */
+/*
+ * Mailbox layout: the header page, then one ring each way.  The host
+ * signs the header (magic and layout version) when it creates the memory,
+ * before either VM starts; a device whose memory does not carry the
+ * signature belongs to someone else, and the driver neither binds it nor
+ * writes to it.
+ */
 #define HDACRN_MBOX_MAGIC	0x43414448	/* "HDAC" */
+#define HDACRN_MBOX_VERSION	1
 #define HDACRN_RING_SLOTS	32
 #define HDACRN_RING_OFF_U2S	SZ_4K
 #define HDACRN_RING_OFF_S2U	(SZ_4K + SZ_16K)
 
 /**
  * struct hdacrn_mbox_hdr - first page of a link's mailbox (little endian)
- * @magic: HDACRN_MBOX_MAGIC, written by the UOS when it attaches
+ * @magic: HDACRN_MBOX_MAGIC, written by the host; the VMs only read it
+ * @version: HDACRN_MBOX_VERSION, the layout, written by the host
  * @host_state: the host's word on the UOS (the ivshmem server's presence
  *	counter, odd while the UOS's VM runs).  When it changes the host
  *	rings the SOS.  A UOS could write it too, but only to hurt itself.
@@ -91,6 +99,7 @@ static inline void hdacrn_doorbell(void __iomem *regs, u32 peer_id,
  */
 struct hdacrn_mbox_hdr {
 	__le32 magic;
+	__le32 version;
 	__le32 host_state;
 	__le32 uos_session;
 	__le32 sos_session;

@@ -6,9 +6,11 @@
  * addresses of its pages.
  *
  * A link between a UOS and the SOS is an ivshmem-doorbell PCI device on
- * each side, both backed by the UOS's RAM file (acrn.h).  Each VM reads
- * its doorbell id from its device; the host assigned it, and it says which
- * side of which link this VM is on: the SOS's id on UOS n's link is
+ * each side, both backed by the UOS's RAM file (acrn.h).  ivshmem is a
+ * generic device: only one whose mailbox the host has signed is a link,
+ * and any other is left alone, unwritten.  Each VM reads its doorbell id
+ * from its device; the host assigned it, and it says which side of which
+ * link this VM is on: the SOS's id on UOS n's link is
  * HDACRN_SOS_ID_BASE + n.  So the SOS knows whose RAM a window is without
  * believing anything the UOS wrote.
  *
@@ -395,6 +397,32 @@ static void hdacrn_link_del(struct hdacrn_link *link)
 	}
 }
 
+/*
+ * Whether the memory behind @pdev carries the signature the host writes
+ * into a link's mailbox.  Only reads: an ivshmem device without it is
+ * another user's shared memory.
+ */
+static bool hdacrn_signed(struct pci_dev *pdev, phys_addr_t mbox)
+{
+	const struct hdacrn_mbox_hdr *hdr;
+	u32 magic, version;
+
+	hdr = memremap(mbox, sizeof(*hdr), MEMREMAP_WB);
+	if (!hdr)
+		return false;
+	magic = le32_to_cpu(READ_ONCE(hdr->magic));
+	version = le32_to_cpu(READ_ONCE(hdr->version));
+	memunmap((void *)hdr);
+	if (magic != HDACRN_MBOX_MAGIC)
+		return false;
+	if (version != HDACRN_MBOX_VERSION) {
+		dev_info(&pdev->dev, "mailbox layout %u, not %u: not bound\n",
+			 version, HDACRN_MBOX_VERSION);
+		return false;
+	}
+	return true;
+}
+
 static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	resource_size_t bar_start, bar_len;
@@ -406,22 +434,28 @@ static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 
 	if (xen_pv_domain())
 		return -ENODEV;	/* page_to_phys() is not a machine address */
+	/*
+	 * Any ivshmem device matches our ids: before anything is written,
+	 * make sure that this one's memory is a link's (the host signed its
+	 * mailbox).  Enabling only lets BAR 2 be read.
+	 */
+	bar_start = pci_resource_start(pdev, 2);
+	bar_len = pci_resource_len(pdev, 2);
+	if (bar_len <= HDACRN_MBOX_SIZE || !IS_ALIGNED(bar_len, SZ_2M))
+		return -ENODEV;
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
+	if (!hdacrn_signed(pdev, bar_start + bar_len - HDACRN_MBOX_SIZE)) {
+		dev_dbg(&pdev->dev, "no hyper_dmabuf mailbox: not ours\n");
+		return -ENODEV;
+	}
 	/* The doorbell's MSI-X message is a write by the device. */
 	pci_set_master(pdev);
 	ret = pcim_iomap_regions(pdev, BIT(0), KBUILD_MODNAME);
 	if (ret)
 		return ret;
 	regs = pcim_iomap_table(pdev)[0];
-	bar_start = pci_resource_start(pdev, 2);
-	bar_len = pci_resource_len(pdev, 2);
-	if (bar_len <= HDACRN_MBOX_SIZE || !IS_ALIGNED(bar_len, SZ_2M)) {
-		dev_err(&pdev->dev, "BAR 2 of %pa bytes holds no RAM and mailbox\n",
-			&bar_len);
-		return -ENODEV;
-	}
 
 	self = readl(regs + IVSHMEM_IVPOSITION);
 	link = kzalloc(sizeof(*link), GFP_KERNEL);
@@ -484,7 +518,6 @@ static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		hdacrn_chan_poke(link->chan);
 	} else {
 		link->session = get_random_u32() | 1;
-		WRITE_ONCE(link->mbox->magic, cpu_to_le32(HDACRN_MBOX_MAGIC));
 		WRITE_ONCE(link->mbox->uos_session,
 			   cpu_to_le32(link->session));
 		dev_info(&pdev->dev, "user VM %u: attaching to the service VM\n",
