@@ -14,7 +14,10 @@
 # (peer id N) and to the SOS (peer id 0x100 + N, one device per UOS), with
 # their doorbells (two vectors: the transport's, and the raw doorbell of
 # make bench), and keeps a presence word in the mailbox that tells the SOS
-# when the UOS's QEMU goes.  Every VM loads vgem, hyper_dmabuf and, when built,
+# when the UOS's QEMU goes.  Another server gives uos1 and the SOS one
+# more ivshmem-doorbell device each, someone else's: 4 MiB files full of a
+# pattern and no signature, which the driver must neither bind nor write
+# (scenario 95-foreign).  Every VM loads vgem, hyper_dmabuf and, when built,
 # hyper_dmabuf_acrn.  The host then runs the scenarios of
 # rig/acrn/scenarios/ in order, each a TAP suite, driving the VMs through
 # an agent on their second serial port.  Then every surviving VM unloads
@@ -137,7 +140,7 @@ cleanup() {
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	rm -rf "$run" "$shm"-uos1 "$shm"-uos2
+	rm -rf "$run" "$shm"-uos1 "$shm"-uos2 "$shm"-foreign-*
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -154,9 +157,24 @@ for n in 1 2; do
 		>"$out/server$n.log" 2>&1 &
 	pids+=($!)
 done
-for n in 1 2; do
-	hda_wait 10 test -S "$run/sos-uos$n.sock" ||
-		hd_die "ivshmem server $n did not start (see $out/server$n.log)"
+# Someone else's shared memory, with ids our driver would once have taken
+# for links: uos1's is a UOS id and probes before uos1's link (it comes
+# first on the command line), the SOS's a link to a UOS 3.  The originals
+# stay in $run for the check.
+for v in uos1 sos; do
+	# yes dies of SIGPIPE, which pipefail would count.
+	{ yes "foreign ivshmem memory of $v, not ours" || :; } |
+		head -c 4M >"$shm-foreign-$v"
+	cp "$shm-foreign-$v" "$run/foreign-$v.orig"
+done
+"$server" -v 1 -p "$run/server-foreign.pid" \
+	--peer "$run/foreign-uos1.sock,id=3,shm=$shm-foreign-uos1" \
+	--peer "$run/foreign-sos.sock,id=$((0x103)),shm=$shm-foreign-sos" \
+	>"$out/server-foreign.log" 2>&1 &
+pids+=($!)
+for s in sos-uos1 sos-uos2 foreign-sos; do
+	hda_wait 10 test -S "$run/$s.sock" ||
+		hd_die "ivshmem server for $s did not start (see $out/server*.log)"
 done
 
 # --- boot -------------------------------------------------------------------
@@ -184,18 +202,27 @@ vm() {
 	pids+=($!)
 }
 hd_log "$flavor: booting $KVER under QEMU (TCG): sos, uos1, uos2"
+# foreign VM: the arguments of VM's foreign ivshmem-doorbell device
+foreign() {
+	echo -chardev "socket,id=fgn,path=$run/foreign-$1.sock" \
+		-device ivshmem-doorbell,chardev=fgn,vectors=1
+}
 for n in 1 2; do
+	# shellcheck disable=SC2046 # words on purpose
 	vm "uos$n" -m 510M \
 		-object "memory-backend-file,id=ram,size=510M,mem-path=$shm-uos$n,share=on" \
 		-machine memory-backend=ram \
+		$([ $n = 1 ] && foreign uos1) \
 		-chardev "socket,id=ivs,path=$run/uos$n.sock" \
 		-device ivshmem-doorbell,chardev=ivs,vectors=2
 done
+# shellcheck disable=SC2046 # words on purpose
 vm sos -m 512M \
 	-chardev "socket,id=ivs1,path=$run/sos-uos1.sock" \
 	-device ivshmem-doorbell,chardev=ivs1,vectors=2 \
 	-chardev "socket,id=ivs2,path=$run/sos-uos2.sock" \
-	-device ivshmem-doorbell,chardev=ivs2,vectors=2
+	-device ivshmem-doorbell,chardev=ivs2,vectors=2 \
+	$(foreign sos)
 exec 7<>"$run/sos.in" 8<>"$run/uos1.in" 9<>"$run/uos2.in"
 t_boot=$SECONDS
 deadline=$((t_boot + timeout_s))

@@ -5,7 +5,7 @@
 # mapped.  The host's ivshmem server tells the SOS (the presence word); the
 # SOS drops the link, keeps reading the dead VM's memory (the host keeps
 # the file) until it lets go, and ends with nothing mapped; the other UOS
-# is not affected.  Runs last: uos2 is gone afterwards.
+# is not affected.  Runs late: uos2 is gone afterwards.
 . "$HDA_LIB/hda-share.sh"
 
 id=$(hda_export_bg uos2 exp --to 0 --size 8m --seed 91)
