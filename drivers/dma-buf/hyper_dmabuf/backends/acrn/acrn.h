@@ -248,6 +248,7 @@ struct hdacrn_chan *hdacrn_chan_create(struct pci_dev *pdev,
 				       u32 peer_id, bool sos,
 				       const struct hdacrn_chan_ops *ops,
 				       void *owner);
+void hdacrn_chan_quiesce(struct hdacrn_chan *chan);
 void hdacrn_chan_destroy(struct hdacrn_chan *chan);
 void hdacrn_chan_start(struct hdacrn_chan *chan, bool clear_shared);
 void hdacrn_chan_stop(struct hdacrn_chan *chan);

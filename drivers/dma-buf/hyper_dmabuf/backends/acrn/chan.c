@@ -221,7 +221,8 @@ void hdacrn_chan_start(struct hdacrn_chan *chan, bool clear_shared)
  * @chan: the transport
  *
  * Senders waiting for a slot give up with -ENOTCONN.  Doorbells still
- * reach the link's event callback.
+ * reach the link's event callback.  Does not wait for the work item, which
+ * may call this itself: hdacrn_chan_quiesce() does.
  */
 void hdacrn_chan_stop(struct hdacrn_chan *chan)
 {
@@ -376,10 +377,15 @@ err_free:
 }
 
 /**
- * hdacrn_chan_destroy() - tear a transport down
- * @chan: the transport, stopped
+ * hdacrn_chan_quiesce() - stop a transport for good before its link goes
+ * @chan: the transport
+ *
+ * Stops it and waits for the work item: once this returns, no message
+ * reaches the link and no event or breakage is reported to it, so that
+ * nothing brings the link back up while it is taken down.  Only
+ * hdacrn_chan_kick() and hdacrn_chan_destroy() may follow.
  */
-void hdacrn_chan_destroy(struct hdacrn_chan *chan)
+void hdacrn_chan_quiesce(struct hdacrn_chan *chan)
 {
 	hdacrn_chan_stop(chan);
 	/*
@@ -389,6 +395,14 @@ void hdacrn_chan_destroy(struct hdacrn_chan *chan)
 	 */
 	disable_irq(chan->irq);
 	cancel_work_sync(&chan->work);
+}
+
+/**
+ * hdacrn_chan_destroy() - tear a transport down
+ * @chan: the transport, quiesced
+ */
+void hdacrn_chan_destroy(struct hdacrn_chan *chan)
+{
 	free_irq(chan->irq, chan);
 	pci_free_irq_vectors(chan->pdev);
 	mutex_destroy(&chan->tx_lock);

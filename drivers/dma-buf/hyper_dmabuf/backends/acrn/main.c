@@ -279,7 +279,14 @@ static void hdacrn_link_recv(void *owner, const void *msg, size_t len)
 {
 	struct hdacrn_link *link = owner;
 
-	/* Before the answer, or after a drop, the ring is not ours to read. */
+	/*
+	 * Before the answer, or after a drop, the ring is not ours to read.
+	 * @up needs no lock here: sessions start and end only in the work
+	 * item that calls this (hdacrn_link_event(), hdacrn_link_broken()),
+	 * which restarts the transport's counts on rings emptied for the new
+	 * session, so a message read here is of the session @up is for; and
+	 * hdacrn_remove() quiesces the work before it takes the link down.
+	 */
 	if (READ_ONCE(link->up))
 		hdmabuf_recv(&hdacrn_backend, link->vmid, msg, len);
 }
@@ -545,6 +552,13 @@ static void hdacrn_remove(struct pci_dev *pdev)
 	struct hdacrn_link *link = pci_get_drvdata(pdev);
 
 	hdacrn_bench_destroy(link->bench);
+	/*
+	 * First make the work item stop for good: a doorbell it handled
+	 * after the link went down would attach the peer again, and a
+	 * message it received could reach the core while the peer is being
+	 * removed.
+	 */
+	hdacrn_chan_quiesce(link->chan);
 	mutex_lock(&link->lock);
 	hdacrn_link_down(link);
 	if (link->sos)
@@ -554,8 +568,9 @@ static void hdacrn_remove(struct pci_dev *pdev)
 	hdacrn_chan_kick(link->chan);
 	mutex_unlock(&link->lock);
 
-	hdacrn_chan_destroy(link->chan);
+	/* Nobody finds the link and its transport any more: free that. */
 	hdacrn_link_del(link);
+	hdacrn_chan_destroy(link->chan);
 	/* Waits for the mappings of the window's pages to go. */
 	if (link->sos)
 		hdacrn_window_fini(&link->window);
