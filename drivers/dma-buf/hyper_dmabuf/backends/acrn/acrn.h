@@ -11,6 +11,8 @@
  * chan.c   the message transport: rings in a shared mailbox, doorbells
  * table.c  the UOS's address tables (share) and the SOS's walk (map)
  * window.c the SOS's window onto a UOS's RAM, with struct pages
+ * reclaim.c when a UOS may reuse pages it shared: the SOS's count of its
+ *	    mappings, the UOS's quarantine
  * bench.c  test builds: the raw floors make bench measures against
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
@@ -20,6 +22,7 @@
 
 #include <linux/io.h>
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/memremap.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -96,6 +99,10 @@ static inline void hdacrn_doorbell(void __iomem *regs, u32 peer_id,
  *	reset both rings for that attachment; 0 when the SOS is detached
  * @sos_epoch: bumped by the SOS each time it resets the rings, so that a
  *	UOS notices an SOS that went away and came back between two looks
+ * @sos_clear: the SOS's word on its mappings of the UOS's pages: none
+ *	made under an epoch before this one is left.  It never goes back,
+ *	and the SOS rings the UOS when it moves on.  A page the UOS shared
+ *	under epoch E may be reused once @sos_clear is past E (reclaim.c).
  */
 struct hdacrn_mbox_hdr {
 	__le32 magic;
@@ -104,6 +111,7 @@ struct hdacrn_mbox_hdr {
 	__le32 uos_session;
 	__le32 sos_session;
 	__le32 sos_epoch;
+	__le32 sos_clear;
 };
 
 /**
@@ -200,6 +208,8 @@ struct hdacrn_window {
  * @pdev: the ivshmem-doorbell device
  * @vmid: the peer's VM id
  * @sos: this VM is the service VM on this link
+ * @regs: the device's registers (BAR 0), for doorbells outside @chan
+ * @peer_id: the peer's doorbell id
  * @chan: the message transport
  * @mbox: the mailbox header
  * @window: the SOS's window onto the UOS's RAM (SOS only)
@@ -207,16 +217,25 @@ struct hdacrn_window {
  * @lock: protects @up, @session, @epoch and @broken
  * @up: the peer is registered with the core
  * @session: the attachment the link is up for
- * @epoch: the SOS's ring epoch the link is up for (UOS only)
+ * @epoch: the SOS's ring epoch the link is up for; on the SOS, the last
+ *	one it used (its own copy, never read back from the mailbox)
  * @broken: the session in @session is over (the peer broke the protocol,
  *	or its VM ended): stay down until the UOS attaches with a new one
  * @complained: kinds of peer misbehaviour already logged (logged once)
+ * @maps_lock: protects @maps_live, @maps_epoch, @nr_maps_cur,
+ *	@nr_maps_old and the SOS's writes of the mailbox's sos_clear
+ * @maps_live: a session is up: its imports may be mapped (SOS only)
+ * @maps_epoch: the epoch of that session, or of the last one
+ * @nr_maps_cur: mappings made in the live session
+ * @nr_maps_old: mappings made in sessions that are over
  */
 struct hdacrn_link {
 	struct kref kref;
 	struct pci_dev *pdev;
 	u32 vmid;
 	bool sos;
+	void __iomem *regs;
+	u32 peer_id;
 	struct hdacrn_chan *chan;
 	struct hdacrn_mbox_hdr *mbox;
 	struct hdacrn_window window;
@@ -227,6 +246,11 @@ struct hdacrn_link {
 	u32 epoch;
 	bool broken;
 	unsigned long complained;
+	spinlock_t maps_lock;	/* @maps_*, @nr_maps_*, mailbox sos_clear */
+	bool maps_live;
+	u32 maps_epoch;
+	unsigned long nr_maps_cur;
+	unsigned long nr_maps_old;
 };
 
 /* Kinds of peer misbehaviour, for hdacrn_complain(). */
@@ -257,8 +281,27 @@ int hdacrn_chan_send(struct hdacrn_chan *chan, const void *msg, size_t len,
 void hdacrn_chan_kick(struct hdacrn_chan *chan);
 void hdacrn_chan_poke(struct hdacrn_chan *chan);
 
+/**
+ * struct hdacrn_shbuf - a UOS's shared buffer: its address tables
+ * @desc: the descriptor page, NULL for bare tables (KUnit)
+ * @owner: the core's, for hdmabuf_unshare_done()
+ * @epoch: the SOS's epoch when it was shared: the session whose mappings
+ *	may reach its pages
+ * @node: entry in the quarantine once unshared, until the SOS's mappings
+ *	of that session are gone (reclaim.c)
+ * @nr_tables: table pages
+ * @tables: the table pages, leaves first, the root last
+ */
+struct hdacrn_shbuf {
+	struct page *desc;
+	void *owner;
+	u32 epoch;
+	struct list_head node;
+	unsigned int nr_tables;
+	struct page *tables[];
+};
+
 /* table.c */
-struct hdacrn_shbuf;
 unsigned int hdacrn_levels(unsigned long nr_pages);
 int hdacrn_table_build(const unsigned long *pfns, unsigned int nr_pages,
 		       struct hdacrn_shbuf **sb, u64 *root);
@@ -276,6 +319,20 @@ int hdacrn_map(struct hdmabuf_backend *be, u32 vmid,
 	       const struct hdmabuf_map_info *info, void **handle,
 	       struct page ***pages);
 void hdacrn_unmap(struct hdmabuf_backend *be, void *handle);
+void hdacrn_shbuf_release(struct hdacrn_shbuf *sb);
+
+/* reclaim.c */
+void hdacrn_maps_init(struct hdacrn_link *link);
+void hdacrn_maps_open(struct hdacrn_link *link);
+void hdacrn_maps_close(struct hdacrn_link *link);
+int hdacrn_maps_get(struct hdacrn_link *link, u32 *epoch);
+void hdacrn_maps_put(struct hdacrn_link *link, u32 epoch);
+void hdacrn_reclaim_open(u32 epoch);
+void hdacrn_reclaim_close(void);
+u32 hdacrn_reclaim_epoch(void);
+void hdacrn_reclaim(struct hdacrn_shbuf *sb);
+void hdacrn_reclaim_poll(struct hdacrn_link *link);
+void hdacrn_reclaim_exit(void);
 
 /* window.c */
 int hdacrn_window_init(struct hdacrn_window *w, struct pci_dev *pdev,

@@ -184,23 +184,44 @@ void hdacrn_link_put(struct hdacrn_link *link)
 	kref_put(&link->kref, hdacrn_link_release);
 }
 
-/* Take the link down, as far as the core knows.  Under link->lock. */
+/*
+ * Take the link down, as far as the core knows.  Under link->lock.  What
+ * the UOS unshares from here on waits until the SOS has let go of its
+ * mappings of the session; the SOS counts those as old once the core has
+ * withdrawn the session's imports (reclaim.c).
+ */
 static void hdacrn_link_down(struct hdacrn_link *link)
 {
 	if (!link->up)
 		return;
 	hdacrn_chan_stop(link->chan);
 	link->up = false;
+	if (!link->sos)
+		hdacrn_reclaim_close();
 	hdmabuf_peer_remove(&hdacrn_backend, link->vmid);
+	if (link->sos)
+		hdacrn_maps_close(link);
 }
 
-/* Bring the link up for the core.  Under link->lock, transport started. */
+/*
+ * Bring the link up for the core, for the session of epoch link->epoch.
+ * Under link->lock, transport started.
+ */
 static int hdacrn_link_up(struct hdacrn_link *link)
 {
-	int ret = hdmabuf_peer_add(&hdacrn_backend, link->vmid);
+	int ret;
 
+	if (link->sos)
+		hdacrn_maps_open(link);
+	else
+		hdacrn_reclaim_open(link->epoch);
+	ret = hdmabuf_peer_add(&hdacrn_backend, link->vmid);
 	if (ret) {
 		hdacrn_chan_stop(link->chan);
+		if (link->sos)
+			hdacrn_maps_close(link);
+		else
+			hdacrn_reclaim_close();
 		dev_err(&link->pdev->dev, "vm %u: cannot add it: %d\n",
 			link->vmid, ret);
 		return ret;
@@ -234,11 +255,12 @@ static void hdacrn_sos_event(struct hdacrn_link *link)
 
 	link->session = uos;
 	link->broken = false;
+	/* Each attempt a new epoch, from our own count: never one used before. */
+	link->epoch++;
 	hdacrn_chan_start(link->chan, true);
 	if (hdacrn_link_up(link))
 		return;
-	WRITE_ONCE(hdr->sos_epoch,
-		   cpu_to_le32(le32_to_cpu(READ_ONCE(hdr->sos_epoch)) + 1));
+	WRITE_ONCE(hdr->sos_epoch, cpu_to_le32(link->epoch));
 	/* Empty rings and the new epoch before the answer. */
 	smp_wmb();
 	WRITE_ONCE(hdr->sos_session, cpu_to_le32(uos));
@@ -273,6 +295,9 @@ static void hdacrn_link_event(void *owner)
 	else
 		hdacrn_uos_event(link);
 	mutex_unlock(&link->lock);
+	/* The SOS may have let go of mappings of sessions that are over. */
+	if (!link->sos)
+		hdacrn_reclaim_poll(link);
 }
 
 static void hdacrn_link_recv(void *owner, const void *msg, size_t len)
@@ -470,7 +495,9 @@ static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	kref_init(&link->kref);
 	mutex_init(&link->lock);
+	spin_lock_init(&link->maps_lock);
 	link->pdev = pdev;
+	link->regs = regs;
 	if (self > HDACRN_SOS_ID_BASE && self <= HDACRN_SOS_ID_BASE + HDACRN_VMID_MAX) {
 		link->sos = true;
 		link->vmid = self - HDACRN_SOS_ID_BASE;
@@ -494,7 +521,9 @@ static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_free;
 	}
 	link->mbox = mbox;
+	link->peer_id = peer_id;
 	if (link->sos) {
+		hdacrn_maps_init(link);
 		ret = hdacrn_window_init(&link->window, pdev, bar_start,
 					 bar_len - HDACRN_MBOX_SIZE);
 		if (ret) {
@@ -567,6 +596,9 @@ static void hdacrn_remove(struct pci_dev *pdev)
 		WRITE_ONCE(link->mbox->uos_session, 0);
 	hdacrn_chan_kick(link->chan);
 	mutex_unlock(&link->lock);
+	/* What the SOS allows already; the rest waits for a new link. */
+	if (!link->sos)
+		hdacrn_reclaim_poll(link);
 
 	/* Nobody finds the link and its transport any more: free that. */
 	hdacrn_link_del(link);
@@ -608,6 +640,7 @@ static void __exit hdacrn_exit(void)
 {
 	pci_unregister_driver(&hdacrn_driver);
 	hdacrn_bench_exit();
+	hdacrn_reclaim_exit();
 }
 module_exit(hdacrn_exit);
 

@@ -22,27 +22,15 @@
 #include "acrn.h"
 
 /**
- * struct hdacrn_shbuf - a UOS's shared buffer: its address tables
- * @desc: the descriptor page, NULL for bare tables (KUnit)
- * @owner: the core's, for hdmabuf_unshare_done()
- * @nr_tables: table pages
- * @tables: the table pages, leaves first, the root last
- */
-struct hdacrn_shbuf {
-	struct page *desc;
-	void *owner;
-	unsigned int nr_tables;
-	struct page *tables[];
-};
-
-/**
  * struct hdacrn_mapping - a UOS's buffer as the SOS maps it
  * @link: the link to the UOS, whose window holds the pages
+ * @epoch: the session it was mapped in (reclaim.c)
  * @nr_pages: pages
  * @pages: the window's pages, in buffer order
  */
 struct hdacrn_mapping {
 	struct hdacrn_link *link;
+	u32 epoch;
 	unsigned int nr_pages;
 	struct page **pages;
 };
@@ -204,6 +192,7 @@ int hdacrn_share(struct hdmabuf_backend *be, u32 vmid,
 		return -ENOMEM;
 	}
 	sb->owner = info->owner;
+	sb->epoch = hdacrn_reclaim_epoch();
 	d = kmap_local_page(sb->desc);
 	d->magic = cpu_to_le32(HDACRN_DESC_MAGIC);
 	d->vmid = cpu_to_le32(info->id.vmid);
@@ -221,19 +210,30 @@ int hdacrn_share(struct hdmabuf_backend *be, u32 vmid,
 }
 
 /**
- * hdacrn_unshare() - free the tables of a shared buffer
- * @be: our backend
- * @handle: from hdacrn_share()
- *
- * The SOS has released the buffer or is gone.
+ * hdacrn_shbuf_release() - the SOS cannot reach a shared buffer any more:
+ *	free its tables, and let the core have its pages back
+ * @sb: the buffer, unshared
  */
-void hdacrn_unshare(struct hdmabuf_backend *be, void *handle)
+void hdacrn_shbuf_release(struct hdacrn_shbuf *sb)
 {
-	struct hdacrn_shbuf *sb = handle;
 	void *owner = sb->owner;
 
 	hdacrn_table_free(sb);
 	hdmabuf_unshare_done(owner);
+}
+
+/**
+ * hdacrn_unshare() - end the sharing of a buffer
+ * @be: our backend
+ * @handle: from hdacrn_share()
+ *
+ * The SOS has released the buffer, never saw it, or is gone.  In the last
+ * case it may still map the pages: they are released only once it says
+ * that it no longer does (reclaim.c).
+ */
+void hdacrn_unshare(struct hdmabuf_backend *be, void *handle)
+{
+	hdacrn_reclaim(handle);
 }
 
 /*
@@ -360,7 +360,8 @@ int hdacrn_desc_read(struct hdacrn_link *link, u64 ref,
  * @pages: set to its pages
  *
  * Return: 0, -EOPNOTSUPP when this VM is not the SOS, -EHOSTUNREACH for
- * an unknown UOS, -ESTALE when the descriptor does not name the buffer,
+ * an unknown UOS, -ENOENT when its session is over (the core withdraws
+ * its imports), -ESTALE when the descriptor does not name the buffer,
  * -EINVAL for a descriptor or table that names anything outside the UOS's
  * RAM, -ENODEV when the window is going away, -ENOMEM.
  */
@@ -393,16 +394,22 @@ int hdacrn_map(struct hdmabuf_backend *be, u32 vmid,
 		ret = -ENODEV;
 		goto err_put_link;
 	}
+	/* Counted before the UOS's pages are first read. */
+	ret = hdacrn_maps_get(m->link, &m->epoch);
+	if (ret)
+		goto err_put_window;
 	ret = hdacrn_desc_read(m->link, info->ref, &info->id, nr_pages, &root);
 	if (ret)
-		goto err_put_window;
+		goto err_put_maps;
 	ret = hdacrn_table_read(m->link, root, nr_pages, m->pages);
 	if (ret)
-		goto err_put_window;
+		goto err_put_maps;
 	*handle = m;
 	*pages = m->pages;
 	return 0;
 
+err_put_maps:
+	hdacrn_maps_put(m->link, m->epoch);
 err_put_window:
 	hdacrn_window_put(&m->link->window);
 err_put_link:
@@ -423,6 +430,8 @@ void hdacrn_unmap(struct hdmabuf_backend *be, void *handle)
 {
 	struct hdacrn_mapping *m = handle;
 
+	/* While the window, and so the mailbox, is still there. */
+	hdacrn_maps_put(m->link, m->epoch);
 	hdacrn_window_put(&m->link->window);
 	hdacrn_link_put(m->link);
 	kvfree(m->pages);
