@@ -18,6 +18,13 @@
 #   hda_info_ok VM		VM's "hdmabuf info" says its own vmid and
 #				lists exactly the peers the ACRN model gives
 #				it (sos: 1 and 2; a UOS: 0), backend "acrn"
+#   hda_sos_dev N		the PCI address of the SOS's device of uosN's
+#				link (its doorbell id is 0x100 + N)
+#   hda_rebind VM DEV		unbind VM's device DEV from hyper_dmabuf_acrn
+#				and bind it again (a UOS: a new session; the
+#				SOS: a new epoch); DEV defaults to a UOS's
+#				only bound device
+#   HDA_DRV			the driver's directory in the VMs' sysfs
 
 HDA_STATS=/sys/kernel/debug/hyper_dmabuf/stats
 
@@ -114,3 +121,18 @@ hda_share() {
 	check "$what: $from shares nothing any more" hda_quiet "$from"
 	check "$what: $to maps nothing any more" hda_quiet "$to"
 }
+
+HDA_DRV=/sys/bus/pci/drivers/hyper_dmabuf_acrn
+
+hda_sos_dev() {
+	on sos "for d in $HDA_DRV/0000:*; do
+		[ \"\$(hda-pcimem \${d##*/} 0 8)\" = 0x0000010$1 ] &&
+			echo \${d##*/}
+	done"
+}
+
+hda_rebind() {
+	on "$1" "d=${2:-\$(basename \"\$(readlink -f $HDA_DRV/0000:*)\")} &&
+		echo \$d >$HDA_DRV/unbind && echo \$d >$HDA_DRV/bind"
+}
+

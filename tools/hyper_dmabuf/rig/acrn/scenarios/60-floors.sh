@@ -35,9 +35,7 @@ fails_with "the window refuses a mapping past uos1's RAM: EINVAL" \
 on_bg uos2 stuck "exec hdmabuf-bench ping --bell acrn:0 --reps 1"
 sleep 1
 check "uos2's device unbinds under a blocked doorbell reader" \
-	on uos2 'd=$(basename "$(readlink -f /sys/bus/pci/drivers/hyper_dmabuf_acrn/0000:*)") &&
-		echo "$d" >/sys/bus/pci/drivers/hyper_dmabuf_acrn/unbind &&
-		echo "$d" >/sys/bus/pci/drivers/hyper_dmabuf_acrn/bind'
+	hda_rebind uos2
 fails_with "the blocked reader woke with ENODEV" "No such device" \
 	on_wait uos2 stuck 30
 check "uos2 reaches the SOS again" hda_wait 30 hda_reaches uos2 0

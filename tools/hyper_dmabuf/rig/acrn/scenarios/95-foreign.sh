@@ -10,7 +10,6 @@
 # exactly as it wrote them.
 . "$HDA_LIB/hda-share.sh"
 
-drv=/sys/bus/pci/drivers/hyper_dmabuf_acrn
 # The guest's foreign device: the ivshmem one whose BAR 2 is 4 MiB.
 find_foreign='for d in /sys/bus/pci/devices/*; do
 	[ "$(cat $d/vendor)" = 0x1af4 ] || continue
@@ -29,7 +28,7 @@ for v in uos1 sos; do
 	check "$v: the driver has not bound it" \
 		on $v "! test -e /sys/bus/pci/devices/$dev/driver"
 	fails_with "$v: binding it by hand fails (ENODEV)" "No such device" \
-		on $v "echo $dev >$drv/bind"
+		on $v "echo $dev >$HDA_DRV/bind"
 	check "$v: it is still unbound" \
 		on $v "! test -e /sys/bus/pci/devices/$dev/driver"
 	if cmp -s "$HDA_RUN/foreign-$v.orig" "$HDA_SHM-foreign-$v"; then

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hda-mem: the two halves of the ACRN-model rig's page-reuse check
+ * (scenario 55-reclaim), static, for the VMs:
+ *
+ *	hda-mem scribble ID
+ *		import buffer ID read-write, map it shared and print
+ *		"mapped BYTES"; on each SIGUSR1 write 0x5c over every byte
+ *		and print "scribbled BYTES"; exit 0 on SIGTERM.  The SOS's
+ *		process that keeps a mapping after the link went away.
+ *	hda-mem fill MIB SEED
+ *		map MIB MiB of anonymous memory, fill it with pattern SEED
+ *		(every 8-byte word: SEED in the high half, its index in the
+ *		low) and print "filled MIB"; on SIGUSR1 check every word and
+ *		print "intact MIB" (exit 0), or "overwritten N pages, first at
+ *		OFFSET: WORD" (exit 1).  The UOS reusing its memory.
+ *
+ * A failure prints "hda-mem: WHAT: strerror" and exits 1; bad usage
+ * exits 2.
+ *
+ * Copyright (C) 2026 The hyper_dmabuf authors
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/hyper_dmabuf.h>
+
+/* Set by the signal handler, read by the main loop. */
+static int got_usr1, got_term;
+
+static void on_signal(int sig)
+{
+	__atomic_store_n(sig == SIGUSR1 ? &got_usr1 : &got_term, 1,
+			 __ATOMIC_SEQ_CST);
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "hda-mem: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void bad_usage(void)
+{
+	fprintf(stderr, "usage: hda-mem scribble ID | hda-mem fill MIB SEED\n");
+	exit(2);
+}
+
+/*
+ * Wait for a signal, which the caller blocks outside sigsuspend(); 1 for
+ * SIGUSR1, 0 for SIGTERM or SIGINT.
+ */
+static int next_signal(sigset_t *old)
+{
+	while (!__atomic_load_n(&got_usr1, __ATOMIC_SEQ_CST) &&
+	       !__atomic_load_n(&got_term, __ATOMIC_SEQ_CST))
+		sigsuspend(old);
+	if (__atomic_load_n(&got_term, __ATOMIC_SEQ_CST))
+		return 0;
+	__atomic_store_n(&got_usr1, 0, __ATOMIC_SEQ_CST);
+	return 1;
+}
+
+/* @n hex digits of @s, up to @stop; -1 for anything else. */
+static int hex32(const char **s, int n, char stop, __u32 *v)
+{
+	char buf[9];
+	int len = strchr(*s, stop) ? (int)(strchr(*s, stop) - *s) : -1;
+
+	if (len < 1 || len > n || (stop == '\0' && len != n))
+		return -1;
+	memcpy(buf, *s, len);
+	buf[len] = '\0';
+	if (strspn(buf, "0123456789abcdefABCDEF") != (size_t)len)
+		return -1;
+	*v = (__u32)strtoul(buf, NULL, 16);
+	*s += len;
+	return 0;
+}
+
+/* VMID:SEQ:KEY, all hex, KEY exactly 24 digits (as the hdmabuf CLI). */
+static int parse_id(const char *s, struct hyper_dmabuf_id *id)
+{
+	char part[9];
+	const char *p;
+	int i;
+
+	memset(id, 0, sizeof(*id));
+	if (hex32(&s, 8, ':', &id->vmid) || *s++ != ':' ||
+	    hex32(&s, 8, ':', &id->seq) || *s++ != ':' || strlen(s) != 24)
+		return -1;
+	for (i = 0; i < 3; i++) {
+		memcpy(part, s + 8 * i, 8);
+		part[8] = '\0';
+		p = part;
+		if (hex32(&p, 8, '\0', &id->key[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static int scribble(const char *arg, sigset_t *old)
+{
+	struct hyper_dmabuf_import imp = { .flags = O_RDWR | O_CLOEXEC };
+	unsigned char *map;
+	int dev;
+
+	if (parse_id(arg, &imp.id))
+		bad_usage();
+	dev = open("/dev/" HYPER_DMABUF_DEVICE_NAME, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		die("open /dev/" HYPER_DMABUF_DEVICE_NAME);
+	if (ioctl(dev, HYPER_DMABUF_IOCTL_IMPORT, &imp))
+		die("import");
+	map = mmap(NULL, imp.size, PROT_READ | PROT_WRITE, MAP_SHARED, imp.fd,
+		   0);
+	if (map == MAP_FAILED)
+		die("mmap");
+	printf("mapped %llu\n", (unsigned long long)imp.size);
+	while (next_signal(old)) {
+		memset(map, 0x5c, imp.size);
+		printf("scribbled %llu\n", (unsigned long long)imp.size);
+	}
+	munmap(map, imp.size);
+	close(imp.fd);
+	close(dev);
+	return 0;
+}
+
+static int fill(const char *mib_arg, const char *seed_arg, sigset_t *old)
+{
+	size_t mib = strtoul(mib_arg, NULL, 0), n, i, bad = 0, first = 0;
+	uint64_t seed = strtoull(seed_arg, NULL, 0) << 32, *w;
+	size_t words_per_page = sysconf(_SC_PAGESIZE) / sizeof(*w);
+
+	if (!mib)
+		bad_usage();
+	n = (mib << 20) / sizeof(*w);
+	w = mmap(NULL, mib << 20, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (w == MAP_FAILED)
+		die("mmap");
+	for (i = 0; i < n; i++)
+		w[i] = seed | i;
+	printf("filled %zu\n", mib);
+	if (!next_signal(old))
+		return 0;
+	for (i = 0; i < n; i += words_per_page) {
+		size_t j;
+
+		for (j = i; j < i + words_per_page; j++)
+			if (w[j] != (seed | j))
+				break;
+		if (j == i + words_per_page)
+			continue;
+		if (!bad++)
+			first = j;
+	}
+	if (!bad) {
+		printf("intact %zu\n", mib);
+		return 0;
+	}
+	printf("overwritten %zu pages, first at %zu: 0x%016llx\n", bad,
+	       first * sizeof(*w), (unsigned long long)w[first]);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block, old;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	if (argc == 3 && !strcmp(argv[1], "scribble"))
+		return scribble(argv[2], &old);
+	if (argc == 4 && !strcmp(argv[1], "fill"))
+		return fill(argv[2], argv[3], &old);
+	bad_usage();
+	return 2;
+}
