@@ -25,6 +25,16 @@
 #				SOS: a new epoch); DEV defaults to a UOS's
 #				only bound device
 #   HDA_DRV			the driver's directory in the VMs' sysfs
+#   hda_churn VM		start job "churn" in UOS VM: export 64 KiB
+#				buffers to the SOS over and over, two at a
+#				time, each with its own pattern K, named in
+#				its metadata ("seed=K"), each unexported
+#				0.3 s later; stop it with hda_churn_stop VM
+#   hda_idcheck VMID		start job "idcheck" in the SOS: import every
+#				id of VMID that it lists, again and again, and
+#				check the pattern its metadata names; stop it
+#				with hda_idcheck_stop, which prints "imports
+#				ok N enoent N bad N" and a line per bad one
 
 HDA_STATS=/sys/kernel/debug/hyper_dmabuf/stats
 
@@ -136,3 +146,52 @@ hda_rebind() {
 		echo \$d >$HDA_DRV/unbind && echo \$d >$HDA_DRV/bind"
 }
 
+hda_churn() {
+	on_bg "$1" churn 'rm -f /tmp/churn.stop; k=0
+		while [ ! -e /tmp/churn.stop ]; do
+			hdmabuf export --to 0 --size 64k --seed $((k + 1)) \
+				--priv seed=$((k + 1)) >/dev/null 2>&1 &
+			a=$!
+			hdmabuf export --to 0 --size 64k --seed $((k + 2)) \
+				--priv seed=$((k + 2)) >/dev/null 2>&1 &
+			b=$!
+			k=$((k + 2))
+			usleep 300000
+			kill $a $b 2>/dev/null
+			wait
+		done
+		echo "churned $k"'
+}
+
+hda_churn_stop() {
+	on "$1" touch /tmp/churn.stop >/dev/null
+	on_wait "$1" churn 30
+}
+
+# Imports that fail with ENOENT are fine: the buffer went in between.
+hda_idcheck() {
+	on_bg sos idcheck 'rm -f /tmp/idcheck.stop; ok=0 gone=0 bad=0
+		while [ ! -e /tmp/idcheck.stop ]; do
+			for id in $(hdmabuf list 2>/dev/null | grep "^'"$1"':"); do
+				seed=$(hdmabuf query $id 2>/dev/null |
+					sed -n "s/^priv seed=//p")
+				if [ -z "$seed" ]; then
+					gone=$((gone + 1))
+					continue
+				fi
+				out=$(hdmabuf import $id --verify $seed 2>&1)
+				case "$out" in
+				*"verify ok"*) ok=$((ok + 1)) ;;
+				*"import: ENOENT"*) gone=$((gone + 1)) ;;
+				*) bad=$((bad + 1))
+				   echo "bad $id seed $seed: $out" ;;
+				esac
+			done
+		done
+		echo "imports ok $ok enoent $gone bad $bad"'
+}
+
+hda_idcheck_stop() {
+	on sos touch /tmp/idcheck.stop >/dev/null
+	on_wait sos idcheck 60
+}
