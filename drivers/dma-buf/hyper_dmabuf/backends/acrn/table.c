@@ -359,11 +359,11 @@ int hdacrn_desc_read(struct hdacrn_link *link, u64 ref,
  * @handle: set to the mapping
  * @pages: set to its pages
  *
- * Return: 0, -EOPNOTSUPP when this VM is not the SOS, -EHOSTUNREACH for
- * an unknown UOS, -ENOENT when its session is over (the core withdraws
- * its imports), -ESTALE when the descriptor does not name the buffer,
- * -EINVAL for a descriptor or table that names anything outside the UOS's
- * RAM, -ENODEV when the window is going away, -ENOMEM.
+ * Return: 0, -EOPNOTSUPP when this VM is not the SOS, -ENOENT when the
+ * UOS's link, its window or its session is gone (the core has withdrawn,
+ * or is withdrawing, the import: no such buffer any more), -ESTALE when
+ * the descriptor does not name the buffer, -EINVAL for a descriptor or
+ * table that names anything outside the UOS's RAM, -ENOMEM.
  */
 int hdacrn_map(struct hdmabuf_backend *be, u32 vmid,
 	       const struct hdmabuf_map_info *info, void **handle,
@@ -385,13 +385,18 @@ int hdacrn_map(struct hdmabuf_backend *be, u32 vmid,
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	/*
+	 * A link goes away only after the core withdrew its imports, but an
+	 * import may have passed the core's check just before: for it, as
+	 * for the importer, the buffer is gone.
+	 */
 	m->link = hdacrn_link_get(vmid);
 	if (!m->link) {
-		ret = -EHOSTUNREACH;
+		ret = -ENOENT;
 		goto err_free_pages;
 	}
 	if (!hdacrn_window_get(&m->link->window)) {
-		ret = -ENODEV;
+		ret = -ENOENT;
 		goto err_put_link;
 	}
 	/* Counted before the UOS's pages are first read. */
