@@ -154,8 +154,11 @@ void hdacrn_table_free(struct hdacrn_shbuf *sb)
 {
 	while (sb->nr_tables)
 		__free_page(sb->tables[--sb->nr_tables]);
-	if (sb->desc)
+	if (sb->desc) {
+		/* A freed page no longer names the buffer, whoever reads it. */
+		clear_highpage(sb->desc);
 		__free_page(sb->desc);
+	}
 	kvfree(sb);
 }
 
