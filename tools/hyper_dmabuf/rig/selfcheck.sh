@@ -41,9 +41,43 @@ expect() {
 	fi
 }
 
+# scan DESCRIPTION WANT LINE...: logscan.sh exits WANT on a log of LINEs
+scan() {
+	local desc=$1 want=$2 log=$HDMABUF_BUILD/logscan-sample.log got
+	shift 2
+	n=$((n + 1))
+	mkdir -p "$HDMABUF_BUILD"
+	printf '%s\r\n' "$@" >"$log"
+	"$HDMABUF_TOP/tools/hyper_dmabuf/rig/logscan.sh" "$log" >/dev/null
+	got=$?
+	if [ "$got" = "$want" ]; then
+		echo "ok $n $desc"
+	else
+		echo "# logscan.sh exited $got, want $want"
+		echo "not ok $n $desc"
+		failed=$((failed + 1))
+	fi
+}
+
 echo "TAP version 13"
 case "$flavor" in
 stock)
+	# The log scan alone, on lines as the kernel printed them (the Xen
+	# rig's dom0 when a forked child inherited grant entries).
+	scan "logscan: a clean Xen guest log passes" 0 \
+		"[    0.000000] rcu: Hierarchical RCU implementation." \
+		"[    1.234567] xen:grant_table: Grant tables using version 1 layout"
+	scan "logscan: Xen's silent refusal, a failed multicall, fails" 1 \
+		"[   67.926460] 3 of 18 multicall(s) failed: cpu 1" \
+		"[   67.926607]   call 10: op=26 arg=[ffff88802ed1ab00] result=-16"
+	scan "logscan: a failed multicall's call line alone fails" 1 \
+		"[   67.934362]   call  1: op=26 arg=[ffff88802ec1aad0] result=-16"
+	scan "logscan: xen_mc_flush in a trace fails" 1 \
+		"[   67.917084] RIP: e030:xen_mc_flush+0x1d7/0x210"
+	scan "logscan: an RCU stall fails" 1 \
+		"[   93.926410] rcu: INFO: rcu_sched self-detected stall on CPU"
+	scan "logscan: a failed grant unmap fails" 1 \
+		"[   50.000000] xen:grant_table: gnttab unmap failed: rc=0 st0=-1 st1=0"
 	expect fail 300 "a failing kselftest fails the run" \
 		"not ok   rig-inject-fail: global.fails_on_purpose" \
 		"not ok   host: guest verdict: fail"
