@@ -49,7 +49,8 @@ root=$out/initramfs
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,tests}
 cp /bin/busybox "$root/bin/busybox"
 cp "$tools/rig/guest/init" "$root/init"
-cp "$tests/guest/rig-exit" "$tests/guest/hdmabuf" "$root/bin/"
+cp "$tests/guest/rig-exit" "$tests/guest/hdmabuf" "$tests/guest/rig-features" \
+	"$root/bin/"
 if [ -n "$demo" ]; then
 	cp "$tests/guest/hyper_dmabuf_demo" "$root/tests/"
 elif [ -n "$inject" ]; then
@@ -90,12 +91,16 @@ esac
 	gzip -1 >"$out/initramfs.cpio.gz"
 
 # --- boot -----------------------------------------------------------------
+# The debug kernels must have every feature a distribution kernel gives a
+# process (rig-features); Debian's has them, but /dev/ram0 only as a module.
+features=1
+[ "$flavor" = stock ] && features=0
 hd_log "$flavor: booting $KVER under QEMU (TCG)${inject:+, injecting $inject}"
 set +e
 timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 	-machine pc -accel tcg -m 1G -smp 2 -nodefaults -display none \
 	-no-reboot -kernel "$KIMAGE" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 loglevel=5 panic=-1 rig_inject=$inject" \
+	-append "console=ttyS0 loglevel=5 panic=-1 rig_inject=$inject rig_features=$features" \
 	-serial "file:$out/console.log" \
 	-serial "file:$out/results.tap" \
 	-serial "file:$out/dmesg.log" \
