@@ -224,7 +224,8 @@ on() {
 	exec 9<"$_f"
 	_rc=0
 	if xenstore-write -R "$_b/cmd" "$_seq$HDX_NL$*"; then
-		_end=$(($(hdx_uptime) + HDX_ON_TIMEOUT))
+		# Not _end: hdx_wait's, which runs "on" in its loop.
+		_on_end=$(($(hdx_uptime) + HDX_ON_TIMEOUT))
 		# The watch fires once when set, then on every write of done.
 		while :; do
 			# shellcheck disable=SC3045 # busybox sh has read -t
@@ -241,7 +242,7 @@ on() {
 				_rc=125
 				break
 			fi
-			if [ "$(hdx_uptime)" -ge $_end ]; then
+			if [ "$(hdx_uptime)" -ge $_on_end ]; then
 				echo "on: $_dom: timed out after ${HDX_ON_TIMEOUT}s: $*" >&2
 				_rc=124
 				break
