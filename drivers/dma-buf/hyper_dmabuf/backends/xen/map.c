@@ -84,15 +84,24 @@ static int hdxen_map_one(struct page *page, domid_t domid, grant_ref_t ref,
 	return hdxen_gntst_errno(op.status);
 }
 
+/*
+ * Unmap one grant from @page, as the batches do: gnttab_unmap_refs_sync()
+ * waits for anyone else holding the page to let go.  Everything it needs
+ * is on the stack, so it works when no memory can be had.
+ */
 static void hdxen_unmap_one(struct page *page, bool readonly,
 			    grant_handle_t handle)
 {
 	struct gnttab_unmap_grant_ref op;
+	struct gntab_unmap_queue_data q = {
+		.unmap_ops = &op,
+		.pages = &page,
+		.count = 1,
+	};
 
 	gnttab_set_unmap_op(&op, hdxen_kaddr(page), hdxen_map_flags(readonly),
 			    handle);
-	WARN_ON(gnttab_unmap_refs(&op, NULL, &page, 1) ||
-		op.status != GNTST_okay);
+	WARN_ON(gnttab_unmap_refs_sync(&q) || op.status != GNTST_okay);
 }
 
 /**
@@ -233,7 +242,7 @@ static void hdxen_unmap_pages(struct hdxen_map *m)
 			if (m->handles[i] == INVALID_GRANT_HANDLE)
 				continue;
 			if (!ops || !pages) {
-				/* No memory for a batch: one at a time. */
+				/* No memory for a batch: one at a time, alike. */
 				hdxen_unmap_one(m->pages[i], m->readonly,
 						m->handles[i]);
 				m->handles[i] = INVALID_GRANT_HANDLE;
