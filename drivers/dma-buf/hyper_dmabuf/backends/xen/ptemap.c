@@ -11,16 +11,19 @@
  * kernel zaps them (Xen kills a domain that clears a granted entry
  * itself), so a user mapping registers an MMU interval notifier and
  * unmaps whatever part of its range is invalidated: munmap, exit, or
- * anything else that tears down its page tables.  What is gone stays
- * gone; a later access to it gets SIGBUS, never another page.
+ * anything else that clears its entries.  When the mapping outlives that
+ * (MADV_DONTNEED, mprotect), the next access faults the same grant in
+ * again; never another page.
  *
- * The mapping may not be split, moved, grown or inherited.
+ * The mapping may not be inherited, split, grown or moved; see
+ * hdxen_vm_ops for how each is refused.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
@@ -44,9 +47,11 @@
  * @first: index in @m of the page mapped at @start
  * @count: pages in the range
  * @flags: GNTMAP_* flags the grants were mapped with
- * @lock: protects @handles
+ * @lock: protects @ptes and @handles
  * @ptes: machine address of each page-table entry
  * @handles: grant handle of each entry, or INVALID_GRANT_HANDLE
+ * @ref: user mappings: one per vma that points here, the mapping's own
+ *	and, while mremap tries to move it, the copy it made
  * @notifier: user mappings: unmaps the grants before the entries go
  * @vaddr: kernel mappings: the area
  * @placeholder: kernel mappings: the page the area maps until the grants
@@ -58,9 +63,10 @@ struct hdxen_ptemap {
 	unsigned int first;
 	unsigned int count;
 	u32 flags;
-	struct mutex lock;	/* protects handles */
+	struct mutex lock;	/* protects ptes and handles */
 	u64 *ptes;
 	grant_handle_t *handles;
+	struct kref ref;
 	struct mmu_interval_notifier notifier;
 	void *vaddr;
 	struct page *placeholder;
@@ -98,6 +104,7 @@ static struct hdxen_ptemap *hdxen_ptemap_new(struct hdxen_map *m,
 	pm->count = count;
 	pm->flags = flags;
 	mutex_init(&pm->lock);
+	kref_init(&pm->ref);
 	return pm;
 }
 
@@ -198,9 +205,10 @@ static const struct mmu_interval_notifier_ops hdxen_mn_ops = {
 	.invalidate = hdxen_invalidate,
 };
 
-static void hdxen_vma_close(struct vm_area_struct *vma)
+/* The last vma went: its range was invalidated, so nothing is mapped. */
+static void hdxen_ptemap_release(struct kref *ref)
 {
-	struct hdxen_ptemap *pm = vma->vm_private_data;
+	struct hdxen_ptemap *pm = container_of(ref, struct hdxen_ptemap, ref);
 
 	mmu_interval_notifier_remove(&pm->notifier);
 	mutex_lock(&pm->lock);
@@ -209,19 +217,125 @@ static void hdxen_vma_close(struct vm_area_struct *vma)
 	hdxen_ptemap_free(pm);
 }
 
+static void hdxen_vma_open(struct vm_area_struct *vma)
+{
+	struct hdxen_ptemap *pm = vma->vm_private_data;
+
+	kref_get(&pm->ref);
+}
+
+static void hdxen_vma_close(struct vm_area_struct *vma)
+{
+	struct hdxen_ptemap *pm = vma->vm_private_data;
+
+	vma->vm_private_data = NULL;
+	kref_put(&pm->ref, hdxen_ptemap_release);
+}
+
+static int hdxen_find_one_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	u64 *maddr = data;
+
+	*maddr = arbitrary_virt_to_machine(pte).maddr;
+	return 0;
+}
+
+/*
+ * An entry whose grant the notifier unmapped while the mapping stayed
+ * (MADV_DONTNEED, mprotect, a refused mremap): map the same grant there
+ * again, writable only if the vma is now.  Only in the vma the notifier
+ * covers, never in a copy of it.
+ */
+static vm_fault_t hdxen_vma_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct hdxen_ptemap *pm = vma->vm_private_data;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	struct hdxen_map *m = pm->m;
+	struct gnttab_map_grant_ref op;
+	unsigned long seq;
+	unsigned int i;
+	u64 maddr;
+	u32 flags;
+	int err = 0;
+
+	if (vma->vm_start != pm->start || vma_pages(vma) != pm->count)
+		return VM_FAULT_SIGBUS;
+	i = (addr - pm->start) >> PAGE_SHIFT;
+	flags = pm->flags & ~GNTMAP_readonly;
+	if (m->readonly || !(vma->vm_flags & VM_WRITE))
+		flags |= GNTMAP_readonly;
+	for (;;) {
+		seq = mmu_interval_read_begin(&pm->notifier);
+		if (apply_to_page_range(vma->vm_mm, addr, PAGE_SIZE,
+					hdxen_find_one_pte, &maddr))
+			return VM_FAULT_OOM;
+		mutex_lock(&pm->lock);
+		if (!mmu_interval_read_retry(&pm->notifier, seq))
+			break;
+		mutex_unlock(&pm->lock);
+	}
+	if (pm->handles[i] == INVALID_GRANT_HANDLE) {
+		gnttab_set_map_op(&op, maddr, flags, m->refs[pm->first + i],
+				  m->domid);
+		gnttab_batch_map(&op, 1);
+		err = hdxen_gntst_errno(op.status);
+		if (!err) {
+			pm->ptes[i] = maddr;
+			pm->handles[i] = op.handle;
+		}
+	} else if (WARN_ON_ONCE(pm->ptes[i] != maddr)) {
+		/* Mapped, but not here: faulting again would never end. */
+		err = -EFAULT;
+	}
+	mutex_unlock(&pm->lock);
+	return err ? VM_FAULT_SIGBUS : VM_FAULT_NOPAGE;
+}
+
 /* One notifier and one set of handles per mapping: never split it. */
 static int hdxen_vma_may_split(struct vm_area_struct *vma, unsigned long addr)
 {
 	return -EINVAL;
 }
 
+/* The notifier's interval cannot move with the vma: see hdxen_vm_ops. */
 static int hdxen_vma_mremap(struct vm_area_struct *vma)
 {
 	return -EINVAL;
 }
 
+/*
+ * Grant entries must only ever sit in this mm's page tables inside the
+ * range the notifier covers, which is fixed at mmap time, and the state
+ * is shared by every vma that points to it.  What a process can do:
+ *
+ * - fork: VM_DONTCOPY keeps the mapping out of the child, and VM_IO makes
+ *   madvise(MADV_DOFORK) fail with -EINVAL rather than clear it.  (A
+ *   child's copy of the entries would name foreign frames without a grant
+ *   map: Xen refuses to pin its page tables, and the child spins in its
+ *   first fault.)
+ * - split (munmap, mprotect or mremap of part of it): .may_split refuses.
+ * - grow: VM_DONTEXPAND makes mremap fail with -EFAULT; it also refuses
+ *   MREMAP_DONTUNMAP and the "duplicate" of a zero old length.
+ * - move (mremap of the whole range elsewhere, MREMAP_FIXED): move_vma()
+ *   copies the vma first (copy_vma() calls .open: a second reference),
+ *   then move_page_tables() invalidates the old range, so the notifier
+ *   unmaps every grant before any entry moves, and only empty entries
+ *   move.  .mremap then refuses, move_vma() moves the empty entries back
+ *   and unmaps the copy, whose .close drops its reference.  The old vma
+ *   stays with empty entries, and its next accesses fault the same grants
+ *   in again, in the old range.  So no grant ever lies outside the
+ *   notifier's range, and the state is freed once, by the last .close.
+ * - MADV_DONTNEED, mprotect, clearing soft-dirty bits: the notifier
+ *   unmaps the grants of the range first; .fault maps them again.
+ * - get_user_pages(), and so vmsplice, O_DIRECT and io_uring fixed
+ *   buffers: VM_IO refuses it (-EFAULT), and the entries have no struct
+ *   page anyway (_GNTMAP_guest_avail0 makes them special).
+ */
 static const struct vm_operations_struct hdxen_vm_ops = {
+	.open = hdxen_vma_open,
 	.close = hdxen_vma_close,
+	.fault = hdxen_vma_fault,
 	.may_split = hdxen_vma_may_split,
 	.mremap = hdxen_vma_mremap,
 };
@@ -254,8 +368,11 @@ int hdxen_mmap(struct hdmabuf_backend *be, void *handle,
 	if (!pm)
 		return -ENOMEM;
 
-	/* Special entries, not struct pages: see _GNTMAP_guest_avail0. */
-	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY |
+	/*
+	 * Special entries, not struct pages: see _GNTMAP_guest_avail0.  Never
+	 * copied, grown or pinned: see hdxen_vm_ops.
+	 */
+	vma->vm_flags |= VM_IO | VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY |
 			 VM_MIXEDMAP;
 	if (ro)
 		vma->vm_flags &= ~VM_MAYWRITE;
