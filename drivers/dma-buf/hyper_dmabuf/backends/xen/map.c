@@ -19,6 +19,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <xen/grant_table.h>
 #include <xen/page.h>
@@ -305,6 +306,7 @@ static int hdxen_map_pages(struct hdxen_map *m)
 
 static void hdxen_map_free(struct hdxen_map *m)
 {
+	kvfree(m->unmap_ops);
 	kvfree(m->pages);
 	kvfree(m->handles);
 	kvfree(m->refs);
@@ -349,7 +351,9 @@ int hdxen_map(struct hdmabuf_backend *be, u32 vmid,
 	m->refs = kvmalloc_array(nr_pages, sizeof(*m->refs), GFP_KERNEL);
 	m->handles = kvmalloc_array(nr_pages, sizeof(*m->handles), GFP_KERNEL);
 	m->pages = kvcalloc(nr_pages, sizeof(*m->pages), GFP_KERNEL);
-	if (!m->refs || !m->handles || !m->pages) {
+	m->unmap_ops = kvmalloc_array(nr_pages, sizeof(*m->unmap_ops),
+				      GFP_KERNEL);
+	if (!m->refs || !m->handles || !m->pages || !m->unmap_ops) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
@@ -378,18 +382,56 @@ err_free:
 	return ret;
 }
 
+static void hdxen_unmap_free(struct work_struct *work)
+{
+	struct hdxen_map *m = container_of(work, struct hdxen_map, free_work);
+
+	xen_free_unpopulated_pages(m->nr_pages, m->pages);
+	hdxen_map_free(m);
+	module_put(THIS_MODULE);
+}
+
+static void hdxen_unmap_done(int result, struct gntab_unmap_queue_data *q)
+{
+	struct hdxen_map *m = container_of(q, struct hdxen_map, unmap);
+	unsigned int i;
+
+	WARN_ON(result);
+	for (i = 0; i < m->nr_pages; i++)
+		WARN_ON(m->unmap_ops[i].status != GNTST_okay);
+	/* Not here: the grant-table code's work calls this. */
+	hdxen_defer(&m->free_work);
+}
+
 /**
  * hdxen_unmap() - unmap a buffer mapped by hdxen_map()
  * @be: our backend
  * @handle: the mapping
  *
- * Waits for any other user of the pages to let go (gnttab_unmap_refs_sync).
+ * Asynchronous, as gntdev's unmap (gnttab_unmap_refs_async()): the grants
+ * are unmapped once no one else holds a page (on auto-translated domains
+ * a page reference outside this driver delays it), and the pages freed
+ * after that.  The caller, who holds the import's mapping lock, never
+ * waits for it.  The mapping keeps the module until it is done.
  */
 void hdxen_unmap(struct hdmabuf_backend *be, void *handle)
 {
 	struct hdxen_map *m = handle;
+	unsigned int i;
 
-	hdxen_unmap_pages(m);
-	xen_free_unpopulated_pages(m->nr_pages, m->pages);
-	hdxen_map_free(m);
+	for (i = 0; i < m->nr_pages; i++) {
+		gnttab_set_unmap_op(&m->unmap_ops[i], hdxen_kaddr(m->pages[i]),
+				    hdxen_map_flags(m->readonly),
+				    m->handles[i]);
+		m->handles[i] = INVALID_GRANT_HANDLE;
+	}
+	INIT_WORK(&m->free_work, hdxen_unmap_free);
+	m->unmap = (struct gntab_unmap_queue_data) {
+		.done = hdxen_unmap_done,
+		.unmap_ops = m->unmap_ops,
+		.pages = m->pages,
+		.count = m->nr_pages,
+	};
+	__module_get(THIS_MODULE);
+	gnttab_unmap_refs_async(&m->unmap);
 }

@@ -322,6 +322,19 @@ void hdxen_unshare(struct hdmabuf_backend *be, void *handle)
 }
 
 /**
+ * hdxen_defer() - run @work on the backend's own workqueue
+ * @work: the work
+ *
+ * For what must finish before the module can go: its exit destroys the
+ * workqueue, which waits for @work, even one that drops the last module
+ * reference.
+ */
+void hdxen_defer(struct work_struct *work)
+{
+	queue_work(hdxen_end_wq, work);
+}
+
+/**
  * hdxen_shbuf_init() - set up ending grants
  *
  * Return: 0 or -ENOMEM.

@@ -14,6 +14,7 @@
 #define _HDXEN_H
 
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <xen/grant_table.h>
 
 #include "../../backend.h"
@@ -75,6 +76,10 @@ struct hdxen_dir_page {
  *	thereafter only as what the peer named)
  * @handles: grant handle of each kernel mapping
  * @pages: the local pages the grants are mapped on
+ * @unmap_ops: one unmap operation per page, allocated with the mapping so
+ *	that unmapping needs no memory
+ * @unmap: the asynchronous unmap of all pages (hdxen_unmap())
+ * @free_work: frees the mapping once the unmap is done
  */
 struct hdxen_map {
 	domid_t domid;
@@ -83,6 +88,9 @@ struct hdxen_map {
 	grant_ref_t *refs;
 	grant_handle_t *handles;
 	struct page **pages;
+	struct gnttab_unmap_grant_ref *unmap_ops;
+	struct gntab_unmap_queue_data unmap;
+	struct work_struct free_work;
 };
 
 /**
@@ -136,6 +144,7 @@ int hdxen_share(struct hdmabuf_backend *be, u32 vmid,
 		const struct hdmabuf_share_info *info, void **handle, u64 *ref);
 void hdxen_unshare(struct hdmabuf_backend *be, void *handle);
 unsigned long hdxen_dma_to_pfn(struct device *dev, dma_addr_t addr);
+void hdxen_defer(struct work_struct *work);
 int hdxen_shbuf_init(void);
 void hdxen_shbuf_exit(void);
 
