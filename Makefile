@@ -48,7 +48,8 @@ kernel-debug: deps
 	@$(T)/test-all.sh kernel-debug
 
 check: deps
-	@$(T)/test-all.sh kernel-debug qemu-stock qemu-kasan qemu-xen qemu-acrn
+	@$(T)/test-all.sh kernel-debug qemu-stock qemu-kasan qemu-swiotlb \
+		qemu-xen qemu-acrn
 
 check-xen: deps
 	@$(T)/test-all.sh qemu-xen

@@ -7,7 +7,7 @@
 # when nothing failed.
 #
 # Steps: kernel-debug, lint, rig-selfcheck, qemu-stock, qemu-kasan,
-# qemu-xen, qemu-acrn.
+# qemu-swiotlb, qemu-xen, qemu-acrn.
 # Default: all of them.
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -55,8 +55,8 @@ account() {
 
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] &&
-	steps=(kernel-debug lint rig-selfcheck qemu-stock qemu-kasan qemu-xen
-	       qemu-acrn)
+	steps=(kernel-debug lint rig-selfcheck qemu-stock qemu-kasan
+	       qemu-swiotlb qemu-xen qemu-acrn)
 start=$SECONDS
 for step in "${steps[@]}"; do
 	hd_log "step $step"
@@ -67,6 +67,8 @@ for step in "${steps[@]}"; do
 				"$tools/rig/selfcheck.sh" kasan ;;
 	kernel-debug)	tap_step kernel-debug "$tools/kernel/build-all.sh" ;;
 	qemu-stock)	rig_step qemu-stock "$tools/rig/qemu.sh" stock ;;
+	qemu-swiotlb)	rig_step qemu-swiotlb "$tools/rig/qemu.sh" --swiotlb \
+				kasan ;;
 	qemu-kasan)	HDMABUF_RIG_TIMEOUT=2400 \
 			rig_step qemu-kasan "$tools/rig/qemu.sh" kasan ;;
 	qemu-xen)	HDMABUF_RIG_TIMEOUT=1800 \

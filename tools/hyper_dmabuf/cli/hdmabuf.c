@@ -81,7 +81,8 @@ static const char usage_text[] =
 "      the ids this VM may import now, one per line\n"
 "  export --to VMID --size BYTES [--ro] [--seed S] [--priv STRING]\n"
 "         [--idfile PATH] [--alloc heap|memfd|vgem] [--delay-ms MS]\n"
-"         [--expect-seed S2 [--timeout MS]] [--exit-after-export]\n"
+"         [--expect-seed S2 [--timeout MS]] [--released-seed S3]\n"
+"         [--exit-after-export]\n"
 "      allocate a dma-buf (default: the first of heap, memfd, vgem that\n"
 "      works), fill it with pattern S (default 0), export it to VMID;\n"
 "      print: alloc KIND SIZE / exported ID SIZE.  Then hold the export:\n"
@@ -89,7 +90,10 @@ static const char usage_text[] =
 "      SIGTERM or SIGINT exits 0, which unexports what is left.\n"
 "      --expect-seed waits until the whole buffer holds pattern S2\n"
 "      (written by the importer), prints peer-wrote ok, else fails after\n"
-"      --timeout (default 10000 ms).  --exit-after-export exits at once.\n"
+"      --timeout (default 10000 ms).  --released-seed: after SIGUSR1,\n"
+"      wait until the importer released the buffer, then check that it\n"
+"      holds pattern S3 (after-release ok BYTES | after-release mismatch\n"
+"      OFFSET).  --exit-after-export exits at once.\n"
 "      BYTES may end in k, m or g (binary); it is rounded up to pages.\n"
 "  import ID [--rw] [--wait MS] [--verify S] [--write S2] [--hold-ms MS]\n"
 "         [--read-after-ms MS --verify-after S3] [--expect-errno NAME]\n"
@@ -848,7 +852,7 @@ enum {
 	OPT_ALLOC, OPT_DELAY, OPT_EXPECT_SEED, OPT_TIMEOUT, OPT_EXIT,
 	OPT_RW, OPT_WAIT, OPT_VERIFY, OPT_WRITE, OPT_HOLD, OPT_READ_AFTER,
 	OPT_VERIFY_AFTER, OPT_EXPECT_ERRNO, OPT_TYPE, OPT_ID, OPT_COUNT,
-	OPT_TRIES, OPT_ONLY, OPT_HELP,
+	OPT_TRIES, OPT_ONLY, OPT_RELEASED_SEED, OPT_HELP,
 };
 
 /* getopt_long() over @argv; unknown options are usage errors. */
@@ -887,6 +891,8 @@ struct export_args {
 	__u64 expect_seed;
 	int timeout_ms;
 	int exit_after;
+	int released;
+	__u64 released_seed;
 };
 
 static void parse_export(int argc, char **argv, struct export_args *a)
@@ -903,6 +909,7 @@ static void parse_export(int argc, char **argv, struct export_args *a)
 		{ "expect-seed", required_argument, NULL, OPT_EXPECT_SEED },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "exit-after-export", no_argument, NULL, OPT_EXIT },
+		{ "released-seed", required_argument, NULL, OPT_RELEASED_SEED },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -954,14 +961,18 @@ static void parse_export(int argc, char **argv, struct export_args *a)
 		case OPT_EXIT:
 			a->exit_after = 1;
 			break;
+		case OPT_RELEASED_SEED:
+			a->released = 1;
+			a->released_seed = arg_u64("--released-seed", optarg);
+			break;
 		}
 	}
 	if (optind != argc)
 		bad_arg("argument", argv[optind]);
 	if (!a->have_to || !a->size)
 		usage_error("export needs --to VMID and --size BYTES");
-	if (a->exit_after && a->expect)
-		usage_error("--exit-after-export and --expect-seed exclude each other");
+	if (a->exit_after && (a->expect || a->released))
+		usage_error("--exit-after-export excludes --expect-seed and --released-seed");
 	if (a->size > SIZE_MAX - 4096)
 		bad_arg("size", "(too large)");
 }
@@ -981,6 +992,44 @@ static int export_unexport(int dev, const struct hyper_dmabuf_id *id,
 	}
 	printf("unexported\n");
 	return 0;
+}
+
+/*
+ * --released-seed: once the importer released the buffer (QUERY no longer
+ * knows the id), the whole buffer must hold what it wrote: nothing may
+ * copy a stale snapshot back over it when the sharing ends.
+ */
+static void export_check_released(int dev, int fd, unsigned char *map,
+				  size_t size, const struct hyper_dmabuf_id *id,
+				  const struct export_args *a)
+{
+	long long deadline = now_ms() + a->timeout_ms;
+	struct hyper_dmabuf_query q;
+	char msg[160];
+	size_t good;
+
+	for (;;) {
+		memset(&q, 0, sizeof(q));
+		q.id = *id;
+		if (ioctl(dev, HYPER_DMABUF_IOCTL_QUERY, &q) && errno == ENOENT)
+			break;
+		if (now_ms() >= deadline)
+			fail("released-seed", ETIMEDOUT,
+			     "the importer did not release the buffer");
+		sleep_ms(EXPECT_POLL_MS);
+	}
+	/* The end of the sharing follows the release: give it time. */
+	sleep_ms(500);
+	good = dmabuf_check(fd, map, size, a->released_seed, 0,
+			    "released-seed");
+	if (good != size) {
+		printf("after-release mismatch %zu\n", good);
+		snprintf(msg, sizeof(msg),
+			 "pattern %llu gone after the release, first at offset %zu",
+			 (unsigned long long)a->released_seed, good);
+		fail("released-seed", EBADMSG, msg);
+	}
+	printf("after-release ok %zu\n", size);
 }
 
 static int cmd_export(int argc, char **argv)
@@ -1072,6 +1121,9 @@ static int cmd_export(int argc, char **argv)
 		if (sig == SIGUSR1) {
 			if (export_unexport(dev, &e.id, a.delay_ms))
 				status = EXIT_FAIL;
+			else if (a.released)
+				export_check_released(dev, fd, map, size, &e.id,
+						      &a);
 			continue;
 		}
 		/* SIGTERM or SIGINT */

@@ -16,16 +16,20 @@
 # --demo runs the main job's program (tools/hyper_dmabuf/demo) instead of
 # the selftests and prints what it says.
 #
+# --swiotlb boots with swiotlb=force, so that every DMA mapping bounces,
+# and runs only the selftest that checks such buffers are refused.
+#
 # --inject MODE is for the rig's own check (selfcheck.sh): "fail" adds a
 # failing kselftest, "hang" makes the guest never report; "warn", "uaf",
 # "inversion" and "leak" load a module with that bug (rig/fault/).
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 
-inject= demo= timeout_s=${HDMABUF_RIG_TIMEOUT:-600}
+inject= demo= swiotlb= timeout_s=${HDMABUF_RIG_TIMEOUT:-600}
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--demo)		demo=1; shift ;;
+	--swiotlb)	swiotlb=1; shift ;;
 	--inject)	inject=$2; shift 2 ;;
 	--timeout)	timeout_s=$2; shift 2 ;;
 	*)		hd_die "unknown option $1" ;;
@@ -35,7 +39,7 @@ done
 flavor=$1
 hd_flavor "$flavor"
 
-name=qemu${inject:+-inject-$inject}${demo:+-demo}
+name=qemu${inject:+-inject-$inject}${demo:+-demo}${swiotlb:+-swiotlb}
 out=$FBUILD/rig-$name
 rm -rf "$out"
 mkdir -p "$out"
@@ -53,6 +57,8 @@ cp "$tests/guest/rig-exit" "$tests/guest/hdmabuf" "$tests/guest/rig-features" \
 	"$root/bin/"
 if [ -n "$demo" ]; then
 	cp "$tests/guest/hyper_dmabuf_demo" "$root/tests/"
+elif [ -n "$swiotlb" ]; then
+	cp "$tests/ksft/swiotlb_test" "$root/tests/"
 elif [ -n "$inject" ]; then
 	# The rig's own check: one quick suite is enough.
 	cp "$tests/ksft/hyper_dmabuf_test" "$root/tests/"
@@ -100,7 +106,7 @@ set +e
 timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 	-machine pc -accel tcg -m 1G -smp 2 -nodefaults -display none \
 	-no-reboot -kernel "$KIMAGE" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 loglevel=5 panic=-1 rig_inject=$inject rig_features=$features" \
+	-append "console=ttyS0 loglevel=5 panic=-1 rig_inject=$inject rig_features=$features${swiotlb:+ swiotlb=force}" \
 	-serial "file:$out/console.log" \
 	-serial "file:$out/results.tap" \
 	-serial "file:$out/dmesg.log" \
