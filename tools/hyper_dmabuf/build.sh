@@ -72,6 +72,10 @@ build_selftests() {
 			-I"$HDMABUF_TOP/include/uapi" -isystem "$linux/usr/include" \
 			-o "$out/guest/$(basename "$h" .c)" "$h" -lpthread -lz
 	done
+	# and the guest helpers that are shell scripts
+	for h in "$HDMABUF_TOP"/tools/hyper_dmabuf/rig/guest/hd-*; do
+		cp "$h" "$out/guest/"
+	done
 	echo "$out"
 }
 

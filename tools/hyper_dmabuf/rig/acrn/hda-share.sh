@@ -147,20 +147,7 @@ hda_rebind() {
 }
 
 hda_churn() {
-	on_bg "$1" churn 'rm -f /tmp/churn.stop; k=0
-		while [ ! -e /tmp/churn.stop ]; do
-			hdmabuf export --to 0 --size 64k --seed $((k + 1)) \
-				--priv seed=$((k + 1)) >/dev/null 2>&1 &
-			a=$!
-			hdmabuf export --to 0 --size 64k --seed $((k + 2)) \
-				--priv seed=$((k + 2)) >/dev/null 2>&1 &
-			b=$!
-			k=$((k + 2))
-			usleep 300000
-			kill $a $b 2>/dev/null
-			wait
-		done
-		echo "churned $k"'
+	on_bg "$1" churn hd-churn export 0 /tmp/churn.stop
 }
 
 hda_churn_stop() {
@@ -168,27 +155,8 @@ hda_churn_stop() {
 	on_wait "$1" churn 30
 }
 
-# Imports that fail with ENOENT are fine: the buffer went in between.
 hda_idcheck() {
-	on_bg sos idcheck 'rm -f /tmp/idcheck.stop; ok=0 gone=0 bad=0
-		while [ ! -e /tmp/idcheck.stop ]; do
-			for id in $(hdmabuf list 2>/dev/null | grep "^'"$1"':"); do
-				seed=$(hdmabuf query $id 2>/dev/null |
-					sed -n "s/^priv seed=//p")
-				if [ -z "$seed" ]; then
-					gone=$((gone + 1))
-					continue
-				fi
-				out=$(hdmabuf import $id --verify $seed 2>&1)
-				case "$out" in
-				*"verify ok"*) ok=$((ok + 1)) ;;
-				*"import: ENOENT"*) gone=$((gone + 1)) ;;
-				*) bad=$((bad + 1))
-				   echo "bad $id seed $seed: $out" ;;
-				esac
-			done
-		done
-		echo "imports ok $ok enoent $gone bad $bad"'
+	on_bg sos idcheck hd-churn idcheck "$1" /tmp/idcheck.stop
 }
 
 hda_idcheck_stop() {

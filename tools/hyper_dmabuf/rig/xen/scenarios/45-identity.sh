@@ -18,41 +18,10 @@ reaches() {	# reaches DOM DOMID
 	on "$1" "hdmabuf info | grep -q '^peer $2 '"
 }
 
-check "domU1 churns buffers" on_bg domU1 churn 'rm -f /tmp/churn.stop; k=0
-	while [ ! -e /tmp/churn.stop ]; do
-		hdmabuf export --to 0 --size 64k --seed $((k + 1)) \
-			--priv seed=$((k + 1)) >/dev/null 2>&1 &
-		a=$!
-		hdmabuf export --to 0 --size 64k --seed $((k + 2)) \
-			--priv seed=$((k + 2)) >/dev/null 2>&1 &
-		b=$!
-		k=$((k + 2))
-		usleep 300000
-		kill $a $b 2>/dev/null
-		wait
-	done
-	echo "churned $k"'
-# Imports that fail with ENOENT are fine: the buffer went in between.
+check "domU1 churns buffers" \
+	on_bg domU1 churn hd-churn export 0 /tmp/churn.stop
 check "dom0 imports and checks every id of domU1 it lists" \
-	on_bg dom0 idcheck 'rm -f /tmp/idcheck.stop; good=0 gone=0 bad=0
-	while [ ! -e /tmp/idcheck.stop ]; do
-		for id in $(hdmabuf list 2>/dev/null | grep "^'"$(printf %x "$d1")"':"); do
-			seed=$(hdmabuf query $id 2>/dev/null |
-				sed -n "s/^priv seed=//p")
-			if [ -z "$seed" ]; then
-				gone=$((gone + 1))
-				continue
-			fi
-			out=$(hdmabuf import $id --verify $seed 2>&1)
-			case "$out" in
-			*"verify ok"*) good=$((good + 1)) ;;
-			*"import: ENOENT"*) gone=$((gone + 1)) ;;
-			*) bad=$((bad + 1))
-			   echo "bad $id seed $seed: $out" ;;
-			esac
-		done
-	done
-	echo "imports ok $good enoent $gone bad $bad"'
+	on_bg dom0 idcheck hd-churn idcheck "$d1" /tmp/idcheck.stop
 sleep 5
 for i in 1 2 3; do
 	check "relink $i: dom0 unlinks domU1" hdx_unlink dom0 domU1
