@@ -19,6 +19,8 @@ FIXTURE(ev) {
 	struct hd_env env;
 	struct hd_vbuf buf;
 	int reader;		/* an open file that only reads events */
+	__u32 n;
+	char gfp_wait[8], verbose[8];
 	int ready;
 };
 
@@ -415,6 +417,96 @@ TEST_F_TIMEOUT(ev, overflow_then_resync, 180)
 	close(slow);
 	free(seen);
 	free(ids);
+}
+
+#define FAILSLAB	HD_DEBUGFS_ROOT "/failslab/"
+
+/* Write @val to debugfs file @path; the old value goes to @old. */
+static int swap_knob(const char *path, const char *val, char *old, int len)
+{
+	int fd, n, ret = 0;
+
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, old, len - 1);
+	old[n > 0 ? n : 0] = 0;
+	if (pwrite(fd, val, strlen(val), 0) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static void put_knob(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (write(fd, val, strlen(val)) < 0)
+		perror(path);
+	close(fd);
+}
+
+/* Fail the @nth allocation of this thread's next system call. */
+static int fail_nth(int nth)
+{
+	char buf[16];
+	int fd, len, ret = 0;
+
+	fd = open("/proc/thread-self/fail-nth", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%d", nth);
+	if (write(fd, buf, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * A read that cannot copy its event out puts it back; when that needs
+ * memory there is none of, the overflow record takes its place, so the
+ * reader learns it must resynchronise instead of losing the event.
+ */
+TEST_F(ev, read_fault_without_memory_loses_nothing)
+{
+	struct hyper_dmabuf_event ev;
+	struct hyper_dmabuf_id id;
+	void *bad;
+	ssize_t n;
+
+	if (!self->ready)
+		return;
+	if (access("/proc/thread-self/fail-nth", W_OK) ||
+	    access(FAILSLAB "ignore-gfp-wait", W_OK))
+		SKIP(return, "no fault injection (fail-nth, failslab)");
+	/* Sleeping allocations may fail too, and quietly. */
+	ASSERT_EQ(0, swap_knob(FAILSLAB "ignore-gfp-wait", "N",
+			       self->gfp_wait, sizeof(self->gfp_wait)));
+	ASSERT_EQ(0, swap_knob(FAILSLAB "verbose", "0", self->verbose,
+			       sizeof(self->verbose)));
+	ASSERT_EQ(0, hd_export(self->env.dev, self->buf.fd, self->env.vmid, 0,
+			       &id));
+	ASSERT_TRUE(hd_wait_until(hd_list_count(self->reader, &self->n) ||
+				  self->n, HD_EVENT_TIMEOUT_MS));
+	bad = mmap(NULL, EV_SIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		   0);
+	ASSERT_NE(MAP_FAILED, bad);
+	/* The read's first allocation is the one that puts the event back. */
+	ASSERT_EQ(0, fail_nth(1));
+	n = read(self->reader, bad, EV_SIZE);
+	fail_nth(0);
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(EFAULT, errno);
+	munmap(bad, EV_SIZE);
+
+	put_knob(FAILSLAB "verbose", self->verbose);
+	put_knob(FAILSLAB "ignore-gfp-wait", self->gfp_wait);
+
+	ASSERT_EQ(0, hd_read_event(self->reader, &ev, 1000));
+	EXPECT_EQ(HD_EV_OVERFLOW, ev.type);
+	EXPECT_EQ(0, hd_unexport(self->env.dev, &id, 0));
 }
 
 TEST_HARNESS_MAIN
