@@ -84,8 +84,6 @@ gcc -O2 -Wall -Wextra -Werror -o "$out/boot/ivshmem-server-check" \
 	"$tools/acrn/ivshmem-server-check.c"
 gcc -static -O2 -Wall -Wextra -Werror -o "$out/boot/hda-pcimem" \
 	"$adir/hda-pcimem.c"
-gcc -static -O2 -Wall -Wextra -Werror -I"$HDMABUF_TOP/include/uapi" \
-	-o "$out/boot/hda-mem" "$adir/hda-mem.c"
 # The server's own check, on the host, first.
 mkdir -p "$out/boot/server-check"
 {
@@ -104,8 +102,8 @@ cp "$adir/init" "$root/init"
 # KUnit results, background jobs, the end-of-run checks.
 cp "$adir/hda-agent" "$tools/rig/xen/hdx-setup" "$tools/rig/xen/hdx-bg" \
 	"$tools/rig/xen/hdx-finish" "$root/bin/"
-cp "$tests"/guest/* "$out/boot/hda-pcimem" "$out/boot/hda-mem" "$root/bin/"
-strip "$root/bin/hda-pcimem" "$root/bin/hda-mem"
+cp "$tests"/guest/* "$out/boot/hda-pcimem" "$root/bin/"
+strip "$root/bin/hda-pcimem"
 for c in "$tests"/guest/*; do
 	strip "$root/bin/${c##*/}" 2>/dev/null || true
 done

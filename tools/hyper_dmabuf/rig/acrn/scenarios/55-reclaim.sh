@@ -11,8 +11,8 @@
 # free memory with a pattern; the SOS's process writes over its whole
 # mapping; none of that may reach the UOS's memory, and the UOS counts the
 # pages as shared until the SOS's process lets go, when it reclaims them
-# (its counters back to zero).  The SOS's process is hda-mem scribble, the
-# UOS's memory hda-mem fill.
+# (its counters back to zero).  The SOS's process is rig-mem scribble, the
+# UOS's memory rig-mem fill.
 . "$HDA_LIB/hda-share.sh"
 
 fault=/sys/module/hyper_dmabuf_acrn/parameters/fault
@@ -23,7 +23,7 @@ reuse() {
 	local mib out rc
 	mib=$(on uos1 "awk '/^MemFree:/ { print int(\$2 / 1024) - 32 }' /proc/meminfo")
 	check "$1: uos1 fills $mib MiB, about all of its free memory" \
-		on_bg uos1 fill hda-mem fill "$mib" "$2"
+		on_bg uos1 fill rig-mem fill "$mib" "$2"
 	check "$1: ... filled" on_wait_line uos1 fill '^filled' 180
 	check "$1: the SOS's process writes over all of its mapping" \
 		on_kill sos scr USR1
@@ -45,7 +45,7 @@ id=$(hda_export_bg uos1 exp --to 0 --size 16m --seed 55)
 [ -n "$id" ] && ok "A: uos1 exports 16 MiB to the SOS" ||
 	not_ok "A: uos1 exports 16 MiB to the SOS"
 check "A: a process of the SOS maps it read-write" \
-	on_bg sos scr hda-mem scribble "$id"
+	on_bg sos scr rig-mem scribble "$id"
 check "A: ... mapped" on_wait_line sos scr '^mapped 16777216' 30
 dev=$(hda_sos_dev 1)
 [ -n "$dev" ] && ok "A: the SOS's device of uos1's link is $dev" ||
@@ -79,7 +79,7 @@ id=$(hda_export_bg uos1 exp --to 0 --size 4m --seed 58)
 [ -n "$id" ] && ok "B: uos1 exports 4 MiB to the SOS" ||
 	not_ok "B: uos1 exports 4 MiB to the SOS"
 check "B: a process of the SOS maps it read-write" \
-	on_bg sos scr hda-mem scribble "$id"
+	on_bg sos scr rig-mem scribble "$id"
 check "B: ... mapped" on_wait_line sos scr '^mapped 4194304' 30
 check "B: uos1 arms a ring lie" on uos1 "echo ring-lie >$fault"
 on uos1 hdmabuf export --to 0 --size 4k --exit-after-export >/dev/null 2>&1

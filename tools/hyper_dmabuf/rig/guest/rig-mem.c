@@ -1,21 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hda-mem: the two halves of the ACRN-model rig's page-reuse check
- * (scenario 55-reclaim), static, for the VMs:
+ * rig-mem: the two halves of the rigs' page-reuse checks (the ACRN-model
+ * rig's 55-reclaim, the Xen rig's 47-held), static, for the VMs:
  *
- *	hda-mem scribble ID
+ *	rig-mem scribble ID
  *		import buffer ID read-write, map it shared and print
  *		"mapped BYTES"; on each SIGUSR1 write 0x5c over every byte
  *		and print "scribbled BYTES"; exit 0 on SIGTERM.  The SOS's
  *		process that keeps a mapping after the link went away.
- *	hda-mem fill MIB SEED
+ *	rig-mem fill MIB SEED
  *		map MIB MiB of anonymous memory, fill it with pattern SEED
  *		(every 8-byte word: SEED in the high half, its index in the
  *		low) and print "filled MIB"; on SIGUSR1 check every word and
  *		print "intact MIB" (exit 0), or "overwritten N pages, first at
- *		OFFSET: WORD" (exit 1).  The UOS reusing its memory.
+ *		OFFSET: WORD" (exit 1).  The exporter reusing its memory.
  *
- * A failure prints "hda-mem: WHAT: strerror" and exits 1; bad usage
+ * A failure prints "rig-mem: WHAT: strerror" and exits 1; bad usage
  * exits 2.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
@@ -44,13 +44,13 @@ static void on_signal(int sig)
 
 static void die(const char *what)
 {
-	fprintf(stderr, "hda-mem: %s: %s\n", what, strerror(errno));
+	fprintf(stderr, "rig-mem: %s: %s\n", what, strerror(errno));
 	exit(1);
 }
 
 static void bad_usage(void)
 {
-	fprintf(stderr, "usage: hda-mem scribble ID | hda-mem fill MIB SEED\n");
+	fprintf(stderr, "usage: rig-mem scribble ID | rig-mem fill MIB SEED\n");
 	exit(2);
 }
 
