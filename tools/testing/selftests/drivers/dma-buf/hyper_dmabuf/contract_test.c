@@ -150,8 +150,12 @@ TEST_F(ct, import_efault_leaves_no_fd)
 	EXPECT_EQ(-1, ioctl(dev, HYPER_DMABUF_IOCTL_IMPORT, ro));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(fds, open_fds());
-	/* Not imported: nothing maps it, and it can still be imported. */
-	EXPECT_TRUE(hd_status_is(dev, &id, 0, HD_ST_IMPORTED));
+	/*
+	 * Not imported: nothing maps it (the exporter learns that through a
+	 * message, so wait), and it can still be imported.
+	 */
+	EXPECT_TRUE(hd_wait_until(hd_status_is(dev, &id, 0, HD_ST_IMPORTED),
+				  HD_RELEASE_TIMEOUT_MS));
 	EXPECT_TRUE(hd_stats_wait(&st, HD_RELEASE_TIMEOUT_MS, &now));
 	ASSERT_EQ(0, hd_import(dev, &id, O_RDWR | O_CLOEXEC, &fd));
 	close(fd);

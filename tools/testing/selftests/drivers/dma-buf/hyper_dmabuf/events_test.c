@@ -36,8 +36,16 @@ FIXTURE_SETUP(ev)
 	self->ready = 1;
 }
 
+static void put_knob(const char *path, const char *val);
+
 FIXTURE_TEARDOWN(ev)
 {
+	/* What a fault-injection case changed, even if it failed. */
+	if (self->verbose[0])
+		put_knob(HD_DEBUGFS_ROOT "/failslab/verbose", self->verbose);
+	if (self->gfp_wait[0])
+		put_knob(HD_DEBUGFS_ROOT "/failslab/ignore-gfp-wait",
+			 self->gfp_wait);
 	hd_close(&self->reader);
 	hd_vbuf_destroy(&self->buf);
 	hd_env_close(_metadata, &self->env);
@@ -421,17 +429,24 @@ TEST_F_TIMEOUT(ev, overflow_then_resync, 180)
 
 #define FAILSLAB	HD_DEBUGFS_ROOT "/failslab/"
 
-/* Write @val to debugfs file @path; the old value goes to @old. */
+/*
+ * Write @val to debugfs file @path; the old value goes to @old.  Two opens:
+ * these files cannot be seeked back to their start.
+ */
 static int swap_knob(const char *path, const char *val, char *old, int len)
 {
 	int fd, n, ret = 0;
 
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = read(fd, old, len - 1);
 	old[n > 0 ? n : 0] = 0;
-	if (pwrite(fd, val, strlen(val), 0) < 0)
+	close(fd);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
 		ret = -errno;
 	close(fd);
 	return ret;
@@ -501,8 +516,6 @@ TEST_F(ev, read_fault_without_memory_loses_nothing)
 	EXPECT_EQ(EFAULT, errno);
 	munmap(bad, EV_SIZE);
 
-	put_knob(FAILSLAB "verbose", self->verbose);
-	put_knob(FAILSLAB "ignore-gfp-wait", self->gfp_wait);
 
 	ASSERT_EQ(0, hd_read_event(self->reader, &ev, 1000));
 	EXPECT_EQ(HD_EV_OVERFLOW, ev.type);
