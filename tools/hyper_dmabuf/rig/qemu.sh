@@ -64,8 +64,9 @@ elif [ -n "$inject" ]; then
 	cp "$tests/ksft/hyper_dmabuf_test" "$root/tests/"
 else
 	# Every kselftest program (lib.mk's TEST_GEN_PROGS), nothing else.
+	# (swiotlb_test only runs in a --swiotlb boot.)
 	find "$tests/ksft" -maxdepth 1 -type f -perm -u+x \
-		-exec cp {} "$root/tests/" \;
+		! -name swiotlb_test -exec cp {} "$root/tests/" \;
 	# and the hdmabuf CLI's check, run like one.
 	cp "$tools/cli/cli_test.sh" "$root/tests/"
 fi
