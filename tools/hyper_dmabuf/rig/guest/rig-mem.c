@@ -14,6 +14,9 @@
  *		low) and print "filled MIB"; on SIGUSR1 check every word and
  *		print "intact MIB" (exit 0), or "overwritten N pages, first at
  *		OFFSET: WORD" (exit 1).  The exporter reusing its memory.
+ *	rig-mem fill-heap MIB SEED
+ *		the same in a system-heap buffer: it takes the large blocks
+ *		a freed heap buffer gave back before anything else does.
  *
  * A failure prints "rig-mem: WHAT: strerror" and exits 1; bad usage
  * exits 2.
@@ -31,6 +34,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <linux/dma-heap.h>
 #include <linux/hyper_dmabuf.h>
 
 /* Set by the signal handler, read by the main loop. */
@@ -50,7 +54,7 @@ static void die(const char *what)
 
 static void bad_usage(void)
 {
-	fprintf(stderr, "usage: rig-mem scribble ID | rig-mem fill MIB SEED\n");
+	fprintf(stderr, "usage: rig-mem scribble ID | rig-mem fill|fill-heap MIB SEED\n");
 	exit(2);
 }
 
@@ -135,7 +139,41 @@ static int scribble(const char *arg, sigset_t *old)
 	return 0;
 }
 
-static int fill(const char *mib_arg, const char *seed_arg, sigset_t *old)
+/*
+ * @mib MiB to fill: anonymous memory, or with @heap a system-heap buffer,
+ * which takes the large blocks a freed heap buffer gave back first.
+ */
+static uint64_t *fill_area(size_t mib, int heap)
+{
+	struct dma_heap_allocation_data alloc = {
+		.len = mib << 20,
+		.fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	void *p;
+	int fd;
+
+	if (!heap) {
+		p = mmap(NULL, mib << 20, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			die("mmap");
+		return p;
+	}
+	fd = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open /dev/dma_heap/system");
+	if (ioctl(fd, DMA_HEAP_IOCTL_ALLOC, &alloc))
+		die("heap alloc");
+	close(fd);
+	p = mmap(NULL, mib << 20, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 alloc.fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap of the heap buffer");
+	return p;
+}
+
+static int fill(const char *mib_arg, const char *seed_arg, int heap,
+		sigset_t *old)
 {
 	size_t mib = strtoul(mib_arg, NULL, 0), n, i, bad = 0, first = 0;
 	uint64_t seed = strtoull(seed_arg, NULL, 0) << 32, *w;
@@ -144,10 +182,7 @@ static int fill(const char *mib_arg, const char *seed_arg, sigset_t *old)
 	if (!mib)
 		bad_usage();
 	n = (mib << 20) / sizeof(*w);
-	w = mmap(NULL, mib << 20, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (w == MAP_FAILED)
-		die("mmap");
+	w = fill_area(mib, heap);
 	for (i = 0; i < n; i++)
 		w[i] = seed | i;
 	printf("filled %zu\n", mib);
@@ -191,7 +226,9 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "scribble"))
 		return scribble(argv[2], &old);
 	if (argc == 4 && !strcmp(argv[1], "fill"))
-		return fill(argv[2], argv[3], &old);
+		return fill(argv[2], argv[3], 0, &old);
+	if (argc == 4 && !strcmp(argv[1], "fill-heap"))
+		return fill(argv[2], argv[3], 1, &old);
 	bad_usage();
 	return 2;
 }

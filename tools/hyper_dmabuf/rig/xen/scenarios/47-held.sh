@@ -6,9 +6,10 @@
 # side counts the other as gone and domU1 releases the export, and its
 # exporter exits, putting its dma-buf.  The grants are still mapped in
 # dom0, so domU1 must keep the pages (its counters say so) until dom0
-# lets go.  Meanwhile domU1 fills about all its free memory with a
-# pattern and dom0's process writes over its whole mapping: none of those
-# writes may reach domU1's memory.  Once dom0 unmaps, domU1 reclaims the
+# lets go.  Meanwhile domU1 fills a new heap buffer (which would take
+# those pages first, were they free) with a pattern and dom0's process
+# writes over its whole mapping: none of those writes may reach domU1's
+# memory.  Once dom0 unmaps, domU1 reclaims the
 # pages, and the link comes back.
 . /rig/hdx-share.sh
 
@@ -38,9 +39,11 @@ else
 	not_ok "domU1 keeps the 2048 pages dom0 still maps ($shared)"
 fi
 
-mib=$(on domU1 "awk '/^MemFree:/ { print int(\$2 / 1024) - 32 }' /proc/meminfo")
-check "domU1 fills $mib MiB, about all of its free memory" \
-	on_bg domU1 fill rig-mem fill "$mib" 48
+# A heap buffer of about all free memory: it takes the large blocks the
+# exporter's gave back, were they free.
+mib=$(on domU1 "awk '/^MemFree:/ { print int(\$2 / 1024) - 24 }' /proc/meminfo")
+check "domU1 fills a heap buffer of $mib MiB, about all of its free memory" \
+	on_bg domU1 fill rig-mem fill-heap "$mib" 48
 check "... filled" hdx_wait 180 line domU1 fill '^filled'
 check "dom0's process writes over all of its mapping" on_kill dom0 scr USR1
 check "... written" hdx_wait 30 line dom0 scr '^scribbled'
