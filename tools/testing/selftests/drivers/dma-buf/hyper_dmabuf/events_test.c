@@ -516,7 +516,6 @@ TEST_F(ev, read_fault_without_memory_loses_nothing)
 	EXPECT_EQ(EFAULT, errno);
 	munmap(bad, EV_SIZE);
 
-
 	ASSERT_EQ(0, hd_read_event(self->reader, &ev, 1000));
 	EXPECT_EQ(HD_EV_OVERFLOW, ev.type);
 	EXPECT_EQ(0, hd_unexport(self->env.dev, &id, 0));
