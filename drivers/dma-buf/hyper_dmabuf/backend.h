@@ -128,6 +128,9 @@ struct hdmabuf_backend_ops {
  * @owner: the backend's module
  * @ops: its operations
  * @vmid: the id of this VM as the backend's peers know it
+ * @peer_flags: %HYPER_DMABUF_PEER_EXPORT and %HYPER_DMABUF_PEER_IMPORT:
+ *	the directions this VM shares in with the backend's peers, as INFO
+ *	reports them; 0 means both
  * @node: core private: entry in the list of backends
  */
 struct hdmabuf_backend {
@@ -135,6 +138,7 @@ struct hdmabuf_backend {
 	struct module *owner;
 	const struct hdmabuf_backend_ops *ops;
 	u32 vmid;
+	u32 peer_flags;
 	struct list_head node;
 };
 

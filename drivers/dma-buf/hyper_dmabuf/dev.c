@@ -63,7 +63,7 @@ static long hdmabuf_ioctl_query(struct hdmabuf_file *hf, void *arg,
 		return -ENOMEM;
 	ret = hdmabuf_export_query(&q->id, q, priv);
 	if (ret == -ENOENT)
-		ret = hdmabuf_import_query(&q->id, q, priv);
+		ret = hdmabuf_import_query(hf, &q->id, q, priv);
 	if (!ret && q->priv_len <= room && q->priv &&
 	    copy_to_user(u64_to_user_ptr(q->priv), priv, q->priv_len))
 		ret = -EFAULT;
@@ -78,7 +78,7 @@ static long hdmabuf_ioctl_list(struct hdmabuf_file *hf, void *arg,
 
 	if (l->flags || l->reserved)
 		return -EINVAL;
-	return hdmabuf_import_list(u64_to_user_ptr(l->ids), l->count,
+	return hdmabuf_import_list(hf, u64_to_user_ptr(l->ids), l->count,
 				   &l->count);
 }
 
@@ -113,6 +113,7 @@ static const struct {
 	[0x03] = { HYPER_DMABUF_IOCTL_QUERY, hdmabuf_ioctl_query },
 	[0x04] = { HYPER_DMABUF_IOCTL_LIST, hdmabuf_ioctl_list },
 	[0x05] = { HYPER_DMABUF_IOCTL_INFO, hdmabuf_ioctl_info },
+	[0x07] = { HYPER_DMABUF_IOCTL_BIND, hdmabuf_ioctl_bind, true },
 };
 
 /**
@@ -265,10 +266,15 @@ static int __init hdmabuf_init(void)
 	ret = hdmabuf_core_init();
 	if (ret)
 		return ret;
+	ret = hdmabuf_endpoint_init();
+	if (ret) {
+		pr_err("cannot register the endpoints in configfs: %d\n", ret);
+		goto err_core;
+	}
 	ret = misc_register(&hdmabuf_misc);
 	if (ret) {
 		pr_err("cannot register misc device: %d\n", ret);
-		goto err_core;
+		goto err_endpoint;
 	}
 	ret = dma_coerce_mask_and_coherent(hdmabuf_device(), DMA_BIT_MASK(64));
 	if (ret)
@@ -278,6 +284,8 @@ static int __init hdmabuf_init(void)
 
 err_misc:
 	misc_deregister(&hdmabuf_misc);
+err_endpoint:
+	hdmabuf_endpoint_exit();
 err_core:
 	hdmabuf_core_exit();
 	return ret;
@@ -288,6 +296,7 @@ static void __exit hdmabuf_exit(void)
 {
 	hdmabuf_debugfs_exit();
 	misc_deregister(&hdmabuf_misc);
+	hdmabuf_endpoint_exit();
 	hdmabuf_core_exit();
 }
 module_exit(hdmabuf_exit);

@@ -2,8 +2,9 @@
 /*
  * hyper_dmabuf: per-open-file event queues.
  *
- * Every open file has its own queue of new-buffer and withdrawn events,
- * bounded by the event_queue_len module parameter.  An event is never
+ * Every open file has its own queue of new-buffer and withdrawn events of
+ * the buffers exported to its endpoint, bounded by the event_queue_len
+ * module parameter.  An event is never
  * dropped silently: when the queue is full (or memory runs out) one
  * overflow record, allocated when the file was opened, is queued in its
  * place and further events are dropped until the reader has read that
@@ -19,9 +20,12 @@
 
 #include "hdmabuf.h"
 
-/* Open files, under hdmabuf_files_lock; nests inside hdmabuf_lock. */
+/*
+ * Open files, under hdmabuf_files_lock, which also protects each file's
+ * endpoint; nests inside hdmabuf_lock.
+ */
 static LIST_HEAD(hdmabuf_files);
-static DEFINE_MUTEX(hdmabuf_files_lock);	/* protects hdmabuf_files */
+static DEFINE_MUTEX(hdmabuf_files_lock);	/* the list, their endpoints */
 
 /**
  * struct hdmabuf_event_node - a queued event
@@ -73,9 +77,46 @@ void hdmabuf_event_file_exit(struct hdmabuf_file *hf)
 }
 
 /**
- * hdmabuf_event_post() - queue an event on every open file
+ * hdmabuf_event_file_bind() - bind an open file to an endpoint
+ * @hf: the file
+ * @endpoint: a valid, non-empty name (HYPER_DMABUF_ENDPOINT_LEN bytes)
+ *
+ * From now on the file gets only the events of buffers exported to
+ * @endpoint.  Events already queued stay.
+ *
+ * Return: 0, or -EBUSY when the file is bound already.
+ */
+int hdmabuf_event_file_bind(struct hdmabuf_file *hf, const char *endpoint)
+{
+	int ret = 0;
+
+	mutex_lock(&hdmabuf_files_lock);
+	if (hf->endpoint[0])
+		ret = -EBUSY;
+	else
+		memcpy(hf->endpoint, endpoint, sizeof(hf->endpoint));
+	mutex_unlock(&hdmabuf_files_lock);
+	return ret;
+}
+
+/**
+ * hdmabuf_event_file_endpoint() - the endpoint an open file is bound to
+ * @hf: the file
+ * @endpoint: receives the name, HYPER_DMABUF_ENDPOINT_LEN bytes (empty for
+ *	the default endpoint)
+ */
+void hdmabuf_event_file_endpoint(struct hdmabuf_file *hf, char *endpoint)
+{
+	mutex_lock(&hdmabuf_files_lock);
+	memcpy(endpoint, hf->endpoint, sizeof(hf->endpoint));
+	mutex_unlock(&hdmabuf_files_lock);
+}
+
+/**
+ * hdmabuf_event_post() - queue an event on every open file of its endpoint
  * @type: %HYPER_DMABUF_EVENT_NEW or %HYPER_DMABUF_EVENT_WITHDRAWN
- * @imp: the buffer concerned
+ * @imp: the buffer concerned; only the files bound to its endpoint (or,
+ *	for the default endpoint, never bound) get the event
  */
 void hdmabuf_event_post(u32 type, const struct hdmabuf_import *imp)
 {
@@ -84,6 +125,8 @@ void hdmabuf_event_post(u32 type, const struct hdmabuf_import *imp)
 
 	mutex_lock(&hdmabuf_files_lock);
 	list_for_each_entry(hf, &hdmabuf_files, node) {
+		if (memcmp(hf->endpoint, imp->endpoint, sizeof(hf->endpoint)))
+			continue;
 		e = kzalloc(sizeof(*e), GFP_KERNEL);
 		if (e) {
 			e->ev.type = type;

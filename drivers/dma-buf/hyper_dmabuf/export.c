@@ -292,6 +292,8 @@ static int hdmabuf_export_validate(const struct hyper_dmabuf_export *a)
 		return -EINVAL;
 	if (a->priv_len > HYPER_DMABUF_PRIV_MAX)
 		return -EINVAL;
+	if (!hdmabuf_endpoint_valid(a->endpoint, true))
+		return -EINVAL;
 	return 0;
 }
 
@@ -439,6 +441,7 @@ long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg,
 	init_completion(&exp->reply);
 	init_completion(&exp->acked);
 	exp->readonly = a->flags & HYPER_DMABUF_EXPORT_RDONLY;
+	memcpy(exp->endpoint, a->endpoint, sizeof(exp->endpoint));
 	exp->priv_len = a->priv_len;
 	if (copy_from_user(exp->priv, u64_to_user_ptr(a->priv), a->priv_len)) {
 		ret = -EFAULT;
@@ -638,6 +641,7 @@ int hdmabuf_export_query(const struct hyper_dmabuf_id *id,
 		q->status |= HYPER_DMABUF_STATUS_UNEXPORT_PENDING;
 	memcpy(priv, exp->priv, exp->priv_len);
 	q->priv_len = exp->priv_len;
+	memcpy(q->endpoint, exp->endpoint, sizeof(q->endpoint));
 	mutex_unlock(&hdmabuf_lock);
 	return 0;
 }
@@ -665,6 +669,7 @@ void hdmabuf_export_encode(struct hdmabuf_export *exp, unsigned long what,
 	msg->ref = exp->ref;
 	msg->priv_len = exp->priv_len;
 	memcpy(msg->priv, exp->priv, exp->priv_len);
+	memcpy(msg->endpoint, exp->endpoint, sizeof(msg->endpoint));
 }
 
 /**

@@ -100,6 +100,8 @@ struct hdmabuf_peer {
  * struct hdmabuf_file - state of one open /dev/hyper_dmabuf
  * @exports: exports made through this file and not yet unexported; under
  *	hdmabuf_lock
+ * @endpoint: the endpoint the file is bound to, empty for the default
+ *	one; set once, under the open files' lock (event.c)
  * @node: entry in the list of open files (event.c)
  * @ev_lock: protects @ev_queue, @ev_len and @ev_overflow
  * @ev_queue: pending events
@@ -111,6 +113,7 @@ struct hdmabuf_peer {
  */
 struct hdmabuf_file {
 	struct list_head exports;
+	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
 	struct list_head node;
 	spinlock_t ev_lock;	/* protects the ev_ fields */
 	struct list_head ev_queue;
@@ -169,6 +172,7 @@ enum hdmabuf_export_state {
  * @ref: the backend's reference sent to the peer
  * @priv_len: bytes of metadata in @priv
  * @priv: the exporter's metadata
+ * @endpoint: the importing VM's endpoint it goes to, empty for the default
  */
 struct hdmabuf_export {
 	struct kref kref;
@@ -198,6 +202,7 @@ struct hdmabuf_export {
 	u64 ref;
 	u32 priv_len;
 	u8 priv[HYPER_DMABUF_PRIV_MAX];
+	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
 };
 
 /**
@@ -213,6 +218,7 @@ struct hdmabuf_export {
  * @readonly: exported read-only
  * @priv_len: bytes of metadata in @priv
  * @priv: the exporter's metadata
+ * @endpoint: the endpoint whose files alone may see and import it
  * @map_lock: protects @map, @pages, @usage_sent and @released
  * @users: live local dma-bufs made from this import
  * @map: the backend's mapping handle, NULL while unmapped
@@ -236,6 +242,7 @@ struct hdmabuf_import {
 	bool readonly;
 	u32 priv_len;
 	u8 priv[HYPER_DMABUF_PRIV_MAX];
+	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
 	struct mutex map_lock;	/* protects map, pages, usage_sent, released */
 	atomic_t users;
 	void *map;
@@ -296,9 +303,11 @@ void hdmabuf_export_send_failed(struct hdmabuf_export *exp,
 /* import.c */
 long hdmabuf_ioctl_import(struct hdmabuf_file *hf, void *arg,
 			  const struct hdmabuf_ioctl_out *out);
-int hdmabuf_import_query(const struct hyper_dmabuf_id *id,
+int hdmabuf_import_query(struct hdmabuf_file *hf,
+			 const struct hyper_dmabuf_id *id,
 			 struct hyper_dmabuf_query *q, u8 *priv);
-int hdmabuf_import_list(struct hyper_dmabuf_id __user *ids, u32 room,
+int hdmabuf_import_list(struct hdmabuf_file *hf,
+			struct hyper_dmabuf_id __user *ids, u32 room,
 			u32 *total);
 void hdmabuf_import_recv(struct hdmabuf_peer *peer,
 			 const struct hdmabuf_msg *msg);
@@ -310,11 +319,19 @@ void hdmabuf_import_encode(struct hdmabuf_import *imp, unsigned long what,
 /* event.c */
 int hdmabuf_event_file_init(struct hdmabuf_file *hf);
 void hdmabuf_event_file_exit(struct hdmabuf_file *hf);
+int hdmabuf_event_file_bind(struct hdmabuf_file *hf, const char *endpoint);
+void hdmabuf_event_file_endpoint(struct hdmabuf_file *hf, char *endpoint);
 void hdmabuf_event_post(u32 type, const struct hdmabuf_import *imp);
 ssize_t hdmabuf_event_read(struct hdmabuf_file *hf, char __user *buf,
 			   size_t count, bool nonblock);
 __poll_t hdmabuf_event_poll(struct hdmabuf_file *hf, struct file *file,
 			    struct poll_table_struct *wait);
+
+/* endpoint.c */
+long hdmabuf_ioctl_bind(struct hdmabuf_file *hf, void *arg,
+			const struct hdmabuf_ioctl_out *out);
+int hdmabuf_endpoint_init(void);
+void hdmabuf_endpoint_exit(void);
 
 /* dev.c */
 struct device *hdmabuf_device(void);

@@ -510,18 +510,25 @@ static const struct dma_buf_ops hdmabuf_dmabuf_ops = {
 	.end_cpu_access = hdmabuf_dmabuf_end_cpu,
 };
 
-/* Find an importable buffer and take a reference. */
+/*
+ * Find a buffer @hf's endpoint may import and take a reference.  One
+ * exported to another endpoint is as unknown as a wrong key.
+ */
 static struct hdmabuf_import *
-hdmabuf_import_find(const struct hyper_dmabuf_id *id)
+hdmabuf_import_find(struct hdmabuf_file *hf, const struct hyper_dmabuf_id *id)
 {
+	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
 	struct hdmabuf_import *imp = NULL;
 	struct hdmabuf_peer *peer;
 
+	hdmabuf_event_file_endpoint(hf, endpoint);
 	peer = hdmabuf_peer_get(id->vmid);
 	if (!peer)
 		return NULL;
 	mutex_lock(&hdmabuf_lock);
 	imp = hdmabuf_import_lookup_locked(peer, id);
+	if (imp && memcmp(imp->endpoint, endpoint, sizeof(endpoint)))
+		imp = NULL;
 	if (imp)
 		kref_get(&imp->kref);
 	mutex_unlock(&hdmabuf_lock);
@@ -554,7 +561,7 @@ long hdmabuf_ioctl_import(struct hdmabuf_file *hf, void *arg,
 	    a->reserved[0] || a->reserved[1] || a->id.reserved)
 		return -EINVAL;
 
-	imp = hdmabuf_import_find(&a->id);
+	imp = hdmabuf_import_find(hf, &a->id);
 	if (!imp)
 		return -ENOENT;
 	if (mode == O_RDWR && imp->readonly) {
@@ -615,18 +622,21 @@ err_put:
 
 /**
  * hdmabuf_import_query() - describe a buffer exported to this VM
+ * @hf: the open file asking
  * @id: the id asked about
  * @q: filled in
  * @priv: receives the metadata (HYPER_DMABUF_PRIV_MAX bytes)
  *
- * Return: 0, or -ENOENT when no such buffer was exported to this VM.
+ * Return: 0, or -ENOENT when no such buffer was exported to this VM and
+ * @hf's endpoint.
  */
-int hdmabuf_import_query(const struct hyper_dmabuf_id *id,
+int hdmabuf_import_query(struct hdmabuf_file *hf,
+			 const struct hyper_dmabuf_id *id,
 			 struct hyper_dmabuf_query *q, u8 *priv)
 {
 	struct hdmabuf_import *imp;
 
-	imp = hdmabuf_import_find(id);
+	imp = hdmabuf_import_find(hf, id);
 	if (!imp)
 		return -ENOENT;
 	q->exporter_vmid = imp->id.vmid;
@@ -639,12 +649,17 @@ int hdmabuf_import_query(const struct hyper_dmabuf_id *id,
 		q->status |= HYPER_DMABUF_STATUS_UNEXPORTED;
 	memcpy(priv, imp->priv, imp->priv_len);
 	q->priv_len = imp->priv_len;
+	memcpy(q->endpoint, imp->endpoint, sizeof(q->endpoint));
 	hdmabuf_import_put(imp);
 	return 0;
 }
 
-/* Copy up to @room ids of importable buffers; returns how many there are. */
-static u32 hdmabuf_import_collect(struct hyper_dmabuf_id *ids, u32 room)
+/*
+ * Copy up to @room ids of buffers endpoint @endpoint may import; returns
+ * how many there are.
+ */
+static u32 hdmabuf_import_collect(const char *endpoint,
+				  struct hyper_dmabuf_id *ids, u32 room)
 {
 	struct hdmabuf_import *imp;
 	struct hdmabuf_peer *peer;
@@ -654,7 +669,9 @@ static u32 hdmabuf_import_collect(struct hyper_dmabuf_id *ids, u32 room)
 	mutex_lock(&hdmabuf_lock);
 	xa_for_each(&hdmabuf_peers, vmid, peer) {
 		xa_for_each(&peer->imports, seq, imp) {
-			if (imp->withdrawn)
+			if (imp->withdrawn ||
+			    memcmp(imp->endpoint, endpoint,
+				   HYPER_DMABUF_ENDPOINT_LEN))
 				continue;
 			if (n < room)
 				ids[n] = imp->id;
@@ -666,29 +683,34 @@ static u32 hdmabuf_import_collect(struct hyper_dmabuf_id *ids, u32 room)
 }
 
 /**
- * hdmabuf_import_list() - list the buffers this VM may import
+ * hdmabuf_import_list() - list the buffers an open file's endpoint may
+ *	import
+ * @hf: the open file asking
  * @ids: user array to fill
  * @room: entries in @ids
  * @total: set to the number of importable buffers
  *
  * Return: 0 or -EFAULT, -ENOMEM.
  */
-int hdmabuf_import_list(struct hyper_dmabuf_id __user *ids, u32 room,
+int hdmabuf_import_list(struct hdmabuf_file *hf,
+			struct hyper_dmabuf_id __user *ids, u32 room,
 			u32 *total)
 {
+	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
 	struct hyper_dmabuf_id *k = NULL;
 	u32 n;
 	int ret = 0;
 
+	hdmabuf_event_file_endpoint(hf, endpoint);
 	/* Size the copy by what exists, not by what the caller claims. */
-	n = hdmabuf_import_collect(NULL, 0);
+	n = hdmabuf_import_collect(endpoint, NULL, 0);
 	room = min(room, n);
 	if (room) {
 		k = kvcalloc(room, sizeof(*k), GFP_KERNEL);
 		if (!k)
 			return -ENOMEM;
 	}
-	n = hdmabuf_import_collect(k, room);
+	n = hdmabuf_import_collect(endpoint, k, room);
 	*total = n;
 	if (room && copy_to_user(ids, k, min(room, n) * sizeof(*k)))
 		ret = -EFAULT;
@@ -716,6 +738,7 @@ static int hdmabuf_import_new(struct hdmabuf_peer *peer,
 	imp->readonly = msg->flags & HDMABUF_MSG_F_RDONLY;
 	imp->priv_len = msg->priv_len;
 	memcpy(imp->priv, msg->priv, msg->priv_len);
+	memcpy(imp->endpoint, msg->endpoint, sizeof(imp->endpoint));
 	mutex_init(&imp->map_lock);
 	INIT_WORK(&imp->sync_work, hdmabuf_import_sync_work);
 	INIT_LIST_HEAD(&imp->tx_node);

@@ -554,6 +554,9 @@ int hdmabuf_peers_info(struct hyper_dmabuf_peer __user *up, u32 room,
 	xa_for_each(&hdmabuf_peers, index, peer) {
 		if (n < room) {
 			info[n].vmid = peer->vmid;
+			info[n].flags = peer->be->peer_flags ?:
+					HYPER_DMABUF_PEER_EXPORT |
+					HYPER_DMABUF_PEER_IMPORT;
 			strscpy(info[n].backend, peer->be->name,
 				sizeof(info[n].backend));
 		}

@@ -39,11 +39,17 @@ struct hdmabuf_wire_msg {
 	__le32 nr_pages;
 	__le64 size;
 	__le64 ref;
-	__le64 reserved[4];
+	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
+	__le64 reserved[2];
 	u8 priv[HYPER_DMABUF_PRIV_MAX];
 };
 
 static_assert(sizeof(struct hdmabuf_wire_msg) == HDMABUF_MSG_SIZE);
+
+static bool hdmabuf_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
 
 /**
  * hdmabuf_msg_encode() - encode a message for the wire
@@ -71,12 +77,8 @@ void hdmabuf_msg_encode(const struct hdmabuf_msg *msg, void *buf)
 	w->nr_pages = cpu_to_le32(msg->nr_pages);
 	w->size = cpu_to_le64(msg->size);
 	w->ref = cpu_to_le64(msg->ref);
+	memcpy(w->endpoint, msg->endpoint, sizeof(w->endpoint));
 	memcpy(w->priv, msg->priv, len);
-}
-
-static bool hdmabuf_zero(const void *p, size_t len)
-{
-	return !memchr_inv(p, 0, len);
 }
 
 /* Fields each type may carry; everything else must be zero. */
@@ -154,9 +156,14 @@ int hdmabuf_msg_decode(const void *buf, size_t len, u32 max_pages,
 			  sizeof(w->priv) - msg->priv_len))
 		return -EPROTO;
 
+	memcpy(msg->endpoint, w->endpoint, sizeof(msg->endpoint));
 	if (!(fields & F_EXPORT))
-		return msg->nr_pages || msg->size || msg->ref || msg->priv_len ?
+		return msg->nr_pages || msg->size || msg->ref ||
+		       msg->priv_len ||
+		       !hdmabuf_zero(msg->endpoint, sizeof(msg->endpoint)) ?
 		       -EPROTO : 0;
+	if (!hdmabuf_endpoint_valid(msg->endpoint, true))
+		return -EPROTO;
 
 	if (!msg->nr_pages)
 		return -EINVAL;

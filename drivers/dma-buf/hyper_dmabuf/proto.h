@@ -56,6 +56,8 @@ enum hdmabuf_msg_type {
  * @ref: %HDMABUF_MSG_EXPORT: the backend's reference to the shared pages
  * @priv_len: %HDMABUF_MSG_EXPORT: bytes of metadata in @priv
  * @priv: %HDMABUF_MSG_EXPORT: the exporter's metadata
+ * @endpoint: %HDMABUF_MSG_EXPORT: the importer's endpoint, a valid name
+ *	(hdmabuf_endpoint_valid()) or empty for the default one
  */
 struct hdmabuf_msg {
 	u16 type;
@@ -68,8 +70,10 @@ struct hdmabuf_msg {
 	u64 ref;
 	u32 priv_len;
 	u8 priv[HYPER_DMABUF_PRIV_MAX];
+	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
 };
 
+bool hdmabuf_endpoint_valid(const char *name, bool allow_default);
 void hdmabuf_msg_encode(const struct hdmabuf_msg *msg, void *buf);
 int hdmabuf_msg_decode(const void *buf, size_t len, u32 max_pages,
 		       struct hdmabuf_msg *msg);

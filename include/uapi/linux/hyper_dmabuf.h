@@ -26,6 +26,13 @@
 /* The VM id that no VM has. */
 #define HYPER_DMABUF_VMID_INVALID	0xffffffffu
 
+/*
+ * Room for an endpoint's name, its NUL included: 1 to 15 characters of
+ * A-Z, a-z, 0-9, '_', '-' and '.', not starting with '.'.  The empty name
+ * is the default endpoint.
+ */
+#define HYPER_DMABUF_ENDPOINT_LEN	16
+
 /**
  * struct hyper_dmabuf_id - system-wide name of a shared buffer
  * @vmid: id of the exporting VM
@@ -57,6 +64,9 @@ struct hyper_dmabuf_id {
  * @id: out: the buffer's id
  * @size: out: bytes shared (the dma-buf's size)
  * @reserved: must be zero
+ * @endpoint: in: the endpoint of @remote_vmid whose files alone may see and
+ *	import the buffer, NUL-terminated; all zero (and for callers whose
+ *	struct ends before it) the default endpoint
  */
 struct hyper_dmabuf_export {
 	__s32 fd;
@@ -67,6 +77,7 @@ struct hyper_dmabuf_export {
 	struct hyper_dmabuf_id id;
 	__u64 size;
 	__u64 reserved[2];
+	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
 };
 
 /* Flags of struct hyper_dmabuf_import: O_CLOEXEC and one of O_ACCMODE. */
@@ -116,7 +127,8 @@ struct hyper_dmabuf_unexport {
 
 /**
  * struct hyper_dmabuf_query - argument of %HYPER_DMABUF_IOCTL_QUERY
- * @id: in: a buffer this VM exported or may import
+ * @id: in: a buffer this VM exported, or that this open file's endpoint
+ *	may import
  * @exporter_vmid: out: the exporting VM
  * @importer_vmid: out: the VM that may import it
  * @size: out: size in bytes
@@ -125,6 +137,8 @@ struct hyper_dmabuf_unexport {
  *	larger than the room, nothing is copied and the call still succeeds)
  * @priv: in: user pointer that receives the metadata, or 0
  * @reserved: must be zero
+ * @endpoint: out: the importing VM's endpoint it was exported to (empty:
+ *	the default endpoint)
  */
 struct hyper_dmabuf_query {
 	struct hyper_dmabuf_id id;
@@ -135,6 +149,7 @@ struct hyper_dmabuf_query {
 	__u32 priv_len;
 	__u64 priv;
 	__u64 reserved[2];
+	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
 };
 
 /**
@@ -153,15 +168,20 @@ struct hyper_dmabuf_list {
 	__u64 reserved;
 };
 
+/* Flags of struct hyper_dmabuf_peer: what this VM may do with the peer. */
+#define HYPER_DMABUF_PEER_EXPORT	(1u << 0)	/* export to it */
+#define HYPER_DMABUF_PEER_IMPORT	(1u << 1)	/* import from it */
+
 /**
  * struct hyper_dmabuf_peer - a VM this instance can reach
  * @vmid: the VM's id
- * @reserved: zero
+ * @flags: %HYPER_DMABUF_PEER_EXPORT and %HYPER_DMABUF_PEER_IMPORT, for the
+ *	directions the backend can share in (zero from kernels before them)
  * @backend: NUL-terminated name of the backend that reaches it
  */
 struct hyper_dmabuf_peer {
 	__u32 vmid;
-	__u32 reserved;
+	__u32 flags;
 	char backend[16];
 };
 
@@ -182,6 +202,23 @@ struct hyper_dmabuf_info {
 	__u32 flags;
 	__u64 peers;
 	__u64 reserved[2];
+};
+
+/**
+ * struct hyper_dmabuf_bind - argument of %HYPER_DMABUF_IOCTL_BIND
+ * @endpoint: in: the endpoint to bind this open file to, NUL-terminated;
+ *	root configures who may bind which name (configfs, see the docs)
+ * @flags: must be zero
+ * @reserved: must be zero
+ *
+ * An open file that is never bound belongs to the default endpoint.  Once
+ * bound it sees, lists and imports only the buffers exported to its
+ * endpoint, and gets only their events.  A file is bound at most once.
+ */
+struct hyper_dmabuf_bind {
+	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
+	__u32 flags;
+	__u32 reserved[3];
 };
 
 /* Event types, in struct hyper_dmabuf_event. */
@@ -225,5 +262,7 @@ struct hyper_dmabuf_event {
 					      struct hyper_dmabuf_list)
 #define HYPER_DMABUF_IOCTL_INFO		_IOWR(HYPER_DMABUF_IOC_MAGIC, 0x05, \
 					      struct hyper_dmabuf_info)
+#define HYPER_DMABUF_IOCTL_BIND		_IOW(HYPER_DMABUF_IOC_MAGIC, 0x07, \
+					     struct hyper_dmabuf_bind)
 
 #endif /* _UAPI_LINUX_HYPER_DMABUF_H */

@@ -22,7 +22,8 @@
 #define OFF_NR_PAGES	44
 #define OFF_SIZE	48
 #define OFF_REF		56
-#define OFF_RESERVED	64
+#define OFF_ENDPOINT	64
+#define OFF_RESERVED	80
 #define OFF_PRIV	96
 
 #define MAX_PAGES	1024
@@ -243,7 +244,7 @@ static void proto_rejects_bad_sizes(struct kunit *test)
 static void proto_rejects_foreign_fields(struct kunit *test)
 {
 	static const int offs[] = { OFF_NR_PAGES, OFF_SIZE, OFF_REF,
-				    OFF_PRIV_LEN };
+				    OFF_PRIV_LEN, OFF_ENDPOINT };
 	u8 buf[HDMABUF_MSG_SIZE];
 	struct hdmabuf_msg m, d;
 	int i;
@@ -255,6 +256,38 @@ static void proto_rejects_foreign_fields(struct kunit *test)
 		buf[offs[i]] = 1;
 		KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
 	}
+}
+
+/* An export names its endpoint; only well-formed names pass. */
+static void proto_export_endpoint(struct kunit *test)
+{
+	static const char * const bad[] = {
+		".hidden", "sp ace", "slash/", "a\nb", "0123456789abcdef",
+	};
+	u8 buf[HDMABUF_MSG_SIZE];
+	struct hdmabuf_msg m, d;
+	int i;
+
+	make_export(&m);
+	strscpy(m.endpoint, "display-1.b_2", sizeof(m.endpoint));
+	hdmabuf_msg_encode(&m, buf);
+	KUNIT_ASSERT_EQ(test, decode(buf, &d), 0);
+	KUNIT_EXPECT_STREQ(test, d.endpoint, "display-1.b_2");
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		make_export(&m);
+		hdmabuf_msg_encode(&m, buf);
+		memcpy(buf + OFF_ENDPOINT, bad[i],
+		       min_t(size_t, strlen(bad[i]), HYPER_DMABUF_ENDPOINT_LEN));
+		KUNIT_EXPECT_EQ_MSG(test, decode(buf, &d), -EPROTO, "%s",
+				    bad[i]);
+	}
+	/* Bytes after the name's NUL must be zero too. */
+	make_export(&m);
+	strscpy(m.endpoint, "ab", sizeof(m.endpoint));
+	hdmabuf_msg_encode(&m, buf);
+	buf[OFF_ENDPOINT + 5] = 'c';
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
 }
 
 /*
@@ -307,6 +340,7 @@ static struct kunit_case hdmabuf_proto_cases[] = {
 	KUNIT_CASE(proto_rejects_bad_priv),
 	KUNIT_CASE(proto_rejects_bad_sizes),
 	KUNIT_CASE(proto_rejects_foreign_fields),
+	KUNIT_CASE(proto_export_endpoint),
 	KUNIT_CASE(proto_fuzz),
 	{}
 };

@@ -400,6 +400,10 @@ static int hdacrn_link_add(struct hdacrn_link *link, u32 self_vmid)
 	if (!hdacrn_nr_links) {
 		hdacrn_role = role;
 		hdacrn_backend.vmid = self_vmid;
+		/* A UOS shares with the SOS; the SOS imports only. */
+		hdacrn_backend.peer_flags = role == HDACRN_SOS ?
+					    HYPER_DMABUF_PEER_IMPORT :
+					    HYPER_DMABUF_PEER_EXPORT;
 		ret = hdmabuf_backend_register(&hdacrn_backend);
 		if (ret) {
 			xa_erase(&hdacrn_links, link->vmid);
