@@ -73,16 +73,21 @@
 #define EXPECT_POLL_MS		10
 
 static const char usage_text[] =
-"usage: hdmabuf COMMAND [ARGS]\n"
+"usage: hdmabuf [--bind ENDPOINT] COMMAND [ARGS]\n"
+"\n"
+"  --bind binds every open of the device to ENDPOINT first: the command\n"
+"  then sees, lists, imports and hears of only the buffers exported to\n"
+"  it (without it: the default endpoint).\n"
 "\n"
 "  info\n"
-"      vmid N, then one line per reachable VM: peer VMID BACKEND\n"
+"      vmid N, then one line per reachable VM: peer VMID BACKEND, then\n"
+"      export and/or import: the directions this VM shares in with it\n"
 "  list\n"
 "      the ids this VM may import now, one per line\n"
 "  export --to VMID --size BYTES [--ro] [--seed S] [--priv STRING]\n"
 "         [--idfile PATH] [--alloc heap|memfd|vgem] [--delay-ms MS]\n"
 "         [--expect-seed S2 [--timeout MS]] [--released-seed S3]\n"
-"         [--exit-after-export]\n"
+"         [--endpoint NAME] [--exit-after-export]\n"
 "      allocate a dma-buf (default: the first of heap, memfd, vgem that\n"
 "      works), fill it with pattern S (default 0), export it to VMID;\n"
 "      print: alloc KIND SIZE / exported ID SIZE.  Then hold the export:\n"
@@ -93,7 +98,8 @@ static const char usage_text[] =
 "      --timeout (default 10000 ms).  --released-seed: after SIGUSR1,\n"
 "      wait until the importer released the buffer, then check that it\n"
 "      holds pattern S3 (after-release ok BYTES | after-release mismatch\n"
-"      OFFSET).  --exit-after-export exits at once.\n"
+"      OFFSET).  --endpoint exports to that endpoint of VMID (default:\n"
+"      its default endpoint).  --exit-after-export exits at once.\n"
 "      BYTES may end in k, m or g (binary); it is rounded up to pages.\n"
 "  import ID [--rw] [--wait MS] [--verify S] [--write S2] [--hold-ms MS]\n"
 "         [--read-after-ms MS --verify-after S3] [--expect-errno NAME]\n"
@@ -716,12 +722,22 @@ static int alloc_dmabuf(const char **kind, size_t size, size_t *got)
 
 /* ---- the device ------------------------------------------------------ */
 
+/* --bind NAME, before the command: the endpoint every open is bound to. */
+static const char *bind_endpoint;
+
 static int open_dev(void)
 {
+	struct hyper_dmabuf_bind b;
 	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
 		fail("open " DEV_PATH, errno, NULL);
+	if (bind_endpoint) {
+		memset(&b, 0, sizeof(b));
+		strncpy(b.endpoint, bind_endpoint, sizeof(b.endpoint) - 1);
+		if (ioctl(fd, HYPER_DMABUF_IOCTL_BIND, &b))
+			fail("bind", errno, bind_endpoint);
+	}
 	return fd;
 }
 
@@ -785,8 +801,10 @@ static int cmd_info(int argc, char **argv)
 	}
 	printf("vmid %u\n", info.vmid);
 	for (i = 0; i < info.nr_peers; i++)
-		printf("peer %u %.*s\n", peers[i].vmid,
-		       (int)sizeof(peers[i].backend), peers[i].backend);
+		printf("peer %u %.*s%s%s\n", peers[i].vmid,
+		       (int)sizeof(peers[i].backend), peers[i].backend,
+		       peers[i].flags & HYPER_DMABUF_PEER_EXPORT ? " export" : "",
+		       peers[i].flags & HYPER_DMABUF_PEER_IMPORT ? " import" : "");
 	free(peers);
 	close(dev);
 	return EXIT_OK;
@@ -852,7 +870,7 @@ enum {
 	OPT_ALLOC, OPT_DELAY, OPT_EXPECT_SEED, OPT_TIMEOUT, OPT_EXIT,
 	OPT_RW, OPT_WAIT, OPT_VERIFY, OPT_WRITE, OPT_HOLD, OPT_READ_AFTER,
 	OPT_VERIFY_AFTER, OPT_EXPECT_ERRNO, OPT_TYPE, OPT_ID, OPT_COUNT,
-	OPT_TRIES, OPT_ONLY, OPT_RELEASED_SEED, OPT_HELP,
+	OPT_TRIES, OPT_ONLY, OPT_RELEASED_SEED, OPT_ENDPOINT, OPT_HELP,
 };
 
 /* getopt_long() over @argv; unknown options are usage errors. */
@@ -893,6 +911,7 @@ struct export_args {
 	int exit_after;
 	int released;
 	__u64 released_seed;
+	const char *endpoint;
 };
 
 static void parse_export(int argc, char **argv, struct export_args *a)
@@ -910,6 +929,7 @@ static void parse_export(int argc, char **argv, struct export_args *a)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "exit-after-export", no_argument, NULL, OPT_EXIT },
 		{ "released-seed", required_argument, NULL, OPT_RELEASED_SEED },
+		{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -964,6 +984,12 @@ static void parse_export(int argc, char **argv, struct export_args *a)
 		case OPT_RELEASED_SEED:
 			a->released = 1;
 			a->released_seed = arg_u64("--released-seed", optarg);
+			break;
+		case OPT_ENDPOINT:
+			if (!*optarg ||
+			    strlen(optarg) >= HYPER_DMABUF_ENDPOINT_LEN)
+				bad_arg("--endpoint", optarg);
+			a->endpoint = optarg;
 			break;
 		}
 	}
@@ -1069,6 +1095,8 @@ static int cmd_export(int argc, char **argv)
 	e.fd = fd;
 	e.flags = a.ro ? HYPER_DMABUF_EXPORT_RDONLY : 0;
 	e.remote_vmid = a.to;
+	if (a.endpoint)
+		strncpy(e.endpoint, a.endpoint, sizeof(e.endpoint) - 1);
 	if (a.priv) {
 		e.priv_len = strlen(a.priv) + 1;
 		e.priv = (unsigned long)a.priv;
@@ -2133,6 +2161,15 @@ int main(int argc, char **argv)
 	    !strcmp(argv[1], "help")) {
 		fputs(usage_text, stdout);
 		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--bind")) {
+		if (argc < 4)
+			usage_error("--bind needs an endpoint and a command");
+		if (!*argv[2] || strlen(argv[2]) >= HYPER_DMABUF_ENDPOINT_LEN)
+			bad_arg("endpoint", argv[2]);
+		bind_endpoint = argv[2];
+		argc -= 2;
+		argv += 2;
 	}
 	for (i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (strcmp(argv[1], commands[i].name))
