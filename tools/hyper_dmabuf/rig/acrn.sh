@@ -95,8 +95,9 @@ mkdir -p "$out/boot/server-check"
 
 # --- initramfs, the same for every VM --------------------------------------
 root=$out/root
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,modules}
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,modules,etc/udev/rules.d}
 cp /bin/busybox "$root/bin/"
+cp "$tools/udev/70-hyper_dmabuf.rules" "$root/etc/udev/rules.d/"
 cp "$adir/init" "$root/init"
 # The Xen rig's guest helpers need nothing of Xen: module loading with
 # KUnit results, background jobs, the end-of-run checks.

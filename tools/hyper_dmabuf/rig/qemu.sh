@@ -50,9 +50,11 @@ tests=$("$tools/build.sh" selftests)
 
 # --- initramfs ------------------------------------------------------------
 root=$out/initramfs
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,tests}
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,tests,etc/udev/rules.d}
 cp /bin/busybox "$root/bin/busybox"
+cp "$tools/udev/70-hyper_dmabuf.rules" "$root/etc/udev/rules.d/"
 cp "$tools/rig/guest/init" "$root/init"
+cp "$tests/guest/rig-as" "$tests/guest/hd-udev-apply" "$root/bin/"
 cp "$tests/guest/rig-exit" "$tests/guest/hdmabuf" "$tests/guest/rig-features" \
 	"$root/bin/"
 if [ -n "$demo" ]; then
@@ -75,6 +77,8 @@ fi
 hd_add_kmod vgem "$root/modules"
 # A real block device for O_DIRECT into an import's mapping (mapping_test).
 hd_add_kmod brd "$root/modules"
+# Endpoints live in configfs (a module on Debian's kernel).
+hd_add_kmod configfs "$root/modules"
 for m in $(cat "$mods/load-order"); do
 	cp "$mods/$m.ko" "$root/modules/"
 	echo "$m" >>"$root/modules/load-list"

@@ -118,8 +118,10 @@ add_libs() {
 # common_root ROOT: what dom0 and the domUs share
 common_root() {
 	local root=$1 c
-	mkdir -p "$root"/{bin,usr/bin,dev,proc,sys,tmp,run,rig,tests}
+	mkdir -p "$root"/{bin,usr/bin,dev,proc,sys,tmp,run,rig,tests} \
+		"$root/etc/udev/rules.d"
 	cp /bin/busybox "$root/bin/"
+	cp "$tools/udev/70-hyper_dmabuf.rules" "$root/etc/udev/rules.d/"
 	cp "$xdir/hdx-setup" "$xdir/hdx-bg" "$xdir/hdx-finish" \
 		"$out/helpers/rig-xen-peers" "$root/bin/"
 	# Every guest helper (rig-exit, demo, the hdmabuf CLI...) into /bin,

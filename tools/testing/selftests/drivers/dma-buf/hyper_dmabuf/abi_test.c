@@ -181,12 +181,17 @@ TEST_F(abi, info_reports_peers)
 	EXPECT_EQ(self->env.vmid, info.vmid);
 	ASSERT_LE(1u, info.nr_peers);
 	for (i = 0; i < info.nr_peers; i++) {
-		EXPECT_EQ(0u, peers[i].reserved);
+		/* Only the known flags; loopback shares both ways. */
+		EXPECT_EQ(0u, peers[i].flags & ~(HYPER_DMABUF_PEER_EXPORT |
+						 HYPER_DMABUF_PEER_IMPORT));
 		EXPECT_NE(NULL, memchr(peers[i].backend, '\0',
 				       sizeof(peers[i].backend)));
 		if (peers[i].vmid == info.vmid &&
-		    !strcmp(peers[i].backend, "loopback"))
+		    !strcmp(peers[i].backend, "loopback")) {
 			loopback = true;
+			EXPECT_EQ(HYPER_DMABUF_PEER_EXPORT |
+				  HYPER_DMABUF_PEER_IMPORT, peers[i].flags);
+		}
 	}
 	EXPECT_TRUE(loopback);
 
