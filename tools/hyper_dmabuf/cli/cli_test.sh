@@ -131,7 +131,7 @@ if [ $rc -ne 0 ] && grep -q 'open /dev/hyper_dmabuf: ENOENT' "$T/info.err"; then
 	echo "1..0 # SKIP no /dev/hyper_dmabuf"
 	exit 4
 fi
-if [ $rc -eq 0 ] && [ -n "$vmid" ] && has info "^peer $vmid loopback$"; then
+if [ $rc -eq 0 ] && [ -n "$vmid" ] && has info "^peer $vmid loopback export import$"; then
 	ok "info: vmid $vmid, loopback peer $vmid"
 else
 	not_ok "info: vmid and loopback peer" "$T/info.out" "$T/info.err"
