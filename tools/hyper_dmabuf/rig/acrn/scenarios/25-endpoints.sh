@@ -23,6 +23,7 @@ check "uos1 exports to the SOS only (INFO)" \
 	on uos1 "hdmabuf info | grep -qx 'peer 0 acrn export'"
 check "the SOS configures endpoint display for group video" \
 	on sos "mkdir $eps/display && echo 44 >$eps/display/gid"
+on uos1 rm -f /tmp/id.exp
 check "uos1's compositor exports to the SOS's display, without root" \
 	on_bg uos1 exp "$as_comp hdmabuf export --to 0 --endpoint display --size 1m --seed 26 --idfile /tmp/id.exp"
 check "... exported" hda_wait 60 on uos1 test -s /tmp/id.exp

@@ -26,6 +26,7 @@ check "dom0 configures endpoint display for uid 1000" \
 check "dom0's compositor listens on display, without root" \
 	on_bg dom0 listen "$as_comp hdmabuf --bind display wait-event --type new --timeout 60000"
 check "... listening" hdx_wait 30 on dom0 "grep -q '^listening' /tmp/hdx/bg/listen.out"
+on domU1 rm -f /tmp/id.exp
 check "domU1's compositor exports to dom0's display, without root" \
 	on_bg domU1 exp "$as_comp hdmabuf export --to 0 --endpoint display --size 1m --seed 25 --idfile /tmp/id.exp"
 check "... exported" hdx_wait 60 on domU1 test -s /tmp/id.exp
