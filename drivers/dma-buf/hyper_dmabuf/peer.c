@@ -184,14 +184,39 @@ static bool hdmabuf_tx_import_one(struct hdmabuf_peer *peer)
 	return true;
 }
 
+/*
+ * Send one message at a time: a reply whenever one waits, since the peer
+ * waits for it and each reply must go before what this VM says later about
+ * the same buffer (an UNEXPORT_REPLY before the RELEASE, an EXPORT_REPLY
+ * before the USAGE).  Otherwise exports' and imports' messages by turns:
+ * they concern buffers shared in opposite directions, so no order binds
+ * them, and neither may starve the other.  Under a steady stream of
+ * EXPORTs an importer's RELEASEs would wait without end, and with them the
+ * peer's release of every buffer this VM has let go of.
+ */
 static void hdmabuf_tx_work(struct work_struct *work)
 {
 	struct hdmabuf_peer *peer = container_of(work, struct hdmabuf_peer,
 						 tx_work);
+	bool imports_first = false;
+	bool sent;
 
-	while (hdmabuf_tx_reply_one(peer) || hdmabuf_tx_export_one(peer) ||
-	       hdmabuf_tx_import_one(peer))
+	for (;;) {
+		if (hdmabuf_tx_reply_one(peer)) {
+			cond_resched();
+			continue;
+		}
+		if (imports_first)
+			sent = hdmabuf_tx_import_one(peer) ||
+			       hdmabuf_tx_export_one(peer);
+		else
+			sent = hdmabuf_tx_export_one(peer) ||
+			       hdmabuf_tx_import_one(peer);
+		if (!sent)
+			break;
+		imports_first = !imports_first;
 		cond_resched();
+	}
 }
 
 /*
