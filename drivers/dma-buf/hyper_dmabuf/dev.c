@@ -26,10 +26,22 @@ unsigned int hdmabuf_max_exports = 65536;
 module_param_named(max_exports, hdmabuf_max_exports, uint, 0644);
 MODULE_PARM_DESC(max_exports, "Live exports this VM may have (default 65536)");
 
-unsigned int hdmabuf_max_imports = 65536;
+/*
+ * Per peer, so that no peer can take what the others need.  Each buffer a
+ * peer announces costs about 512 bytes of kernel memory here, charged to
+ * no process: 128 KiB per peer at most by default, 32 MiB for the 255
+ * peers an ACRN service VM may have.
+ */
+unsigned int hdmabuf_max_imports = 256;
 module_param_named(max_imports, hdmabuf_max_imports, uint, 0644);
 MODULE_PARM_DESC(max_imports,
-		 "Buffers one peer may announce to this VM (default 65536)");
+		 "Buffers one peer may have announced to this VM at once (default 256)");
+
+unsigned int hdmabuf_max_import_mb_per_peer = 2048;
+module_param_named(max_import_mb_per_peer, hdmabuf_max_import_mb_per_peer,
+		   uint, 0644);
+MODULE_PARM_DESC(max_import_mb_per_peer,
+		 "MiB one peer may have announced to this VM at once (default 2048)");
 
 unsigned int hdmabuf_max_buffer_mb = 2048;
 module_param_named(max_buffer_mb, hdmabuf_max_buffer_mb, uint, 0644);

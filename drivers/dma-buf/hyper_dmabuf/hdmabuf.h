@@ -42,6 +42,7 @@ extern struct mutex hdmabuf_lock;	/* the database lock, see above */
 /* Module parameters (dev.c). */
 extern unsigned int hdmabuf_max_exports;
 extern unsigned int hdmabuf_max_imports;
+extern unsigned int hdmabuf_max_import_mb_per_peer;
 extern unsigned int hdmabuf_max_buffer_mb;
 extern unsigned int hdmabuf_event_queue_len;
 extern unsigned int hdmabuf_msg_timeout_ms;
@@ -62,6 +63,12 @@ struct hdmabuf_stats {
 
 extern struct hdmabuf_stats hdmabuf_stats;
 
+/* Pages in @mb MiB, for the limits given in MiB. */
+static inline unsigned long hdmabuf_mb_pages(unsigned int mb)
+{
+	return (unsigned long)mb << (20 - PAGE_SHIFT);
+}
+
 /**
  * struct hdmabuf_peer - a VM reachable through a backend
  * @kref: held by the peer table while the peer is up, by each import from
@@ -70,7 +77,9 @@ extern struct hdmabuf_stats hdmabuf_stats;
  * @vmid: its VM id
  * @gone: the peer went away; set under hdmabuf_lock
  * @imports: buffers it exported to us, by seq; under hdmabuf_lock
- * @nr_imports: entries in @imports; under hdmabuf_lock
+ * @nr_imports: entries in @imports, and announcements being added to it
+ *	(counted before anything is allocated for them); under hdmabuf_lock
+ * @import_pages: pages of those; under hdmabuf_lock
  * @tx_lock: protects @tx_exports, @tx_imports, @tx_replies, @nr_replies
  *	and @tx_dead
  * @tx_exports: exports that have a message to send
@@ -87,6 +96,7 @@ struct hdmabuf_peer {
 	bool gone;
 	struct xarray imports;
 	unsigned int nr_imports;
+	unsigned long import_pages;
 	spinlock_t tx_lock;	/* protects the tx_ fields and nr_replies */
 	struct list_head tx_exports;
 	struct list_head tx_imports;

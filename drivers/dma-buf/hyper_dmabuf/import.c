@@ -102,6 +102,7 @@ static void hdmabuf_import_remove_locked(struct hdmabuf_import *imp)
 	if (xa_load(&imp->peer->imports, imp->id.seq) == imp) {
 		xa_erase(&imp->peer->imports, imp->id.seq);
 		imp->peer->nr_imports--;
+		imp->peer->import_pages -= imp->nr_pages;
 	}
 }
 
@@ -718,6 +719,44 @@ int hdmabuf_import_list(struct hdmabuf_file *hf,
 	return ret;
 }
 
+/*
+ * Count an announcement against its peer's limits before anything is
+ * allocated for it, so that a peer flooding us with announcements cannot
+ * make us allocate beyond them.  hdmabuf_import_unreserve() undoes it; an
+ * import in the table gives it back when it leaves (remove_locked).
+ */
+static int hdmabuf_import_reserve(struct hdmabuf_peer *peer,
+				  unsigned int nr_pages)
+{
+	unsigned long max = hdmabuf_mb_pages(hdmabuf_max_import_mb_per_peer);
+	int ret = 0;
+
+	mutex_lock(&hdmabuf_lock);
+	if (peer->gone) {
+		/* Its last message, handled after it went: nobody listens. */
+		ret = -ENOTCONN;
+	} else if (nr_pages > max) {
+		ret = -EFBIG;
+	} else if (peer->nr_imports >= hdmabuf_max_imports ||
+		   peer->import_pages + nr_pages > max) {
+		ret = -ENOSPC;
+	} else {
+		peer->nr_imports++;
+		peer->import_pages += nr_pages;
+	}
+	mutex_unlock(&hdmabuf_lock);
+	return ret;
+}
+
+/* Undo hdmabuf_import_reserve(); hdmabuf_lock held. */
+static void hdmabuf_import_unreserve_locked(struct hdmabuf_peer *peer,
+					    unsigned int nr_pages)
+{
+	lockdep_assert_held(&hdmabuf_lock);
+	peer->nr_imports--;
+	peer->import_pages -= nr_pages;
+}
+
 static int hdmabuf_import_new(struct hdmabuf_peer *peer,
 			      const struct hdmabuf_msg *msg)
 {
@@ -727,9 +766,17 @@ static int hdmabuf_import_new(struct hdmabuf_peer *peer,
 	/* A peer may only announce buffers under its own VM id. */
 	if (msg->id.vmid != peer->vmid || msg->id.reserved)
 		return -EINVAL;
+	ret = hdmabuf_import_reserve(peer, msg->nr_pages);
+	if (ret)
+		return ret;
+	/* The peer's, not a local process's: bounded by the limits above. */
 	imp = kzalloc(sizeof(*imp), GFP_KERNEL);
-	if (!imp)
+	if (!imp) {
+		mutex_lock(&hdmabuf_lock);
+		hdmabuf_import_unreserve_locked(peer, msg->nr_pages);
+		mutex_unlock(&hdmabuf_lock);
 		return -ENOMEM;
+	}
 	kref_init(&imp->kref);	/* the table's */
 	imp->id = msg->id;
 	imp->size = msg->size;
@@ -745,17 +792,15 @@ static int hdmabuf_import_new(struct hdmabuf_peer *peer,
 
 	mutex_lock(&hdmabuf_lock);
 	if (peer->gone) {
-		/* Its last message, handled after it went: nobody listens. */
 		ret = -ENOTCONN;
-	} else if (peer->nr_imports >= hdmabuf_max_imports) {
-		ret = -ENOSPC;
 	} else {
 		ret = xa_insert(&peer->imports, imp->id.seq, imp, GFP_KERNEL);
 		if (ret == -EBUSY)
 			ret = -EEXIST;
 	}
-	if (!ret) {
-		peer->nr_imports++;
+	if (ret) {
+		hdmabuf_import_unreserve_locked(peer, imp->nr_pages);
+	} else {
 		kref_get(&peer->kref);
 		imp->peer = peer;
 		atomic_long_inc(&hdmabuf_stats.imports);

@@ -200,24 +200,138 @@ static void db_export_duplicate_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, importable(), 1u);
 }
 
-/* A flooding peer gets ENOSPC past max_imports, and nothing more. */
+/* The peer withdraws buffer @seq (of peer_export()). */
+static void peer_unexports(u32 seq)
+{
+	struct hdmabuf_msg m;
+
+	peer_export(&m, seq);
+	m.type = HDMABUF_MSG_UNEXPORT;
+	m.req_id = 0;
+	m.nr_pages = 0;
+	m.size = 0;
+	m.ref = 0;
+	peer_sends(&m);
+}
+
+/*
+ * A flooding peer gets ENOSPC past max_imports, and nothing more: no
+ * event for what was refused.  A buffer released makes room again.
+ */
 static void db_export_flood_bounded(struct kunit *test)
 {
 	unsigned int saved = hdmabuf_max_imports;
+	struct hdmabuf_file *hf;
 	struct hdmabuf_msg m;
 	int i, n;
 
+	hf = kunit_kzalloc(test, sizeof(*hf), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, hf);
+	INIT_LIST_HEAD(&hf->exports);
+	KUNIT_ASSERT_EQ(test, hdmabuf_event_file_init(hf), 0);
 	hdmabuf_max_imports = 3;
 	for (i = 1; i <= 5; i++) {
 		peer_export(&m, i);
 		peer_sends(&m);
 	}
 	n = core_sent(test);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(hf->ev_len), 3u);
+	KUNIT_EXPECT_EQ(test, importable(), 3u);
+	/* Withdrawn, and released at once since nothing maps it. */
+	peer_unexports(1);
+	peer_export(&m, 6);
+	peer_sends(&m);
 	hdmabuf_max_imports = saved;
+	hdmabuf_event_file_exit(hf);
 	KUNIT_ASSERT_EQ(test, n, 5);
 	for (i = 0; i < 5; i++)
 		KUNIT_EXPECT_EQ(test, rx[i].status, i < 3 ? 0u : (u32)ENOSPC);
+	/* UNEXPORT_REPLY, RELEASE and this reply, in whatever order. */
+	KUNIT_ASSERT_EQ(test, core_sent(test), 8);
+	for (i = 5; i < 8; i++)
+		if (rx[i].type == HDMABUF_MSG_EXPORT_REPLY)
+			break;
+	KUNIT_ASSERT_LT(test, i, 8);
+	KUNIT_EXPECT_EQ(test, rx[i].req_id, m.req_id);
+	KUNIT_EXPECT_EQ(test, rx[i].status, 0u);
 	KUNIT_EXPECT_EQ(test, importable(), 3u);
+}
+
+/*
+ * The limit is the peer's, whichever endpoint its announcements name (a
+ * field of the EXPORT message since protocol version 2): past it an
+ * announcement to any endpoint is refused, and no open file, of that
+ * endpoint or another, hears of it.
+ */
+static void db_export_flood_endpoints(struct kunit *test)
+{
+	static const char display[HYPER_DMABUF_ENDPOINT_LEN] = "display";
+	unsigned int saved = hdmabuf_max_imports;
+	struct hdmabuf_file *disp, *def;
+	struct hdmabuf_msg m;
+	u32 listed = 0;
+	int i, n;
+
+	disp = kunit_kzalloc(test, sizeof(*disp), GFP_KERNEL);
+	def = kunit_kzalloc(test, sizeof(*def), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, disp);
+	KUNIT_ASSERT_NOT_NULL(test, def);
+	INIT_LIST_HEAD(&disp->exports);
+	INIT_LIST_HEAD(&def->exports);
+	KUNIT_ASSERT_EQ(test, hdmabuf_event_file_init(disp), 0);
+	if (hdmabuf_event_file_init(def)) {
+		hdmabuf_event_file_exit(disp);
+		KUNIT_FAIL(test, "no event queue for the default endpoint");
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, hdmabuf_event_file_bind(disp, display), 0);
+	hdmabuf_max_imports = 3;
+	/* Four to "display", then one to the default endpoint. */
+	for (i = 1; i <= 5; i++) {
+		peer_export(&m, i);
+		if (i < 5)
+			memcpy(m.endpoint, display, sizeof(m.endpoint));
+		peer_sends(&m);
+	}
+	n = core_sent(test);
+	hdmabuf_max_imports = saved;
+	KUNIT_EXPECT_EQ(test, READ_ONCE(disp->ev_len), 3u);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(def->ev_len), 0u);
+	hdmabuf_import_list(disp, NULL, 0, &listed);
+	KUNIT_EXPECT_EQ(test, listed, 3u);
+	KUNIT_EXPECT_EQ(test, importable(), 0u);
+	hdmabuf_event_file_exit(def);
+	hdmabuf_event_file_exit(disp);
+	KUNIT_ASSERT_EQ(test, n, 5);
+	for (i = 0; i < 5; i++)
+		KUNIT_EXPECT_EQ(test, rx[i].status, i < 3 ? 0u : (u32)ENOSPC);
+}
+
+/*
+ * Pages announced count too: EFBIG for a buffer larger than the peer may
+ * ever announce, ENOSPC for one that does not fit beside the others.
+ */
+static void db_export_pages_bounded(struct kunit *test)
+{
+	unsigned int saved = hdmabuf_max_import_mb_per_peer;
+	unsigned long max = hdmabuf_mb_pages(1);
+	const unsigned long pages[] = { max / 2, max / 2, max / 2 + 1, max + 1 };
+	static const u32 status[] = { 0, 0, ENOSPC, EFBIG };
+	struct hdmabuf_msg m;
+	int i;
+
+	hdmabuf_max_import_mb_per_peer = 1;
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		peer_export(&m, i + 1);
+		m.nr_pages = pages[i];
+		m.size = (u64)pages[i] << PAGE_SHIFT;
+		peer_sends(&m);
+	}
+	hdmabuf_max_import_mb_per_peer = saved;
+	KUNIT_ASSERT_EQ(test, core_sent(test), ARRAY_SIZE(pages));
+	for (i = 0; i < ARRAY_SIZE(pages); i++)
+		KUNIT_EXPECT_EQ(test, rx[i].status, status[i]);
+	KUNIT_EXPECT_EQ(test, importable(), 2u);
 }
 
 /* A malformed EXPORT is answered, with its request id, and not taken. */
@@ -264,12 +378,7 @@ static void db_unexport_releases(struct kunit *test)
 
 	peer_export(&m, 1);
 	peer_sends(&m);
-	m.type = HDMABUF_MSG_UNEXPORT;
-	m.req_id = 0;
-	m.nr_pages = 0;
-	m.size = 0;
-	m.ref = 0;
-	peer_sends(&m);
+	peer_unexports(1);
 	KUNIT_ASSERT_EQ(test, core_sent(test), 3);
 	/* Acknowledged first: no new import can follow the withdrawal. */
 	KUNIT_EXPECT_EQ(test, rx[1].type, HDMABUF_MSG_UNEXPORT_REPLY);
@@ -344,6 +453,8 @@ static struct kunit_case hdmabuf_db_cases[] = {
 	KUNIT_CASE(db_export_foreign_vmid_refused),
 	KUNIT_CASE(db_export_duplicate_refused),
 	KUNIT_CASE(db_export_flood_bounded),
+	KUNIT_CASE(db_export_flood_endpoints),
+	KUNIT_CASE(db_export_pages_bounded),
 	KUNIT_CASE(db_export_malformed_answered),
 	KUNIT_CASE(db_unknown_sender_ignored),
 	KUNIT_CASE(db_unexport_releases),
