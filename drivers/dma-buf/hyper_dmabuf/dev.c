@@ -27,6 +27,24 @@ module_param_named(max_exports, hdmabuf_max_exports, uint, 0644);
 MODULE_PARM_DESC(max_exports, "Live exports this VM may have (default 65536)");
 
 /*
+ * Per peer, so that an importer that never lets go (a deaf one, say)
+ * cannot take every export, or on Xen every grant reference, from the
+ * others: 64 MiB is 16,384 grant references, half of the 32,768 a domain
+ * has with Xen's default of 64 grant frames.
+ */
+unsigned int hdmabuf_max_exports_per_peer = 256;
+module_param_named(max_exports_per_peer, hdmabuf_max_exports_per_peer, uint,
+		   0644);
+MODULE_PARM_DESC(max_exports_per_peer,
+		 "Exports to one VM this VM may have at once (default 256)");
+
+unsigned int hdmabuf_max_export_mb_per_peer = 64;
+module_param_named(max_export_mb_per_peer, hdmabuf_max_export_mb_per_peer,
+		   uint, 0644);
+MODULE_PARM_DESC(max_export_mb_per_peer,
+		 "MiB this VM may share with one VM at once; on Xen one grant reference per 4 KiB (default 64)");
+
+/*
  * Per peer, so that no peer can take what the others need.  Each buffer a
  * peer announces costs about 512 bytes of kernel memory here, charged to
  * no process: 128 KiB per peer at most by default, 32 MiB for the 255

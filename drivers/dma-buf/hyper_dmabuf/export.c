@@ -53,6 +53,7 @@ static void hdmabuf_export_free(struct kref *kref)
 	struct hdmabuf_export *exp = container_of(kref, struct hdmabuf_export,
 						  kref);
 
+	atomic_dec(&exp->peer->quota->exports);
 	hdmabuf_peer_put(exp->peer);
 	kfree(exp);
 }
@@ -96,7 +97,6 @@ static int hdmabuf_export_pages(struct hdmabuf_export *exp)
 	dma_addr_t addr, len;
 	int ret;
 
-	exp->nr_pages = exp->size >> PAGE_SHIFT;
 	exp->pfns = kvmalloc_array(exp->nr_pages, sizeof(*exp->pfns),
 				   GFP_KERNEL);
 	if (!exp->pfns)
@@ -164,6 +164,7 @@ void hdmabuf_unshare_done(void *owner)
 
 	hdmabuf_export_unpages(exp);
 	dma_buf_put(exp->dmabuf);
+	atomic_long_sub(exp->nr_pages, &exp->peer->quota->pages);
 	atomic_long_sub(exp->nr_pages, &hdmabuf_stats.shared_pages);
 	atomic_long_dec(&hdmabuf_stats.exports);
 	hdmabuf_export_put(exp);
@@ -282,6 +283,39 @@ static void hdmabuf_export_delayed(struct work_struct *work)
 	mutex_unlock(&hdmabuf_lock);
 	hdmabuf_export_withdrawn(exp, send, teardown);
 	hdmabuf_export_put(exp);	/* the work's reference */
+}
+
+/*
+ * Count @exp against what this VM may export to its peer's VM id, before
+ * anything is mapped or shared.  Returns -EFBIG when the buffer alone is
+ * over max_export_mb_per_peer, -ENOSPC when it does not fit beside what
+ * the VM holds already.  The count goes when the export is freed, the
+ * pages when they are unshared, or hdmabuf_export_unreserve() undoes both.
+ */
+static int hdmabuf_export_reserve(struct hdmabuf_export *exp)
+{
+	unsigned long max = hdmabuf_mb_pages(hdmabuf_max_export_mb_per_peer);
+	struct hdmabuf_quota *q = exp->peer->quota;
+	int ret = 0;
+
+	if (exp->nr_pages > max)
+		return -EFBIG;
+	mutex_lock(&hdmabuf_lock);
+	if (atomic_read(&q->exports) >= hdmabuf_max_exports_per_peer ||
+	    atomic_long_read(&q->pages) + exp->nr_pages > max) {
+		ret = -ENOSPC;
+	} else {
+		atomic_inc(&q->exports);
+		atomic_long_add(exp->nr_pages, &q->pages);
+	}
+	mutex_unlock(&hdmabuf_lock);
+	return ret;
+}
+
+static void hdmabuf_export_unreserve(struct hdmabuf_export *exp)
+{
+	atomic_long_sub(exp->nr_pages, &exp->peer->quota->pages);
+	atomic_dec(&exp->peer->quota->exports);
 }
 
 static int hdmabuf_export_validate(const struct hyper_dmabuf_export *a)
@@ -468,6 +502,7 @@ long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg,
 		ret = -EINVAL;
 		goto err_put;
 	}
+	exp->nr_pages = exp->size >> PAGE_SHIFT;
 	exp->peer = hdmabuf_peer_get(a->remote_vmid);
 	if (!exp->peer) {
 		ret = -EHOSTUNREACH;
@@ -478,9 +513,12 @@ long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg,
 		ret = -EHOSTUNREACH;
 		goto err_peer;
 	}
-	ret = hdmabuf_export_pages(exp);
+	ret = hdmabuf_export_reserve(exp);
 	if (ret)
 		goto err_module;
+	ret = hdmabuf_export_pages(exp);
+	if (ret)
+		goto err_reserve;
 	ret = hdmabuf_export_share(exp);
 	if (ret)
 		goto err_pages;
@@ -508,6 +546,8 @@ long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg,
 
 err_pages:
 	hdmabuf_export_unpages(exp);
+err_reserve:
+	hdmabuf_export_unreserve(exp);
 err_module:
 	module_put(be->owner);
 err_peer:

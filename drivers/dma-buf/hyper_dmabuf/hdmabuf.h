@@ -12,6 +12,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -41,6 +42,8 @@ extern struct mutex hdmabuf_lock;	/* the database lock, see above */
 
 /* Module parameters (dev.c). */
 extern unsigned int hdmabuf_max_exports;
+extern unsigned int hdmabuf_max_exports_per_peer;
+extern unsigned int hdmabuf_max_export_mb_per_peer;
 extern unsigned int hdmabuf_max_imports;
 extern unsigned int hdmabuf_max_import_mb_per_peer;
 extern unsigned int hdmabuf_max_buffer_mb;
@@ -70,11 +73,31 @@ static inline unsigned long hdmabuf_mb_pages(unsigned int mb)
 }
 
 /**
+ * struct hdmabuf_quota - what this VM has exported to one VM id
+ * @ref: held by each peer of that VM id.  A peer that went away keeps it
+ *	while its exports live, since the VM may still map their pages when
+ *	it is back as a new peer: it cannot escape its limits by leaving.
+ * @vmid: the VM id
+ * @exports: exports to it, from the export ioctl until they are freed;
+ *	raised under hdmabuf_lock, checked against max_exports_per_peer
+ * @pages: pages shared with it, from the export ioctl until the backend
+ *	says none can be reached (hdmabuf_unshare_done()); raised under
+ *	hdmabuf_lock, checked against max_export_mb_per_peer
+ */
+struct hdmabuf_quota {
+	refcount_t ref;
+	u32 vmid;
+	atomic_t exports;
+	atomic_long_t pages;
+};
+
+/**
  * struct hdmabuf_peer - a VM reachable through a backend
  * @kref: held by the peer table while the peer is up, by each import from
  *	it and by queued work
  * @be: the backend that reaches it
  * @vmid: its VM id
+ * @quota: what this VM exports to @vmid, shared with earlier peers of it
  * @gone: the peer went away; set under hdmabuf_lock
  * @imports: buffers it exported to us, by seq; under hdmabuf_lock
  * @nr_imports: entries in @imports, and announcements being added to it
@@ -93,6 +116,7 @@ struct hdmabuf_peer {
 	struct kref kref;
 	struct hdmabuf_backend *be;
 	u32 vmid;
+	struct hdmabuf_quota *quota;
 	bool gone;
 	struct xarray imports;
 	unsigned int nr_imports;

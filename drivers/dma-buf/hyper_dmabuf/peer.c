@@ -33,6 +33,12 @@ struct workqueue_struct *hdmabuf_wq;
 static LIST_HEAD(hdmabuf_backends);
 /* Peers that are up, by VM id, under hdmabuf_lock. */
 DEFINE_XARRAY(hdmabuf_peers);
+/*
+ * Export quotas by VM id.  The xarray's lock protects it and orders a
+ * quota's last put against a lookup: one whose count reached zero is
+ * never found.
+ */
+static DEFINE_XARRAY(hdmabuf_quotas);
 
 /**
  * struct hdmabuf_tx_reply - a queued reply
@@ -50,12 +56,60 @@ static u32 hdmabuf_max_pages(void)
 		     ((u64)hdmabuf_max_buffer_mb << 20) >> PAGE_SHIFT);
 }
 
+/* The quota of @vmid, shared with its earlier peers that live on. */
+static struct hdmabuf_quota *hdmabuf_quota_get(u32 vmid)
+{
+	struct hdmabuf_quota *q, *old;
+
+	xa_lock(&hdmabuf_quotas);
+	q = xa_load(&hdmabuf_quotas, vmid);
+	if (q)
+		refcount_inc(&q->ref);
+	xa_unlock(&hdmabuf_quotas);
+	if (q)
+		return q;
+
+	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	if (!q)
+		return NULL;
+	refcount_set(&q->ref, 1);
+	q->vmid = vmid;
+	xa_lock(&hdmabuf_quotas);
+	/* May drop the lock to allocate: another may have come meanwhile. */
+	old = __xa_cmpxchg(&hdmabuf_quotas, vmid, NULL, q, GFP_KERNEL);
+	if (old && !xa_is_err(old))
+		refcount_inc(&old->ref);
+	xa_unlock(&hdmabuf_quotas);
+	if (old) {
+		kfree(q);
+		return xa_is_err(old) ? NULL : old;
+	}
+	return q;
+}
+
+static void hdmabuf_quota_put(struct hdmabuf_quota *q)
+{
+	/* refcount_dec_and_lock(), in a shape sparse can follow. */
+	if (refcount_dec_not_one(&q->ref))
+		return;
+	xa_lock(&hdmabuf_quotas);
+	if (!refcount_dec_and_test(&q->ref)) {
+		xa_unlock(&hdmabuf_quotas);
+		return;
+	}
+	__xa_erase(&hdmabuf_quotas, q->vmid);
+	xa_unlock(&hdmabuf_quotas);
+	WARN_ON(atomic_read(&q->exports) || atomic_long_read(&q->pages));
+	kfree(q);
+}
+
 static void hdmabuf_peer_free(struct kref *kref)
 {
 	struct hdmabuf_peer *peer = container_of(kref, struct hdmabuf_peer,
 						 kref);
 
 	WARN_ON(!xa_empty(&peer->imports));
+	hdmabuf_quota_put(peer->quota);
 	/* hdmabuf_tx_shutdown() cancelled it, and nothing queues it since. */
 	WARN_ON(work_pending(&peer->tx_work));
 	xa_destroy(&peer->imports);
@@ -443,6 +497,11 @@ int hdmabuf_peer_add(struct hdmabuf_backend *be, u32 vmid)
 	peer = kzalloc(sizeof(*peer), GFP_KERNEL);
 	if (!peer)
 		return -ENOMEM;
+	peer->quota = hdmabuf_quota_get(vmid);
+	if (!peer->quota) {
+		kfree(peer);
+		return -ENOMEM;
+	}
 	kref_init(&peer->kref);
 	peer->be = be;
 	peer->vmid = vmid;
@@ -457,6 +516,7 @@ int hdmabuf_peer_add(struct hdmabuf_backend *be, u32 vmid)
 	ret = xa_insert(&hdmabuf_peers, vmid, peer, GFP_KERNEL);
 	mutex_unlock(&hdmabuf_lock);
 	if (ret) {
+		hdmabuf_quota_put(peer->quota);
 		kfree(peer);
 		return ret == -EBUSY ? -EEXIST : ret;
 	}

@@ -17,6 +17,14 @@ events=${HDMABUF_BENCH_EVENTS:-100}
 bench=$HDA_OUT/bench.txt
 : >"$bench"
 HDA_ON_TIMEOUT=900
+# hyper_dmabuf's per-peer limits take neither the 96 MiB batches nor the
+# scale series.
+hp=/sys/module/hyper_dmabuf/parameters
+on uos1 "echo $((2 * scale)) >$hp/max_exports_per_peer &&
+	echo 2048 >$hp/max_export_mb_per_peer" ||
+	not_ok "uos1: raise hyper_dmabuf's export limits"
+on sos "echo $((2 * scale)) >$hp/max_imports" ||
+	not_ok "the SOS: raise hyper_dmabuf's import limit"
 
 # keep OUTPUT: the sample and note lines of OUTPUT, into bench.txt
 keep() {

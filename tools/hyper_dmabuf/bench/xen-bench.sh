@@ -20,6 +20,14 @@ HDX_ON_TIMEOUT=900
 # gntalloc's default of 1024 grants is less than one 33 MiB buffer.
 on domU1 "echo 1048576 >/sys/module/xen_gntalloc/parameters/limit" ||
 	not_ok "domU1: raise gntalloc's limit"
+# hyper_dmabuf's per-peer limits take neither the 96 MiB batches nor the
+# scale series (the rig's domains have 1024 grant frames).
+hp=/sys/module/hyper_dmabuf/parameters
+on domU1 "echo $((2 * scale)) >$hp/max_exports_per_peer &&
+	echo 2048 >$hp/max_export_mb_per_peer" ||
+	not_ok "domU1: raise hyper_dmabuf's export limits"
+echo $((2 * scale)) >$hp/max_imports ||
+	not_ok "dom0: raise hyper_dmabuf's import limit"
 
 # keep OUTPUT: its sample and note lines, into bench.txt
 keep() {

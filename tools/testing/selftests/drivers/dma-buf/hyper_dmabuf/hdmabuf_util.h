@@ -142,6 +142,24 @@ static inline long hd_param(const char *name, long def)
 	return val;
 }
 
+/* Set module parameter @name of hyper_dmabuf; 0 or -errno. */
+static inline int hd_param_set(const char *name, long val)
+{
+	char path[128];
+	int ret = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), HD_PARAMS "%s", name);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	if (fprintf(f, "%ld\n", val) < 0)
+		ret = -EIO;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
 /* ---- vgem: a real dma-buf producer ---------------------------------- */
 
 /* Give dma-buf @fd to vgem: it attaches to it and maps it. */

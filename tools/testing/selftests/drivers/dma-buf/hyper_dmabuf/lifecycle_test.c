@@ -20,10 +20,22 @@
 #define MANY_EXPORTS	10000
 #define MANY_TIMEOUT_MS	(600 * 1000)
 
+/* The per-peer limits the bulk test raises for its exports (in MiB too). */
+static const struct {
+	const char *name;
+	long val;
+} many_limits[] = {
+	{ "max_exports_per_peer", 2 * MANY_EXPORTS },
+	{ "max_export_mb_per_peer", 2048 },
+	{ "max_imports", 2 * MANY_EXPORTS },
+};
+
 FIXTURE(life) {
 	struct hd_env env;
 	struct hd_vbuf buf;
 	int ready;
+	long saved[ARRAY_SIZE(many_limits)];
+	int raised;
 };
 
 FIXTURE_SETUP(life)
@@ -38,6 +50,10 @@ FIXTURE_SETUP(life)
 
 FIXTURE_TEARDOWN(life)
 {
+	int i;
+
+	for (i = 0; i < self->raised; i++)
+		hd_param_set(many_limits[i].name, self->saved[i]);
 	hd_vbuf_destroy(&self->buf);
 	hd_env_close(_metadata, &self->env);
 }
@@ -359,6 +375,13 @@ TEST_F_TIMEOUT(life, many_exports_released_by_close, 1900)
 
 	if (!self->ready)
 		return;
+	for (i = 0; i < (int)ARRAY_SIZE(many_limits); i++) {
+		self->saved[i] = hd_param(many_limits[i].name, -1);
+		ASSERT_LE(0, self->saved[i]);
+		ASSERT_EQ(0, hd_param_set(many_limits[i].name,
+					  many_limits[i].val));
+		self->raised = i + 1;
+	}
 	ids = calloc(MANY_EXPORTS, sizeof(*ids));
 	ASSERT_NE(NULL, ids);
 	ASSERT_EQ(0, hd_list_count(dev, &base_count));
