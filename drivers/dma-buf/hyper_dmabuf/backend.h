@@ -99,6 +99,9 @@ struct hdmabuf_map_info {
  *	PHYS_PFN(dma_to_phys()), as with Xen PV's bus addresses.
  *
  * Every op but @dma_to_pfn may sleep and is called in process context.
+ * @share and @map run in the ioctl of the local process that exports or
+ * imports, and charge what they allocate for the share or mapping to its
+ * memory cgroup (__GFP_ACCOUNT), as the core does for its own part.
  * @map and @unmap are called with the import's mapping lock held (never
  * the database lock), the others with no core lock held, so that they may
  * call back into the core.

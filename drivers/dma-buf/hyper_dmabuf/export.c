@@ -98,7 +98,7 @@ static int hdmabuf_export_pages(struct hdmabuf_export *exp)
 	int ret;
 
 	exp->pfns = kvmalloc_array(exp->nr_pages, sizeof(*exp->pfns),
-				   GFP_KERNEL);
+				   GFP_KERNEL_ACCOUNT);
 	if (!exp->pfns)
 		return -ENOMEM;
 
@@ -465,7 +465,7 @@ long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg,
 	if (ret)
 		return ret;
 
-	exp = kzalloc(sizeof(*exp), GFP_KERNEL);
+	exp = kzalloc(sizeof(*exp), GFP_KERNEL_ACCOUNT);
 	if (!exp)
 		return -ENOMEM;
 	kref_init(&exp->kref);

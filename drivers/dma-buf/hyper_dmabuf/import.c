@@ -569,7 +569,7 @@ long hdmabuf_ioctl_import(struct hdmabuf_file *hf, void *arg,
 		ret = -EACCES;
 		goto err_put;
 	}
-	hdb = kzalloc(sizeof(*hdb), GFP_KERNEL);
+	hdb = kzalloc(sizeof(*hdb), GFP_KERNEL_ACCOUNT);
 	if (!hdb) {
 		ret = -ENOMEM;
 		goto err_put;

@@ -115,11 +115,11 @@ int hdacrn_table_build(const unsigned long *pfns, unsigned int nr_pages,
 	if (n != 1)
 		return -E2BIG;
 
-	sb = kvzalloc(struct_size(sb, tables, total), GFP_KERNEL);
+	sb = kvzalloc(struct_size(sb, tables, total), GFP_KERNEL_ACCOUNT);
 	if (!sb)
 		return -ENOMEM;
 	for (i = 0; i < total; i++) {
-		sb->tables[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		sb->tables[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		if (!sb->tables[i])
 			goto err_free;
 		sb->nr_tables++;
@@ -189,7 +189,7 @@ int hdacrn_share(struct hdmabuf_backend *be, u32 vmid,
 	ret = hdacrn_table_build(info->pfns, info->nr_pages, &sb, &root);
 	if (ret)
 		return ret;
-	sb->desc = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	sb->desc = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!sb->desc) {
 		hdacrn_table_free(sb);
 		return -ENOMEM;
@@ -379,11 +379,11 @@ int hdacrn_map(struct hdmabuf_backend *be, u32 vmid,
 
 	if (be->vmid != HDACRN_SOS_VMID)
 		return -EOPNOTSUPP;
-	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
 	if (!m)
 		return -ENOMEM;
 	m->nr_pages = nr_pages;
-	m->pages = kvcalloc(nr_pages, sizeof(*m->pages), GFP_KERNEL);
+	m->pages = kvcalloc(nr_pages, sizeof(*m->pages), GFP_KERNEL_ACCOUNT);
 	if (!m->pages) {
 		ret = -ENOMEM;
 		goto err_free;

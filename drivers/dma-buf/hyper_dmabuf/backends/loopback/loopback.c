@@ -167,7 +167,7 @@ static int lb_share(struct hdmabuf_backend *be, u32 vmid,
 
 	if (vmid != lb_vmid)
 		return -EHOSTUNREACH;
-	sh = kzalloc(sizeof(*sh), GFP_KERNEL);
+	sh = kzalloc(sizeof(*sh), GFP_KERNEL_ACCOUNT);
 	if (!sh)
 		return -ENOMEM;
 	kref_init(&sh->kref);
@@ -211,11 +211,11 @@ static int lb_map(struct hdmabuf_backend *be, u32 vmid,
 
 	if (vmid != lb_vmid || info->ref > U32_MAX)
 		return -EINVAL;
-	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
 	if (!m)
 		return -ENOMEM;
 	m->pages = kvmalloc_array(info->nr_pages, sizeof(*m->pages),
-				  GFP_KERNEL);
+				  GFP_KERNEL_ACCOUNT);
 	if (!m->pages) {
 		kfree(m);
 		return -ENOMEM;

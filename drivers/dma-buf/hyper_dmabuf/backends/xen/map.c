@@ -342,17 +342,19 @@ int hdxen_map(struct hdmabuf_backend *be, u32 vmid,
 
 	if (vmid >= DOMID_FIRST_RESERVED || !nr_pages || info->ref > U32_MAX)
 		return -EINVAL;
-	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
 	if (!m)
 		return -ENOMEM;
 	m->domid = vmid;
 	m->nr_pages = nr_pages;
 	m->readonly = info->readonly;
-	m->refs = kvmalloc_array(nr_pages, sizeof(*m->refs), GFP_KERNEL);
-	m->handles = kvmalloc_array(nr_pages, sizeof(*m->handles), GFP_KERNEL);
-	m->pages = kvcalloc(nr_pages, sizeof(*m->pages), GFP_KERNEL);
+	m->refs = kvmalloc_array(nr_pages, sizeof(*m->refs),
+				 GFP_KERNEL_ACCOUNT);
+	m->handles = kvmalloc_array(nr_pages, sizeof(*m->handles),
+				    GFP_KERNEL_ACCOUNT);
+	m->pages = kvcalloc(nr_pages, sizeof(*m->pages), GFP_KERNEL_ACCOUNT);
 	m->unmap_ops = kvmalloc_array(nr_pages, sizeof(*m->unmap_ops),
-				      GFP_KERNEL);
+				      GFP_KERNEL_ACCOUNT);
 	if (!m->refs || !m->handles || !m->pages || !m->unmap_ops) {
 		ret = -ENOMEM;
 		goto err_free;

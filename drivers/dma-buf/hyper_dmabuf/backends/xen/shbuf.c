@@ -205,7 +205,7 @@ int hdxen_share(struct hdmabuf_backend *be, u32 vmid,
 	if (!nr_pages)
 		return -EINVAL;
 
-	sh = kzalloc(sizeof(*sh), GFP_KERNEL);
+	sh = kzalloc(sizeof(*sh), GFP_KERNEL_ACCOUNT);
 	if (!sh)
 		return -ENOMEM;
 	sh->domid = vmid;
@@ -213,15 +213,17 @@ int hdxen_share(struct hdmabuf_backend *be, u32 vmid,
 	sh->nr_dir = DIV_ROUND_UP(nr_pages, HDXEN_REFS_PER_DIR);
 	sh->owner = info->owner;
 	INIT_DELAYED_WORK(&sh->end_work, hdxen_end_work);
-	sh->refs = kvmalloc_array(nr_pages, sizeof(*sh->refs), GFP_KERNEL);
-	sh->dir_refs = kcalloc(sh->nr_dir, sizeof(*sh->dir_refs), GFP_KERNEL);
-	sh->dir = kcalloc(sh->nr_dir, sizeof(*sh->dir), GFP_KERNEL);
+	sh->refs = kvmalloc_array(nr_pages, sizeof(*sh->refs),
+				  GFP_KERNEL_ACCOUNT);
+	sh->dir_refs = kcalloc(sh->nr_dir, sizeof(*sh->dir_refs),
+			       GFP_KERNEL_ACCOUNT);
+	sh->dir = kcalloc(sh->nr_dir, sizeof(*sh->dir), GFP_KERNEL_ACCOUNT);
 	if (!sh->refs || !sh->dir_refs || !sh->dir) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
 	for (i = 0; i < sh->nr_dir; i++) {
-		sh->dir[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		sh->dir[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		if (!sh->dir[i]) {
 			ret = -ENOMEM;
 			goto err_free;
