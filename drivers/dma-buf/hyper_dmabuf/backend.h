@@ -72,6 +72,15 @@ struct hdmabuf_map_info {
  *	page, and then calls hdmabuf_unshare_done() with the share's owner,
  *	exactly once, possibly before @unshare returns.  Until then the core
  *	keeps the pages in place.
+ * @revoke: optional: the core withdrew the share of @handle (an UNEXPORT
+ *	is on its way to the peer, which may still be mapping the buffer).
+ *	End now every part of the sharing that the peer does not use, so that
+ *	a peer that never took the buffer cannot keep it, and keep what it
+ *	maps for @unshare to end.  What the peer may still map stays this
+ *	buffer or nothing, as for @unshare.  Returns true when the peer can
+ *	reach no page any more: the core then releases the export at once
+ *	(calls @unshare) rather than wait for the peer's RELEASE.  Called at
+ *	most once per share, before @unshare and never at the same time.
  * @map: map the peer's buffer described by @info.  Everything in it came
  *	from the peer: validate it, and check that what was mapped is the
  *	buffer @info->id names.  Returns 0 with @handle and @pages set (an
@@ -111,6 +120,7 @@ struct hdmabuf_backend_ops {
 		     const struct hdmabuf_share_info *info, void **handle,
 		     u64 *ref);
 	void (*unshare)(struct hdmabuf_backend *be, void *handle);
+	bool (*revoke)(struct hdmabuf_backend *be, void *handle);
 	int (*map)(struct hdmabuf_backend *be, u32 vmid,
 		   const struct hdmabuf_map_info *info, void **handle,
 		   struct page ***pages);

@@ -230,6 +230,44 @@ static bool hdmabuf_export_withdraw_locked(struct hdmabuf_export *exp,
 	return true;
 }
 
+/*
+ * @exp was withdrawn (UNEXPORTED) and its UNEXPORT queued: have the
+ * backend end at once what the peer does not map, so that a peer that
+ * never took the buffer cannot keep it, and release the export when
+ * nothing is left for the peer to reach.  What it maps stays until its
+ * RELEASE.  Process context, no lock held, a reference on @exp held.
+ */
+static void hdmabuf_export_revoke(struct hdmabuf_export *exp)
+{
+	struct hdmabuf_backend *be = exp->peer->be;
+	bool unreachable, teardown = false;
+
+	if (!be->ops->revoke)
+		return;
+	mutex_lock(&hdmabuf_lock);
+	if (exp->state != HDMABUF_EXP_UNEXPORTED) {
+		mutex_unlock(&hdmabuf_lock);
+		return;
+	}
+	exp->revoking = true;
+	mutex_unlock(&hdmabuf_lock);
+
+	unreachable = be->ops->revoke(be, exp->share);
+
+	mutex_lock(&hdmabuf_lock);
+	exp->revoking = false;
+	if (exp->state == HDMABUF_EXP_RELEASED) {
+		/* Released meanwhile (RELEASE, peer gone): ours to finish. */
+		teardown = true;
+	} else if (unreachable) {
+		hdmabuf_export_remove_locked(exp);
+		teardown = true;
+	}
+	mutex_unlock(&hdmabuf_lock);
+	if (teardown)
+		hdmabuf_export_teardown(exp);
+}
+
 /* After hdmabuf_export_withdraw_locked(), with the lock dropped. */
 static void hdmabuf_export_withdrawn(struct hdmabuf_export *exp, bool send,
 				     bool teardown)
@@ -237,8 +275,10 @@ static void hdmabuf_export_withdrawn(struct hdmabuf_export *exp, bool send,
 	/* A delayed unexport overtaken by this one holds a reference. */
 	if ((send || teardown) && cancel_delayed_work(&exp->unexport_work))
 		hdmabuf_export_put(exp);
-	if (send)
+	if (send) {
 		hdmabuf_tx_queue_export(exp, HDMABUF_TX_UNEXPORT);
+		hdmabuf_export_revoke(exp);
+	}
 	if (teardown)
 		hdmabuf_export_teardown(exp);
 }
@@ -436,8 +476,10 @@ static int hdmabuf_export_announce(struct hdmabuf_file *hf,
 		withdraw = true;
 	}
 	mutex_unlock(&hdmabuf_lock);
-	if (withdraw)
+	if (withdraw) {
 		hdmabuf_tx_queue_export(exp, HDMABUF_TX_UNEXPORT);
+		hdmabuf_export_revoke(exp);
+	}
 	if (teardown)
 		hdmabuf_export_teardown(exp);
 	return ret;
@@ -744,7 +786,11 @@ void hdmabuf_export_send_failed(struct hdmabuf_export *exp,
  *	%HDMABUF_MSG_USAGE)
  *
  * A message about a buffer not exported to @peer, with a wrong key, or out
- * of turn is dropped: a peer cannot touch buffers it was not given.
+ * of turn is dropped: a peer cannot touch buffers it was not given.  One
+ * out of turn about a buffer this VM still knows is logged too; one about
+ * a buffer it no longer knows is no news, since an export may be released
+ * before the peer has answered (its sharing revoked, or its announcement
+ * given up).
  */
 void hdmabuf_export_recv(struct hdmabuf_peer *peer,
 			 const struct hdmabuf_msg *msg)
@@ -769,7 +815,7 @@ void hdmabuf_export_recv(struct hdmabuf_peer *peer,
 				status = -EPROTO;
 			hdmabuf_export_reply_locked(exp, status);
 		} else {
-			ok = exp && exp->state == HDMABUF_EXP_UNEXPORTED;
+			ok = !exp || exp->state == HDMABUF_EXP_UNEXPORTED;
 		}
 		break;
 	case HDMABUF_MSG_UNEXPORT_REPLY:
@@ -780,9 +826,10 @@ void hdmabuf_export_recv(struct hdmabuf_peer *peer,
 	case HDMABUF_MSG_RELEASE:
 		if (exp && exp->state == HDMABUF_EXP_UNEXPORTED) {
 			hdmabuf_export_remove_locked(exp);
-			teardown = true;
+			/* A revoker finishes what it revokes. */
+			teardown = !exp->revoking;
 		} else {
-			ok = false;
+			ok = !exp;
 		}
 		break;
 	case HDMABUF_MSG_USAGE:
@@ -790,7 +837,7 @@ void hdmabuf_export_recv(struct hdmabuf_peer *peer,
 			    exp->state == HDMABUF_EXP_UNEXPORTED))
 			exp->in_use = msg->flags & HDMABUF_MSG_F_IN_USE;
 		else
-			ok = false;
+			ok = !exp;
 		break;
 	default:
 		ok = false;
@@ -832,7 +879,9 @@ void hdmabuf_export_peer_gone(struct hdmabuf_peer *peer)
 			exp->owner = NULL;
 		}
 		hdmabuf_export_remove_locked(exp);
-		list_add_tail(&exp->file_node, &gone);
+		/* A revoker finishes what it revokes. */
+		if (!exp->revoking)
+			list_add_tail(&exp->file_node, &gone);
 	}
 	mutex_unlock(&hdmabuf_lock);
 

@@ -185,6 +185,9 @@ enum hdmabuf_export_state {
  *	hdmabuf_lock
  * @unexport_work: delayed unexport
  * @delay_pending: @unexport_work is scheduled; under hdmabuf_lock
+ * @revoking: the backend is revoking the share: whoever takes the export
+ *	out of the table meanwhile leaves its teardown to the revoker; under
+ *	hdmabuf_lock
  * @tx_node: entry in @peer's tx_exports; under the peer's tx_lock
  * @tx_pending: HDMABUF_TX_* messages to send; under the peer's tx_lock
  * @req_id: request id of the EXPORT message
@@ -218,6 +221,7 @@ struct hdmabuf_export {
 	bool in_use;
 	struct delayed_work unexport_work;
 	bool delay_pending;
+	bool revoking;
 	struct list_head tx_node;
 	unsigned long tx_pending;
 	u32 req_id;

@@ -7,7 +7,8 @@
  * importer checks a page directory's header, then hands out the same
  * frames.  As with a hypervisor, a mapping keeps the frames reachable:
  * a share ends, and the core is told the pages are free, only once the
- * last mapping of it is gone.  Messages are copied into a bounded queue
+ * last mapping of it is gone; a withdrawn share that nothing maps is
+ * revoked at once, as Xen revokes grants never mapped.  Messages are copied into a bounded queue
  * and delivered by a work item, so the core sees the same asynchronous,
  * encoded path as with a real hypervisor.  A full queue makes senders
  * wait and then time out, never block for ever.  Each message belongs to
@@ -189,15 +190,39 @@ static int lb_share(struct hdmabuf_backend *be, u32 vmid,
 	return 0;
 }
 
+/*
+ * No new mapping from now on.  Its reference may already be gone (a
+ * revoke) and taken by another share since: only this share's is erased.
+ */
+static void lb_unpublish(struct lb_share *sh)
+{
+	lockdep_assert_held(&lb_shares_lock);
+	xa_cmpxchg(&lb_shares, sh->ref, sh, NULL, 0);
+}
+
 /* No new mapping from now on; the last one's end ends the share. */
 static void lb_unshare(struct hdmabuf_backend *be, void *handle)
 {
 	struct lb_share *sh = handle;
 
 	mutex_lock(&lb_shares_lock);
-	xa_erase(&lb_shares, sh->ref);
+	lb_unpublish(sh);
 	mutex_unlock(&lb_shares_lock);
 	kref_put(&sh->kref, lb_share_release);
+}
+
+/* No new mapping from now on; done when none is left either. */
+static bool lb_revoke(struct hdmabuf_backend *be, void *handle)
+{
+	struct lb_share *sh = handle;
+	bool unused;
+
+	mutex_lock(&lb_shares_lock);
+	lb_unpublish(sh);
+	/* Mappings are taken under the lock: none can come any more. */
+	unused = kref_read(&sh->kref) == 1;
+	mutex_unlock(&lb_shares_lock);
+	return unused;
 }
 
 static int lb_map(struct hdmabuf_backend *be, u32 vmid,
@@ -363,6 +388,7 @@ static void lb_new_session(void)
 static const struct hdmabuf_backend_ops lb_ops = {
 	.share = lb_share,
 	.unshare = lb_unshare,
+	.revoke = lb_revoke,
 	.map = lb_map,
 	.unmap = lb_unmap,
 	.send = lb_send,

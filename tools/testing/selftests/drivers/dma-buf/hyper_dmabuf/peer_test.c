@@ -59,8 +59,9 @@ FIXTURE_TEARDOWN(peer)
 
 /*
  * A peer that never answers: the export fails with ETIMEDOUT after the
- * message timeout, not a hang.  The pages stay shared, since the peer may
- * have seen the announcement, until the peer is gone.
+ * message timeout, not a hang.  The peer may have seen the announcement,
+ * but it never mapped the buffer: the withdrawal revokes the sharing and
+ * the export is released at once.
  */
 TEST_F(peer, silent_peer_times_out)
 {
@@ -77,9 +78,52 @@ TEST_F(peer, silent_peer_times_out)
 	took = hd_now_ms() - t0;
 	EXPECT_GE(took, timeout - 50);
 	EXPECT_LT(took, timeout + 10000);
+	EXPECT_TRUE(hd_stats_wait(&self->env.base, HD_RELEASE_TIMEOUT_MS,
+				  &st)) {
+		hd_log_stats(_metadata, "at start", &self->env.base);
+		hd_log_stats(_metadata, "now", &st);
+	}
+	ASSERT_EQ(0, lb_write("silent", "0"));
+}
+
+/*
+ * What a peer that stops answering keeps after unexport: the buffer it
+ * maps, and nothing else.  Of two exports, one imported and mapped here
+ * and one never taken, the second is revoked and released at once when
+ * withdrawn; the first stays shared, its import reading the exporter's
+ * pages, until the peer is gone (it never hears of the withdrawal).
+ */
+TEST_F(peer, silent_peer_keeps_what_it_maps)
+{
+	struct hyper_dmabuf_id mapped, idle;
+	size_t size = self->buf.size;
+	int exp, fd = -1;
+	struct hd_stats st;
+	unsigned char *map;
+
+	if (!self->ready)
+		return;
+	exp = hd_open_dev();
+	ASSERT_LE(0, exp);
+	ASSERT_EQ(0, hd_export(exp, self->buf.fd, self->env.vmid, 0, &mapped));
+	ASSERT_EQ(0, hd_export(exp, self->buf.fd, self->env.vmid, 0, &idle));
+	ASSERT_EQ(0, hd_import_wait(self->env.dev, &mapped, O_RDONLY, &fd,
+				    HD_EVENT_TIMEOUT_MS));
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+
+	ASSERT_EQ(0, lb_write("silent", "1"));
+	EXPECT_EQ(0, hd_unexport(exp, &idle, 0));
+	EXPECT_EQ(-ETIMEDOUT, hd_unexport(exp, &mapped, 0));
 	ASSERT_EQ(0, hd_stats_read(&st));
 	EXPECT_EQ(self->env.base.exports + 1, st.exports);
 	EXPECT_EQ(self->env.base.shared_pages + 8, st.shared_pages);
+	EXPECT_EQ(size, hd_check(map, size, PEER_SEED));
+	munmap(map, size);
+	close(fd);
+	close(exp);
+	ASSERT_EQ(0, hd_stats_read(&st));
+	EXPECT_EQ(self->env.base.exports + 1, st.exports);
 
 	/* The peer comes back as a new instance: everything is released. */
 	ASSERT_EQ(0, lb_write("silent", "0"));
