@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
@@ -98,6 +99,9 @@ struct hdmabuf_backend hdxen_backend = {
 	.ops = &hdxen_ops,
 };
 
+/* hyper_dmabuf_xen/grants: references granted and not yet ended. */
+static struct dentry *hdxen_debugfs;
+
 static int __init hdxen_init(void)
 {
 	unsigned int domid;
@@ -130,6 +134,8 @@ static int __init hdxen_init(void)
 	ret = hdxen_chan_init();
 	if (ret)
 		goto err_unregister;
+	hdxen_debugfs = debugfs_create_dir("hyper_dmabuf_xen", NULL);
+	debugfs_create_atomic_t("grants", 0444, hdxen_debugfs, &hdxen_grants);
 	return 0;
 
 err_unregister:
@@ -143,6 +149,7 @@ module_init(hdxen_init);
 static void __exit hdxen_exit(void)
 {
 	/* Every share and mapping pinned this module: none is left. */
+	debugfs_remove_recursive(hdxen_debugfs);
 	hdxen_chan_exit();
 	hdmabuf_backend_unregister(&hdxen_backend);
 	hdxen_shbuf_exit();

@@ -77,6 +77,9 @@ struct hdxen_share {
 
 static struct workqueue_struct *hdxen_end_wq;
 
+/* Grant references granted through shares and not yet ended (debugfs). */
+atomic_t hdxen_grants = ATOMIC_INIT(0);
+
 /**
  * hdxen_dma_to_pfn() - the frame of a DMA address of the core's device
  * @dev: the device
@@ -250,6 +253,7 @@ int hdxen_share(struct hdmabuf_backend *be, u32 vmid,
 		gnttab_page_grant_foreign_access_ref_one(sh->dir_refs[i],
 							 sh->domid, sh->dir[i],
 							 true);
+	atomic_add(nr_pages + sh->nr_dir, &hdxen_grants);
 	*handle = sh;
 	*ref = sh->dir_refs[0];
 	return 0;
@@ -272,6 +276,7 @@ static bool hdxen_end_refs(struct hdxen_share *sh, const grant_ref_t *refs,
 	while (sh->ended - base < n) {
 		if (!gnttab_try_end_foreign_access(refs[sh->ended - base]))
 			return false;
+		atomic_dec(&hdxen_grants);
 		sh->ended++;
 		if (!(sh->ended % HDXEN_REF_BATCH))
 			cond_resched();

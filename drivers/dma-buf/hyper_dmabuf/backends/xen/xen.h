@@ -13,6 +13,7 @@
 #ifndef _HDXEN_H
 #define _HDXEN_H
 
+#include <linux/atomic.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 #include <xen/grant_table.h>
@@ -140,6 +141,7 @@ int hdxen_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
 	       size_t len);
 
 /* shbuf.c */
+extern atomic_t hdxen_grants;
 int hdxen_share(struct hdmabuf_backend *be, u32 vmid,
 		const struct hdmabuf_share_info *info, void **handle, u64 *ref);
 void hdxen_unshare(struct hdmabuf_backend *be, void *handle);
