@@ -22,6 +22,7 @@
 static const struct hdmabuf_backend_ops hdxen_ops = {
 	.share = hdxen_share,
 	.unshare = hdxen_unshare,
+	.revoke = hdxen_revoke,
 	.map = hdxen_map,
 	.unmap = hdxen_unmap,
 	.send = hdxen_send,
@@ -33,6 +34,7 @@ static const struct hdmabuf_backend_ops hdxen_ops = {
 static const struct hdmabuf_backend_ops hdxen_pv_ops = {
 	.share = hdxen_share,
 	.unshare = hdxen_unshare,
+	.revoke = hdxen_revoke,
 	.map = hdxen_map,
 	.unmap = hdxen_unmap,
 	.mmap = hdxen_mmap,

@@ -19,6 +19,11 @@
  * page reference stands in for this: the exporting driver of the buffer
  * (a TTM pool, say) need not honour one.
  *
+ * Withdrawing a share: as soon as the core has queued the UNEXPORT, every
+ * grant the importer does not map ends (hdxen_revoke()), in the same
+ * order, so that an importer that never took the buffer cannot keep it;
+ * what it maps waits for the unshare.
+ *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
 
@@ -267,16 +272,30 @@ err_free:
 }
 
 /*
+ * End the grant *@ref unless it is in use; 0 marks it ended, since no
+ * reserved reference is ever ours.  Returns false when it is in use.
+ */
+static bool hdxen_end_ref(grant_ref_t *ref)
+{
+	if (!*ref)
+		return true;
+	if (!gnttab_try_end_foreign_access(*ref))
+		return false;
+	*ref = 0;
+	atomic_dec(&hdxen_grants);
+	return true;
+}
+
+/*
  * End the grants of @refs from index @sh->ended - @base on, while the
  * hypervisor lets us.  Returns false when one is still in use.
  */
-static bool hdxen_end_refs(struct hdxen_share *sh, const grant_ref_t *refs,
+static bool hdxen_end_refs(struct hdxen_share *sh, grant_ref_t *refs,
 			   unsigned int base, unsigned int n)
 {
 	while (sh->ended - base < n) {
-		if (!gnttab_try_end_foreign_access(refs[sh->ended - base]))
+		if (!hdxen_end_ref(&refs[sh->ended - base]))
 			return false;
-		atomic_dec(&hdxen_grants);
 		sh->ended++;
 		if (!(sh->ended % HDXEN_REF_BATCH))
 			cond_resched();
@@ -308,6 +327,38 @@ static void hdxen_end_work(struct work_struct *work)
 	/* Every reference is free again, and no frame is reachable. */
 	hdxen_share_free(sh);
 	hdmabuf_unshare_done(owner);
+}
+
+/**
+ * hdxen_revoke() - end the grants of a withdrawn share the peer does not map
+ * @be: our backend
+ * @handle: the share
+ *
+ * The directory first, as when unsharing (xen.h, identity): while the peer
+ * maps a directory page it may be reading data references from it, and no
+ * data grant ends.  Once no directory grant is left, every data grant the
+ * peer does not map ends; those it maps stay for hdxen_unshare().  An
+ * importer that comes to the directory afterwards finds its first page
+ * ended, or once the reference is reused naming another buffer: -ESTALE,
+ * never another buffer's pages.
+ *
+ * Return: true when no grant of the share is left.
+ */
+bool hdxen_revoke(struct hdmabuf_backend *be, void *handle)
+{
+	struct hdxen_share *sh = handle;
+	bool mapped = false;
+	unsigned int i;
+
+	if (!hdxen_end_refs(sh, sh->dir_refs, 0, sh->nr_dir))
+		return false;
+	for (i = 0; i < sh->nr_pages; i++) {
+		if (!hdxen_end_ref(&sh->refs[i]))
+			mapped = true;
+		if (!((i + 1) % HDXEN_REF_BATCH))
+			cond_resched();
+	}
+	return !mapped;
 }
 
 /**

@@ -145,6 +145,7 @@ extern atomic_t hdxen_grants;
 int hdxen_share(struct hdmabuf_backend *be, u32 vmid,
 		const struct hdmabuf_share_info *info, void **handle, u64 *ref);
 void hdxen_unshare(struct hdmabuf_backend *be, void *handle);
+bool hdxen_revoke(struct hdmabuf_backend *be, void *handle);
 unsigned long hdxen_dma_to_pfn(struct device *dev, dma_addr_t addr);
 void hdxen_defer(struct work_struct *work);
 int hdxen_shbuf_init(void);
