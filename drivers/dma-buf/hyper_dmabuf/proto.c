@@ -18,32 +18,6 @@
 #include "backend.h"
 #include "proto.h"
 
-/*
- * struct hdmabuf_wire_msg - the message as it travels
- *
- * Fields as in struct hdmabuf_msg; @magic is HDMABUF_PROTO_MAGIC, @version
- * HDMABUF_PROTO_VERSION, and @reserved and the bytes of @priv past
- * @priv_len are zero.
- */
-struct hdmabuf_wire_msg {
-	__le32 magic;
-	__le16 version;
-	__le16 type;
-	__le32 req_id;
-	__le32 status;
-	__le32 flags;
-	__le32 priv_len;
-	__le32 id_vmid;
-	__le32 id_seq;
-	__le32 id_key[3];
-	__le32 nr_pages;
-	__le64 size;
-	__le64 ref;
-	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
-	__le64 reserved[2];
-	u8 priv[HYPER_DMABUF_PRIV_MAX];
-};
-
 static_assert(sizeof(struct hdmabuf_wire_msg) == HDMABUF_MSG_SIZE);
 
 static bool hdmabuf_zero(const void *p, size_t len)

@@ -7,6 +7,8 @@
 #ifndef _HDMABUF_PROTO_H
 #define _HDMABUF_PROTO_H
 
+#include <linux/kernel.h>
+#include <linux/random.h>
 #include <linux/types.h>
 #include <linux/hyper_dmabuf.h>
 
@@ -72,6 +74,59 @@ struct hdmabuf_msg {
 	u8 priv[HYPER_DMABUF_PRIV_MAX];
 	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
 };
+
+/*
+ * struct hdmabuf_wire_msg - the message as it travels
+ *
+ * Fields as in struct hdmabuf_msg; @magic is HDMABUF_PROTO_MAGIC, @version
+ * HDMABUF_PROTO_VERSION, and @reserved and the bytes of @priv past
+ * @priv_len are zero.
+ */
+struct hdmabuf_wire_msg {
+	__le32 magic;
+	__le16 version;
+	__le16 type;
+	__le32 req_id;
+	__le32 status;
+	__le32 flags;
+	__le32 priv_len;
+	__le32 id_vmid;
+	__le32 id_seq;
+	__le32 id_key[3];
+	__le32 nr_pages;
+	__le64 size;
+	__le64 ref;
+	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
+	__le64 reserved[2];
+	u8 priv[HYPER_DMABUF_PRIV_MAX];
+};
+
+/*
+ * For the backends' test faults (CONFIG_HYPER_DMABUF_*_TEST_FAULTS), which
+ * play a peer flooding us with announcements: whether @buf, an encoded
+ * message, is an EXPORT, and make such a copy announce another buffer,
+ * under a random id and a random reference, which costs the flooder
+ * nothing.  The copy keeps the original's endpoint, so that its
+ * announcements reach the files of a real endpoint.
+ */
+static inline bool hdmabuf_wire_is_export(const void *buf)
+{
+	const struct hdmabuf_wire_msg *w = buf;
+
+	return le16_to_cpu(w->type) == HDMABUF_MSG_EXPORT;
+}
+
+static inline void hdmabuf_wire_forge_export(void *buf)
+{
+	struct hdmabuf_wire_msg *w = buf;
+	int i;
+
+	w->req_id = cpu_to_le32(get_random_u32());
+	w->id_seq = cpu_to_le32(get_random_u32());
+	for (i = 0; i < ARRAY_SIZE(w->id_key); i++)
+		w->id_key[i] = cpu_to_le32(get_random_u32());
+	w->ref = cpu_to_le64(get_random_u32());
+}
 
 bool hdmabuf_endpoint_valid(const char *name, bool allow_default);
 void hdmabuf_msg_encode(const struct hdmabuf_msg *msg, void *buf);

@@ -342,6 +342,9 @@ struct page *hdacrn_window_page(struct hdacrn_window *w, u64 gpa);
 bool hdacrn_window_get(struct hdacrn_window *w);
 void hdacrn_window_put(struct hdacrn_window *w);
 
+/* Announcements the test fault announce-flood sends: 16 x max_imports. */
+#define HDACRN_FLOOD_ANNOUNCEMENTS	4096
+
 #ifdef CONFIG_HYPER_DMABUF_ACRN_TEST_FAULTS
 enum hdacrn_fault {
 	HDACRN_FAULT_NONE,
@@ -351,6 +354,7 @@ enum hdacrn_fault {
 	HDACRN_FAULT_RING_LIE,
 	HDACRN_FAULT_FLOOD,
 	HDACRN_FAULT_DEAF,
+	HDACRN_FAULT_ANNOUNCE_FLOOD,
 	HDACRN_FAULT_NR
 };
 

@@ -39,6 +39,7 @@
 #include <linux/xarray.h>
 #include <xen/xen.h>
 
+#include "../../proto.h"
 #include "acrn.h"
 
 #define PCI_VENDOR_ID_IVSHMEM	0x1af4
@@ -70,6 +71,7 @@ static const char * const hdacrn_fault_names[HDACRN_FAULT_NR] = {
 	[HDACRN_FAULT_RING_LIE] = "ring-lie",
 	[HDACRN_FAULT_FLOOD] = "flood",
 	[HDACRN_FAULT_DEAF] = "deaf",
+	[HDACRN_FAULT_ANNOUNCE_FLOOD] = "announce-flood",
 };
 
 /* The armed fault; it fires once, on the next share or send. */
@@ -119,7 +121,7 @@ static const struct kernel_param_ops hdacrn_fault_ops = {
 	.get = hdacrn_fault_get,
 };
 module_param_cb(fault, &hdacrn_fault_ops, NULL, 0600);
-MODULE_PARM_DESC(fault, "Test only: make this UOS lie once (gpa-oob, gpa-unaligned, table-oob, ring-lie, flood), or stop reading messages until none (deaf)");
+MODULE_PARM_DESC(fault, "Test only: make this UOS lie once (gpa-oob, gpa-unaligned, table-oob, ring-lie, flood, announce-flood), or stop reading messages until none (deaf)");
 #endif
 
 /**
@@ -342,6 +344,31 @@ static const struct hdacrn_chan_ops hdacrn_link_chan_ops = {
 	.broken = hdacrn_link_broken,
 };
 
+static int hdacrn_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
+		       size_t len);
+
+/*
+ * Test of the peer's limits: follow an EXPORT with a flood of
+ * announcements of buffers that do not exist, each sent as any message.
+ */
+static void hdacrn_announce_flood(struct hdmabuf_backend *be, u32 vmid,
+				  const void *msg)
+{
+	u8 buf[HDMABUF_MSG_SIZE];
+	unsigned int n;
+
+	if (!hdmabuf_wire_is_export(msg) ||
+	    !hdacrn_fault(HDACRN_FAULT_ANNOUNCE_FLOOD))
+		return;
+	for (n = 0; n < HDACRN_FLOOD_ANNOUNCEMENTS; n++) {
+		memcpy(buf, msg, sizeof(buf));
+		hdmabuf_wire_forge_export(buf);
+		if (hdacrn_send(be, vmid, buf, sizeof(buf)))
+			break;
+	}
+	pr_warn("fault: %u forged announcements sent to vm %u\n", n, vmid);
+}
+
 /**
  * hdacrn_send() - send one message to a linked VM
  * @be: our backend
@@ -363,6 +390,8 @@ static int hdacrn_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
 	ret = hdacrn_chan_send(link->chan, msg, len,
 			       msecs_to_jiffies(hdacrn_timeout_ms));
 	hdacrn_link_put(link);
+	if (!ret)
+		hdacrn_announce_flood(be, vmid, msg);
 	return ret;
 }
 

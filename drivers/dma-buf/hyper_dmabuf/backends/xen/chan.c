@@ -52,6 +52,7 @@
 #include <xen/page.h>
 #include <xen/xenbus.h>
 
+#include "../../proto.h"
 #include "xen.h"
 
 static unsigned int hdxen_timeout_ms = 2000;
@@ -271,7 +272,9 @@ static void hdxen_rx_work(struct work_struct *work)
 	spin_unlock(&ch->lock);
 	if (live) {
 		done |= hdxen_rx_responses(ch);
-		done |= hdxen_rx_requests(ch, &again);
+		/* Test only: a domain that stopped reading. */
+		if (!hdxen_fault_active(HDXEN_FAULT_DEAF))
+			done |= hdxen_rx_requests(ch, &again);
 	}
 	spin_lock(&ch->lock);
 	if (ch->irq && atomic_xchg(&ch->eoi_pending, 0))
@@ -306,6 +309,53 @@ static void hdxen_tx_lie(struct hdxen_chan *ch)
 			hdxen_notify(ch);
 	}
 }
+
+/*
+ * Test of the peer's limits: follow an EXPORT with a flood of
+ * announcements of buffers that do not exist.  Each is sent as any
+ * message, waiting for room in the ring.
+ */
+static void hdxen_announce_flood(struct hdmabuf_backend *be, u32 vmid,
+				 const void *msg)
+{
+	u8 buf[HDMABUF_MSG_SIZE];
+	unsigned int n;
+
+	if (!hdmabuf_wire_is_export(msg) ||
+	    !hdxen_fault(HDXEN_FAULT_ANNOUNCE_FLOOD))
+		return;
+	for (n = 0; n < HDXEN_FLOOD_ANNOUNCEMENTS; n++) {
+		memcpy(buf, msg, sizeof(buf));
+		hdmabuf_wire_forge_export(buf);
+		if (hdxen_send(be, vmid, buf, sizeof(buf)))
+			break;
+	}
+	pr_warn("fault: %u forged announcements sent to domain %u\n", n, vmid);
+}
+
+#ifdef CONFIG_HYPER_DMABUF_XEN_TEST_FAULTS
+/**
+ * hdxen_chan_kick_all() - look at every channel's rings again
+ *
+ * For the test faults: a domain that was deaf hears what came meanwhile,
+ * though the peer, its ring full, rings no more.
+ */
+void hdxen_chan_kick_all(void)
+{
+	struct hdxen_chan *ch;
+	unsigned long domid;
+
+	xa_lock(&hdxen_chans);
+	xa_for_each(&hdxen_chans, domid, ch) {
+		/* Disconnecting clears it before it cancels the work. */
+		spin_lock(&ch->lock);
+		if (ch->connected)
+			queue_work(hdxen_wq, &ch->rx_work);
+		spin_unlock(&ch->lock);
+	}
+	xa_unlock(&hdxen_chans);
+}
+#endif
 
 /**
  * hdxen_send() - send one message to a linked domain
@@ -350,6 +400,8 @@ int hdxen_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
 	spin_unlock(&ch->lock);
 	mutex_unlock(&ch->tx_mutex);
 	hdxen_chan_put(ch);
+	if (!ret)
+		hdxen_announce_flood(be, vmid, msg);
 	return ret;
 }
 

@@ -54,6 +54,8 @@ static const char * const hdxen_fault_names[HDXEN_FAULT_NR] = {
 	[HDXEN_FAULT_RO_GRANT] = "ro-grant",
 	[HDXEN_FAULT_RING_LIE] = "ring-lie",
 	[HDXEN_FAULT_FLOOD] = "flood",
+	[HDXEN_FAULT_ANNOUNCE_FLOOD] = "announce-flood",
+	[HDXEN_FAULT_DEAF] = "deaf",
 };
 
 /* The armed fault; it fires once, on the next share or send. */
@@ -70,6 +72,17 @@ bool hdxen_fault(enum hdxen_fault f)
 	return atomic_cmpxchg(&hdxen_fault_armed, f, HDXEN_FAULT_NONE) == f;
 }
 
+/**
+ * hdxen_fault_active() - whether fault @f is armed, leaving it armed
+ * @f: a lasting fault (deaf)
+ *
+ * Return: true while @f is armed.
+ */
+bool hdxen_fault_active(enum hdxen_fault f)
+{
+	return atomic_read(&hdxen_fault_armed) == f;
+}
+
 static int hdxen_fault_set(const char *val, const struct kernel_param *kp)
 {
 	int i = sysfs_match_string(hdxen_fault_names, val);
@@ -78,6 +91,8 @@ static int hdxen_fault_set(const char *val, const struct kernel_param *kp)
 		return -EINVAL;
 	atomic_set(&hdxen_fault_armed, i);
 	pr_warn("fault armed: %s\n", hdxen_fault_names[i]);
+	/* A deaf domain hears again: what waits in its rings first. */
+	hdxen_chan_kick_all();
 	return 0;
 }
 
@@ -92,7 +107,7 @@ static const struct kernel_param_ops hdxen_fault_ops = {
 	.get = hdxen_fault_get,
 };
 module_param_cb(fault, &hdxen_fault_ops, NULL, 0600);
-MODULE_PARM_DESC(fault, "Test only: make this domain lie once (dir-loop, reserved-ref, bad-ref, ro-grant, ring-lie, flood)");
+MODULE_PARM_DESC(fault, "Test only: make this domain lie once (dir-loop, reserved-ref, bad-ref, ro-grant, ring-lie, flood, announce-flood), or stop reading messages until none (deaf)");
 #endif
 
 struct hdmabuf_backend hdxen_backend = {

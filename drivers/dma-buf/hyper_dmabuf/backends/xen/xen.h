@@ -109,10 +109,16 @@ struct hdxen_map {
  *	more messages than the ring holds
  * @HDXEN_FAULT_FLOOD: the next message is followed by a storm of events
  *	that carry nothing
+ * @HDXEN_FAULT_ANNOUNCE_FLOOD: the next EXPORT is followed by
+ *	HDXEN_FLOOD_ANNOUNCEMENTS announcements of buffers that do not exist,
+ *	under random ids and references
+ * @HDXEN_FAULT_DEAF: stop reading messages, until another fault (or none)
+ *	is armed: a peer whose ring stays full
  * @HDXEN_FAULT_NR: number of faults
  *
  * Only with CONFIG_HYPER_DMABUF_XEN_TEST_FAULTS, for the tests of the
- * peer's defences (module parameter "fault").
+ * peer's defences (module parameter "fault").  All but the deaf one fire
+ * once.
  */
 enum hdxen_fault {
 	HDXEN_FAULT_NONE,
@@ -122,13 +128,24 @@ enum hdxen_fault {
 	HDXEN_FAULT_RO_GRANT,
 	HDXEN_FAULT_RING_LIE,
 	HDXEN_FAULT_FLOOD,
+	HDXEN_FAULT_ANNOUNCE_FLOOD,
+	HDXEN_FAULT_DEAF,
 	HDXEN_FAULT_NR
 };
 
+/* Announcements HDXEN_FAULT_ANNOUNCE_FLOOD sends: 16 x max_imports. */
+#define HDXEN_FLOOD_ANNOUNCEMENTS	4096
+
 #ifdef CONFIG_HYPER_DMABUF_XEN_TEST_FAULTS
 bool hdxen_fault(enum hdxen_fault f);
+bool hdxen_fault_active(enum hdxen_fault f);
 #else
 static inline bool hdxen_fault(enum hdxen_fault f)
+{
+	return false;
+}
+
+static inline bool hdxen_fault_active(enum hdxen_fault f)
 {
 	return false;
 }
@@ -139,6 +156,7 @@ int hdxen_chan_init(void);
 void hdxen_chan_exit(void);
 int hdxen_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
 	       size_t len);
+void hdxen_chan_kick_all(void);	/* test faults only */
 
 /* shbuf.c */
 extern atomic_t hdxen_grants;
