@@ -15,7 +15,8 @@
  * the device when its nodes appear and watches the other end's state, so
  * channels come and go by themselves as domains, links and drivers do.
  *
- * Handshake:
+ * Handshake::
+ *
  *   backend   writes a fresh "session" nonce, then InitWait
  *   frontend  allocates two ring pages and an event channel, writes
  *             ring-ref0, ring-ref1, event-channel and the session it saw,
@@ -23,6 +24,7 @@
  *   backend   on Initialised or Connected with its own session: maps the
  *             rings, binds the event channel, Connected
  *   frontend  on Connected: Connected
+ *
  * A backend that (re)starts writes a new session, so a frontend's stale
  * refs are never mapped; a frontend that sees InitWait again starts over.
  *
