@@ -211,6 +211,8 @@ struct hdacrn_window {
  * @regs: the device's registers (BAR 0), for doorbells outside @chan
  * @peer_id: the peer's doorbell id
  * @chan: the message transport
+ * @pokable: @chan exists and is not quiesced: the test faults may poke
+ *	it; under hdacrn_lock (main.c)
  * @mbox: the mailbox header
  * @window: the SOS's window onto the UOS's RAM (SOS only)
  * @bench: the raw floors make bench uses (test builds), or NULL
@@ -237,6 +239,7 @@ struct hdacrn_link {
 	void __iomem *regs;
 	u32 peer_id;
 	struct hdacrn_chan *chan;
+	bool pokable;
 	struct hdacrn_mbox_hdr *mbox;
 	struct hdacrn_window window;
 	struct hdacrn_bench *bench;

@@ -53,7 +53,7 @@ MODULE_PARM_DESC(timeout_ms, "How long a sender waits for a ring slot (default 2
 /*
  * The links, by peer VM id (on a UOS, its one link to the SOS is at
  * HDACRN_SOS_VMID).  hdacrn_lock protects the xarray, the backend's
- * registration and hdacrn_role.
+ * registration, hdacrn_role and each link's pokable.
  */
 static DEFINE_XARRAY(hdacrn_links);
 static DEFINE_MUTEX(hdacrn_lock);
@@ -99,6 +99,23 @@ bool hdacrn_fault_active(enum hdacrn_fault f)
 	return atomic_read(&hdacrn_fault_armed) == f;
 }
 
+/*
+ * Have every link's work item look at its ring again: a VM that was deaf
+ * hears what came meanwhile, though the peer, its ring full or its
+ * messages all sent, rings no more.
+ */
+static void hdacrn_poke_all(void)
+{
+	struct hdacrn_link *link;
+	unsigned long vmid;
+
+	mutex_lock(&hdacrn_lock);
+	xa_for_each(&hdacrn_links, vmid, link)
+		if (link->pokable)
+			hdacrn_chan_poke(link->chan);
+	mutex_unlock(&hdacrn_lock);
+}
+
 static int hdacrn_fault_set(const char *val, const struct kernel_param *kp)
 {
 	int i = sysfs_match_string(hdacrn_fault_names, val);
@@ -107,6 +124,8 @@ static int hdacrn_fault_set(const char *val, const struct kernel_param *kp)
 		return -EINVAL;
 	atomic_set(&hdacrn_fault_armed, i);
 	pr_warn("fault armed: %s\n", hdacrn_fault_names[i]);
+	/* A deaf VM hears again: what waits in its rings first. */
+	hdacrn_poke_all();
 	return 0;
 }
 
@@ -578,6 +597,9 @@ static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_del;
 	}
 	pci_set_drvdata(pdev, link);
+	mutex_lock(&hdacrn_lock);
+	link->pokable = true;
+	mutex_unlock(&hdacrn_lock);
 	link->bench = hdacrn_bench_create(pdev, regs, peer_id, link->vmid,
 					  link->sos ? &link->window : NULL);
 
@@ -618,8 +640,11 @@ static void hdacrn_remove(struct pci_dev *pdev)
 	 * First make the work item stop for good: a doorbell it handled
 	 * after the link went down would attach the peer again, and a
 	 * message it received could reach the core while the peer is being
-	 * removed.
+	 * removed.  Nobody pokes it either.
 	 */
+	mutex_lock(&hdacrn_lock);
+	link->pokable = false;
+	mutex_unlock(&hdacrn_lock);
 	hdacrn_chan_quiesce(link->chan);
 	mutex_lock(&link->lock);
 	hdacrn_link_down(link);
