@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # lint.sh: checkpatch --strict over every source file, a W=1 build and a
-# sparse (C=2) build of the modules, and a warning-free selftest build.
+# sparse (C=2) build of the modules, a Sphinx build of Documentation/ and a
+# warning-free selftest build.
 # Prints one TAP suite; exits non-zero on any finding.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -62,6 +63,37 @@ for f in "${files[@]}"; do
 done
 [ -s "$out/kernel-doc.log" ] && kdoc_bad=1
 result $kdoc_bad "kernel-doc has no warnings" "$out/kernel-doc.log"
+
+# The Documentation pages build with Sphinx without a warning, through the
+# kernel's own extensions as its conf.py loads them for Sphinx 3 and later
+# (kernel-doc, flat tables, automarkup), in a tree of their own laid out
+# as under Documentation/.
+docs=$out/sphinx
+mkdir -p "$docs/src"
+cp -r Documentation/. "$docs/src/"
+cat >"$docs/src/conf.py" <<CONF
+import sys
+sys.path.insert(0, "$linux/Documentation/sphinx")
+extensions = ["kerneldoc", "rstFlatTable", "kernel_include", "automarkup"]
+kerneldoc_bin = "$linux/scripts/kernel-doc"
+kerneldoc_srctree = "$HDMABUF_TOP"
+project = "hyper_dmabuf"
+master_doc = "index"
+highlight_language = "none"
+primary_domain = "c"
+CONF
+{
+	printf 'hyper_dmabuf\n============\n\n.. toctree::\n\n'
+	(cd "$docs/src" && find . -name '*.rst' ! -name index.rst |
+		sed 's|^\./||; s|\.rst$||' | LC_ALL=C sort | sed 's/^/   /')
+} >"$docs/src/index.rst"
+if sphinx-build -q -W --keep-going -b html -d "$docs/doctrees" \
+	"$docs/src" "$docs/html" >"$docs/build.log" 2>&1; then
+	result 0 "Documentation builds with Sphinx without warnings"
+else
+	result 1 "Documentation builds with Sphinx without warnings" \
+		"$docs/build.log"
+fi
 
 # Debian's kernel, and the KASAN debug kernel when it is built: there the
 # KUnit suites are compiled too.

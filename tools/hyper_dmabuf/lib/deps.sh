@@ -10,6 +10,8 @@ pkgs=(
 	# build and lint
 	build-essential kmod perl python3 xz-utils sparse rsync
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
+	# the Documentation pages
+	python3-sphinx
 	# debug kernels
 	bc bison flex libelf-dev libssl-dev dwarves
 	# VM rigs
