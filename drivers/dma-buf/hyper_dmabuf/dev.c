@@ -143,6 +143,8 @@ static const struct {
 	[0x03] = { HYPER_DMABUF_IOCTL_QUERY, hdmabuf_ioctl_query },
 	[0x04] = { HYPER_DMABUF_IOCTL_LIST, hdmabuf_ioctl_list },
 	[0x05] = { HYPER_DMABUF_IOCTL_INFO, hdmabuf_ioctl_info },
+	[0x06] = { HYPER_DMABUF_IOCTL_WAIT_RELEASED,
+		   hdmabuf_ioctl_wait_released },
 	[0x07] = { HYPER_DMABUF_IOCTL_BIND, hdmabuf_ioctl_bind, true },
 };
 
@@ -230,6 +232,7 @@ static int hdmabuf_open(struct inode *inode, struct file *file)
 	if (!hf)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&hf->exports);
+	hdmabuf_release_file_init(hf);
 	ret = hdmabuf_event_file_init(hf);
 	if (ret) {
 		kfree(hf);
@@ -244,6 +247,7 @@ static int hdmabuf_release(struct inode *inode, struct file *file)
 	struct hdmabuf_file *hf = file->private_data;
 
 	hdmabuf_export_file_release(hf);
+	hdmabuf_release_file_exit(hf);
 	hdmabuf_event_file_exit(hf);
 	kfree(hf);
 	return 0;

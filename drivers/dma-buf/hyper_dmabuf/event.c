@@ -10,6 +10,9 @@
  * place and further events are dropped until the reader has read that
  * record and can resynchronise with the list ioctl.
  *
+ * The file that exported a buffer may also get its released event
+ * (release.c), in the same queue.
+ *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
 
@@ -36,6 +39,29 @@ struct hdmabuf_event_node {
 	struct list_head node;
 	struct hyper_dmabuf_event ev;
 };
+
+/*
+ * Queue @e on @hf, or when it is NULL (no memory) or the queue is full, the
+ * overflow record; wake the readers.  Returns @e when it was not queued.
+ */
+static struct hdmabuf_event_node *
+hdmabuf_event_queue(struct hdmabuf_file *hf, struct hdmabuf_event_node *e)
+{
+	spin_lock(&hf->ev_lock);
+	if (!list_empty(&hf->ev_overflow->node)) {
+		/* Dropped: the queued overflow record covers it. */
+	} else if (!e || hf->ev_len >= hdmabuf_event_queue_len) {
+		list_add_tail(&hf->ev_overflow->node, &hf->ev_queue);
+		hf->ev_len++;
+	} else {
+		list_add_tail(&e->node, &hf->ev_queue);
+		hf->ev_len++;
+		e = NULL;
+	}
+	spin_unlock(&hf->ev_lock);
+	wake_up_interruptible(&hf->ev_wait);
+	return e;
+}
 
 /**
  * hdmabuf_event_file_init() - give a new open file its queue
@@ -138,22 +164,31 @@ void hdmabuf_event_post(u32 type, const struct hdmabuf_import *imp)
 				memcpy(e->ev.priv, imp->priv, imp->priv_len);
 			}
 		}
-		spin_lock(&hf->ev_lock);
-		if (!list_empty(&hf->ev_overflow->node)) {
-			/* Dropped: the queued overflow record covers it. */
-		} else if (!e || hf->ev_len >= hdmabuf_event_queue_len) {
-			list_add_tail(&hf->ev_overflow->node, &hf->ev_queue);
-			hf->ev_len++;
-		} else {
-			list_add_tail(&e->node, &hf->ev_queue);
-			hf->ev_len++;
-			e = NULL;
-		}
-		spin_unlock(&hf->ev_lock);
-		kfree(e);
-		wake_up_interruptible(&hf->ev_wait);
+		kfree(hdmabuf_event_queue(hf, e));
 	}
 	mutex_unlock(&hdmabuf_files_lock);
+}
+
+/**
+ * hdmabuf_event_post_file() - queue an event on one open file
+ * @hf: the file; the caller keeps it open
+ * @type: %HYPER_DMABUF_EVENT_RELEASED
+ * @id: the buffer concerned, exported by this VM
+ * @size: its size in bytes
+ */
+void hdmabuf_event_post_file(struct hdmabuf_file *hf, u32 type,
+			     const struct hyper_dmabuf_id *id, u64 size)
+{
+	struct hdmabuf_event_node *e;
+
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (e) {
+		e->ev.type = type;
+		e->ev.id = *id;
+		e->ev.exporter_vmid = id->vmid;
+		e->ev.size = size;
+	}
+	kfree(hdmabuf_event_queue(hf, e));
 }
 
 /* Take the first event into @ev; false when the queue is empty. */

@@ -155,7 +155,8 @@ static void hdmabuf_export_unpages(struct hdmabuf_export *exp)
  * @owner: the share's owner, from struct hdmabuf_share_info
  *
  * The peer can no longer reach any page: the dma-buf is unmapped and put,
- * and the table's reference dropped.  Process context.
+ * the exporting file told, and the table's reference dropped.  Process
+ * context.
  */
 void hdmabuf_unshare_done(void *owner)
 {
@@ -167,6 +168,7 @@ void hdmabuf_unshare_done(void *owner)
 	atomic_long_sub(exp->nr_pages, &exp->peer->quota->pages);
 	atomic_long_sub(exp->nr_pages, &hdmabuf_stats.shared_pages);
 	atomic_long_dec(&hdmabuf_stats.exports);
+	hdmabuf_release_done(exp);
 	hdmabuf_export_put(exp);
 	module_put(mod);
 }
@@ -460,6 +462,7 @@ static int hdmabuf_export_announce(struct hdmabuf_file *hf,
 		exp->state = HDMABUF_EXP_LIVE;
 		exp->owner = hf;
 		list_add_tail(&exp->file_node, &hf->exports);
+		hdmabuf_release_track(hf, exp);
 		ret = 0;
 	} else if (exp->replied) {
 		/* Refused or never delivered: the peer cannot map it. */
@@ -513,9 +516,11 @@ long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg,
 	kref_init(&exp->kref);
 	INIT_LIST_HEAD(&exp->file_node);
 	INIT_LIST_HEAD(&exp->tx_node);
+	INIT_LIST_HEAD(&exp->rel_node);
 	INIT_DELAYED_WORK(&exp->unexport_work, hdmabuf_export_delayed);
 	init_completion(&exp->reply);
 	init_completion(&exp->acked);
+	exp->rel_event = a->flags & HYPER_DMABUF_EXPORT_RELEASED_EVENT;
 	exp->readonly = a->flags & HYPER_DMABUF_EXPORT_RDONLY;
 	memcpy(exp->endpoint, a->endpoint, sizeof(exp->endpoint));
 	exp->priv_len = a->priv_len;

@@ -40,6 +40,14 @@ struct sg_table;
  */
 extern struct mutex hdmabuf_lock;	/* the database lock, see above */
 
+/*
+ * hdmabuf_release_lock - protects what tells an open file that its exports
+ * ended (release.c): every export's @rel_file and @rel_node, and every open
+ * file's @rel_exports, @rel_ids and @rel_nr.  Nests inside hdmabuf_lock;
+ * an open file's ev_lock nests inside it.
+ */
+extern struct mutex hdmabuf_release_lock;
+
 /* Module parameters (dev.c). */
 extern unsigned int hdmabuf_max_exports;
 extern unsigned int hdmabuf_max_exports_per_peer;
@@ -144,6 +152,14 @@ struct hdmabuf_peer {
  *	an overflow cannot fail; queued (on @ev_queue) while events are
  *	being dropped
  * @ev_wait: woken when an event is queued
+ * @rel_exports: exports made through this file that have not ended yet,
+ *	unexported or not; under hdmabuf_release_lock
+ * @rel_ids: the ids of the last exports of this file that ended, a ring;
+ *	under hdmabuf_release_lock
+ * @rel_nr: exports of this file that ended, of which the last
+ *	HYPER_DMABUF_RELEASED_HISTORY are in @rel_ids; under
+ *	hdmabuf_release_lock
+ * @rel_wait: woken when an export of this file ends
  */
 struct hdmabuf_file {
 	struct list_head exports;
@@ -154,6 +170,10 @@ struct hdmabuf_file {
 	unsigned int ev_len;
 	struct hdmabuf_event_node *ev_overflow;
 	wait_queue_head_t ev_wait;
+	struct list_head rel_exports;
+	struct hyper_dmabuf_id rel_ids[HYPER_DMABUF_RELEASED_HISTORY];
+	u64 rel_nr;
+	wait_queue_head_t rel_wait;
 };
 
 /* Export states; under hdmabuf_lock. */
@@ -205,6 +225,13 @@ enum hdmabuf_export_state {
  * @nr_pages: number of pages
  * @size: size of the dma-buf in bytes, a whole number of pages
  * @readonly: shared read-only
+ * @rel_event: post %HYPER_DMABUF_EVENT_RELEASED to @rel_file when it ends
+ * @rel_file: the open file that exported it, told when it ends; set when
+ *	it becomes live, NULL once it ended or that file closed; under
+ *	hdmabuf_release_lock
+ * @rel_node: entry in @rel_file's rel_exports; under hdmabuf_release_lock
+ * @released: it ended (hdmabuf_unshare_done() ran); set under
+ *	hdmabuf_release_lock, read by waiters without it
  * @share: the backend's handle for the sharing
  * @ref: the backend's reference sent to the peer
  * @priv_len: bytes of metadata in @priv
@@ -236,6 +263,10 @@ struct hdmabuf_export {
 	unsigned int nr_pages;
 	u64 size;
 	bool readonly;
+	bool rel_event;
+	struct hdmabuf_file *rel_file;
+	struct list_head rel_node;
+	bool released;
 	void *share;
 	u64 ref;
 	u32 priv_len;
@@ -360,6 +391,8 @@ void hdmabuf_event_file_exit(struct hdmabuf_file *hf);
 int hdmabuf_event_file_bind(struct hdmabuf_file *hf, const char *endpoint);
 void hdmabuf_event_file_endpoint(struct hdmabuf_file *hf, char *endpoint);
 void hdmabuf_event_post(u32 type, const struct hdmabuf_import *imp);
+void hdmabuf_event_post_file(struct hdmabuf_file *hf, u32 type,
+			     const struct hyper_dmabuf_id *id, u64 size);
 ssize_t hdmabuf_event_read(struct hdmabuf_file *hf, char __user *buf,
 			   size_t count, bool nonblock);
 __poll_t hdmabuf_event_poll(struct hdmabuf_file *hf, struct file *file,
@@ -375,6 +408,15 @@ void hdmabuf_endpoint_exit(void);
 struct device *hdmabuf_device(void);
 int hdmabuf_ioctl_copy_out(const struct hdmabuf_ioctl_out *out,
 			   const void *arg);
+
+/* release.c */
+void hdmabuf_release_file_init(struct hdmabuf_file *hf);
+void hdmabuf_release_file_exit(struct hdmabuf_file *hf);
+void hdmabuf_release_track(struct hdmabuf_file *hf,
+			   struct hdmabuf_export *exp);
+void hdmabuf_release_done(struct hdmabuf_export *exp);
+long hdmabuf_ioctl_wait_released(struct hdmabuf_file *hf, void *arg,
+				 const struct hdmabuf_ioctl_out *out);
 
 /* debugfs.c */
 #ifdef CONFIG_DEBUG_FS

@@ -51,12 +51,16 @@ struct hyper_dmabuf_id {
 
 /* Flags of struct hyper_dmabuf_export. */
 #define HYPER_DMABUF_EXPORT_RDONLY	(1u << 0)	/* importer may not write */
-#define HYPER_DMABUF_EXPORT_FLAGS	HYPER_DMABUF_EXPORT_RDONLY
+/* Post %HYPER_DMABUF_EVENT_RELEASED on the exporting file when it ends. */
+#define HYPER_DMABUF_EXPORT_RELEASED_EVENT (1u << 1)
+#define HYPER_DMABUF_EXPORT_FLAGS	(HYPER_DMABUF_EXPORT_RDONLY | \
+					 HYPER_DMABUF_EXPORT_RELEASED_EVENT)
 
 /**
  * struct hyper_dmabuf_export - argument of %HYPER_DMABUF_IOCTL_EXPORT
  * @fd: in: the local dma-buf to share
- * @flags: in: %HYPER_DMABUF_EXPORT_RDONLY or 0
+ * @flags: in: %HYPER_DMABUF_EXPORT_RDONLY, %HYPER_DMABUF_EXPORT_RELEASED_EVENT
+ *	or 0
  * @remote_vmid: in: the only VM that may import the buffer
  * @priv_len: in: bytes of private metadata at @priv, at most
  *	%HYPER_DMABUF_PRIV_MAX
@@ -115,6 +119,27 @@ struct hyper_dmabuf_import {
 struct hyper_dmabuf_unexport {
 	struct hyper_dmabuf_id id;
 	__u32 delay_ms;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+/*
+ * How many of an open file's latest released exports
+ * %HYPER_DMABUF_IOCTL_WAIT_RELEASED remembers.
+ */
+#define HYPER_DMABUF_RELEASED_HISTORY	64
+
+/**
+ * struct hyper_dmabuf_wait_released - argument of
+ *	%HYPER_DMABUF_IOCTL_WAIT_RELEASED
+ * @id: in: a buffer this open file exported
+ * @timeout_ms: in: how long to wait, in milliseconds; 0 only looks
+ * @flags: must be zero
+ * @reserved: must be zero
+ */
+struct hyper_dmabuf_wait_released {
+	struct hyper_dmabuf_id id;
+	__u32 timeout_ms;
 	__u32 flags;
 	__u64 reserved[2];
 };
@@ -225,6 +250,7 @@ struct hyper_dmabuf_bind {
 #define HYPER_DMABUF_EVENT_NEW		1u /* a buffer may be imported */
 #define HYPER_DMABUF_EVENT_WITHDRAWN	2u /* the buffer was unexported */
 #define HYPER_DMABUF_EVENT_OVERFLOW	3u /* later events lost: resync */
+#define HYPER_DMABUF_EVENT_RELEASED	4u /* an export of this file ended */
 
 /**
  * struct hyper_dmabuf_event - a record read() from /dev/hyper_dmabuf
@@ -238,7 +264,11 @@ struct hyper_dmabuf_bind {
  *
  * read() returns whole records only; a buffer smaller than one record is
  * -EINVAL.  After %HYPER_DMABUF_EVENT_OVERFLOW the queue of this open file
- * had been full and events were dropped: use %HYPER_DMABUF_IOCTL_LIST.
+ * had been full and events were dropped: use %HYPER_DMABUF_IOCTL_LIST (and
+ * %HYPER_DMABUF_IOCTL_WAIT_RELEASED for released exports).
+ * %HYPER_DMABUF_EVENT_RELEASED goes only to the open file that exported the
+ * buffer with %HYPER_DMABUF_EXPORT_RELEASED_EVENT: the importing VM can
+ * reach none of its pages any more, and the exporter may reuse them.
  */
 struct hyper_dmabuf_event {
 	__u32 type;
@@ -262,6 +292,8 @@ struct hyper_dmabuf_event {
 					      struct hyper_dmabuf_list)
 #define HYPER_DMABUF_IOCTL_INFO		_IOWR(HYPER_DMABUF_IOC_MAGIC, 0x05, \
 					      struct hyper_dmabuf_info)
+#define HYPER_DMABUF_IOCTL_WAIT_RELEASED _IOW(HYPER_DMABUF_IOC_MAGIC, 0x06, \
+					      struct hyper_dmabuf_wait_released)
 #define HYPER_DMABUF_IOCTL_BIND		_IOW(HYPER_DMABUF_IOC_MAGIC, 0x07, \
 					     struct hyper_dmabuf_bind)
 

@@ -357,7 +357,7 @@ TEST_F(abi, export_non_dmabuf_is_einval)
 TEST_F(abi, export_rejects_unknown_flags)
 {
 	static const __u32 flags[] = {
-		1u << 1, 1u << 31, ~HYPER_DMABUF_EXPORT_FLAGS, ~0u,
+		1u << 2, 1u << 31, ~HYPER_DMABUF_EXPORT_FLAGS, ~0u,
 	};
 	int dev = self->env.dev;
 	size_t i;
