@@ -16,10 +16,14 @@
 /* An ioctl number of command @nr whose argument is @size bytes. */
 #define HD_IOC(nr, size) \
 	_IOC(_IOC_READ | _IOC_WRITE, HYPER_DMABUF_IOC_MAGIC, (nr), (size))
+/* The same for a command that only reads its argument. */
+#define HD_IOW(nr, size) \
+	_IOC(_IOC_WRITE, HYPER_DMABUF_IOC_MAGIC, (nr), (size))
 
 #define HD_NR_EXPORT	0x00
 #define HD_NR_IMPORT	0x01
 #define HD_NR_INFO	0x05
+#define HD_NR_WAIT	0x06
 
 #define CANARY		0xa5
 
@@ -1011,6 +1015,64 @@ TEST_F(abi, list_bad_ids_pointer_is_efault)
 					       &l));
 }
 
+/* ---- WAIT_RELEASED --------------------------------------------------- */
+
+/* Flags, reserved fields and id.reserved must be zero. */
+TEST_F(abi, wait_released_rejects_flags_and_reserved)
+{
+	struct hyper_dmabuf_wait_released w;
+	int dev = self->env.dev;
+
+	if (!self->ready)
+		return;
+	live_exports(_metadata, &self->env, &self->buf, &self->id,
+		     &self->ro_id);
+	memset(&w, 0, sizeof(w));
+	w.id = self->id;
+	EXPECT_EQ(-ETIMEDOUT, hd_ioctl(dev, HYPER_DMABUF_IOCTL_WAIT_RELEASED,
+				       &w));
+	w.flags = 1;
+	EXPECT_FAIL_NO_CHANGE(EINVAL,
+			      hd_ioctl(dev, HYPER_DMABUF_IOCTL_WAIT_RELEASED,
+				       &w));
+	w.flags = 1u << 31;
+	EXPECT_FAIL_NO_CHANGE(EINVAL,
+			      hd_ioctl(dev, HYPER_DMABUF_IOCTL_WAIT_RELEASED,
+				       &w));
+	w.flags = 0;
+	w.reserved[0] = 1;
+	EXPECT_FAIL_NO_CHANGE(EINVAL,
+			      hd_ioctl(dev, HYPER_DMABUF_IOCTL_WAIT_RELEASED,
+				       &w));
+	w.reserved[0] = 0;
+	w.reserved[1] = 1ull << 63;
+	EXPECT_FAIL_NO_CHANGE(EINVAL,
+			      hd_ioctl(dev, HYPER_DMABUF_IOCTL_WAIT_RELEASED,
+				       &w));
+	w.reserved[1] = 0;
+	w.id.reserved = 1;
+	EXPECT_FAIL_NO_CHANGE(EINVAL,
+			      hd_ioctl(dev, HYPER_DMABUF_IOCTL_WAIT_RELEASED,
+				       &w));
+}
+
+/* An id this file did not export, or with a wrong key: ENOENT. */
+TEST_F(abi, wait_released_unknown_id_is_enoent)
+{
+	struct hyper_dmabuf_id wrong;
+	int dev = self->env.dev;
+
+	if (!self->ready)
+		return;
+	live_exports(_metadata, &self->env, &self->buf, &self->id,
+		     &self->ro_id);
+	wrong = unknown_id(&self->id);
+	EXPECT_FAIL_NO_CHANGE(ENOENT, hd_wait_released(dev, &wrong, 0));
+	wrong = self->id;
+	wrong.key[2] ^= 0x80000000u;
+	EXPECT_FAIL_NO_CHANGE(ENOENT, hd_wait_released(dev, &wrong, 0));
+}
+
 /* ---- common to all --------------------------------------------------- */
 
 TEST_F(abi, bad_argument_pointer_is_efault)
@@ -1019,6 +1081,7 @@ TEST_F(abi, bad_argument_pointer_is_efault)
 		HYPER_DMABUF_IOCTL_EXPORT, HYPER_DMABUF_IOCTL_IMPORT,
 		HYPER_DMABUF_IOCTL_UNEXPORT, HYPER_DMABUF_IOCTL_QUERY,
 		HYPER_DMABUF_IOCTL_LIST, HYPER_DMABUF_IOCTL_INFO,
+		HYPER_DMABUF_IOCTL_WAIT_RELEASED,
 	};
 	int dev = self->env.dev;
 	size_t i;
@@ -1236,6 +1299,71 @@ TEST_F(abi, info_larger_struct)
 	EXPECT_TRUE(ret == -EINVAL || ret == -E2BIG) {
 		TH_LOG("INFO with a non-zero unknown tail: %d", ret);
 	}
+}
+
+/* An older, shorter WAIT_RELEASED: what it did not pass is zero. */
+TEST_F(abi, wait_released_smaller_struct)
+{
+	const size_t sizes[] = {
+		sizeof(struct hyper_dmabuf_id),
+		offsetof(struct hyper_dmabuf_wait_released, reserved),
+	};
+	struct hyper_dmabuf_wait_released w;
+	int dev = self->env.dev;
+	size_t i;
+
+	if (!self->ready)
+		return;
+	live_exports(_metadata, &self->env, &self->buf, &self->id,
+		     &self->ro_id);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		memset(&w, 0, sizeof(w));
+		w.id = self->id;
+		/* not passed, so not read */
+		memset(w.reserved, CANARY, sizeof(w.reserved));
+		EXPECT_EQ(-ETIMEDOUT, hd_ioctl(dev, HD_IOW(HD_NR_WAIT, sizes[i]),
+					       &w));
+	}
+	memset(&w, 0, sizeof(w));
+	w.id = self->id;
+	w.id.key[0] ^= 1;
+	EXPECT_EQ(-ENOENT, hd_ioctl(dev, HD_IOW(HD_NR_WAIT, sizes[0]), &w));
+}
+
+/**
+ * struct wait_v2 - WAIT_RELEASED of a newer program
+ * @w: what this kernel knows
+ * @ext: the newer fields
+ */
+struct wait_v2 {
+	struct hyper_dmabuf_wait_released w;
+	__u64 ext[2];
+};
+
+/* A newer, longer WAIT_RELEASED works while its unknown tail is zero. */
+TEST_F(abi, wait_released_larger_struct)
+{
+	int dev = self->env.dev, ret;
+	struct wait_v2 big;
+
+	if (!self->ready)
+		return;
+	live_exports(_metadata, &self->env, &self->buf, &self->id,
+		     &self->ro_id);
+	memset(&big, 0, sizeof(big));
+	big.w.id = self->id;
+	EXPECT_EQ(-ETIMEDOUT, hd_ioctl(dev, HD_IOW(HD_NR_WAIT, sizeof(big)),
+				       &big));
+	big.ext[1] = 1;
+	ret = hd_ioctl(dev, HD_IOW(HD_NR_WAIT, sizeof(big)), &big);
+	EXPECT_TRUE(ret == -EINVAL || ret == -E2BIG) {
+		TH_LOG("WAIT_RELEASED with a non-zero unknown tail: %d", ret);
+	}
+	/* Read-write is not its direction. */
+	big.ext[1] = 0;
+	EXPECT_FAIL_NO_CHANGE(ENOTTY,
+			      hd_ioctl(dev, HD_IOC(HD_NR_WAIT, sizeof(big.w)),
+				       &big));
 }
 
 TEST_HARNESS_MAIN

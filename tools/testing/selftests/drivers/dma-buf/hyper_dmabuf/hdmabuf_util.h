@@ -463,6 +463,18 @@ static inline int hd_unexport(int dev, const struct hyper_dmabuf_id *id,
 	return hd_ioctl(dev, HYPER_DMABUF_IOCTL_UNEXPORT, &u);
 }
 
+/* WAIT_RELEASED of @id for up to @timeout_ms. */
+static inline int hd_wait_released(int dev, const struct hyper_dmabuf_id *id,
+				   __u32 timeout_ms)
+{
+	struct hyper_dmabuf_wait_released w;
+
+	memset(&w, 0, sizeof(w));
+	w.id = *id;
+	w.timeout_ms = timeout_ms;
+	return hd_ioctl(dev, HYPER_DMABUF_IOCTL_WAIT_RELEASED, &w);
+}
+
 /* QUERY without metadata. */
 static inline int hd_query(int dev, const struct hyper_dmabuf_id *id,
 			   struct hyper_dmabuf_query *q)
@@ -482,6 +494,7 @@ static inline int hd_query(int dev, const struct hyper_dmabuf_id *id,
 #define HD_EV_NEW		((__u32)HYPER_DMABUF_EVENT_NEW)
 #define HD_EV_WITHDRAWN		((__u32)HYPER_DMABUF_EVENT_WITHDRAWN)
 #define HD_EV_OVERFLOW		((__u32)HYPER_DMABUF_EVENT_OVERFLOW)
+#define HD_EV_RELEASED		((__u32)HYPER_DMABUF_EVENT_RELEASED)
 
 /* All of @bits are set in @status. */
 static inline bool hd_has(__u32 status, __u32 bits)
