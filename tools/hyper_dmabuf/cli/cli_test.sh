@@ -337,6 +337,53 @@ else
 		"$T/b.err" "$T/hold.out" "$T/hold.err"
 fi
 
+# --- --wait-released: after SIGUSR1, wait until the importer let go ---------
+bg w export --to "$vmid" --size 64k --seed 31 --wait-released 30000
+pw=$pid
+wait_for w '^exported ' 30
+W=$(exported w)
+bg whold import "$W" --verify 31 --hold-ms 4000
+whold=$pid
+wait_for whold '^holding'
+kill -USR1 $pw
+wait_for w '^unexported$'
+sleep 1
+early=0
+has w '^released$' && early=1
+finish $whold
+if [ $early = 0 ] && [ $rc -eq 0 ] && wait_for w '^released$' 20; then
+	ok "export --wait-released: released once the import is gone, not before"
+else
+	not_ok "export --wait-released: released once the import is gone, not before" \
+		"$T/w.out" "$T/w.err" "$T/whold.out" "$T/whold.err"
+fi
+kill $pw
+finish $pw
+if [ $rc -eq 0 ]; then
+	ok "export --wait-released: SIGTERM exits 0 afterwards"
+else
+	not_ok "export --wait-released: SIGTERM exits 0 afterwards (status $rc)" \
+		"$T/w.err"
+fi
+
+bg wt export --to "$vmid" --size 64k --seed 32 --wait-released 500
+pwt=$pid
+wait_for wt '^exported ' 30
+WT=$(exported wt)
+bg wthold import "$WT" --verify 32 --hold-ms 4000
+wthold=$pid
+wait_for wthold '^holding'
+kill -USR1 $pwt
+finish $pwt
+if [ $rc -eq 1 ] && ! has wt '^released$' &&
+   grep -q '^hdmabuf: wait-released: ETIMEDOUT (' "$T/wt.err"; then
+	ok "export --wait-released: ETIMEDOUT while the import holds it"
+else
+	not_ok "export --wait-released: ETIMEDOUT while the import holds it (status $rc)" \
+		"$T/wt.out" "$T/wt.err"
+fi
+finish $wthold
+
 # --- delayed unexport, and a second SIGUSR1 while it is pending ---------------
 bg d export --to "$vmid" --size 64k --delay-ms 4000
 pd=$pid
@@ -474,6 +521,14 @@ if [ $rc -eq 2 ] && grep -q '^hdmabuf: import: EINVAL (' "$T/bad.err"; then
 	ok "a malformed id: EINVAL, exit status 2"
 else
 	not_ok "a malformed id: EINVAL, exit status 2" "$T/bad.err"
+fi
+
+run bad export --to "$vmid" --size 4k --exit-after-export --wait-released 10
+if [ $rc -eq 2 ] && grep -q '^hdmabuf: export: EINVAL (' "$T/bad.err"; then
+	ok "export --exit-after-export --wait-released: EINVAL, exit status 2"
+else
+	not_ok "export --exit-after-export --wait-released: EINVAL, exit status 2" \
+		"$T/bad.err"
 fi
 
 run pw pattern-write "$T/pattern" 21 100003

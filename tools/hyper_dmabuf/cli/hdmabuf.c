@@ -87,7 +87,7 @@ static const char usage_text[] =
 "  export --to VMID --size BYTES [--ro] [--seed S] [--priv STRING]\n"
 "         [--idfile PATH] [--alloc heap|memfd|vgem] [--delay-ms MS]\n"
 "         [--expect-seed S2 [--timeout MS]] [--released-seed S3]\n"
-"         [--endpoint NAME] [--exit-after-export]\n"
+"         [--endpoint NAME] [--wait-released MS] [--exit-after-export]\n"
 "      allocate a dma-buf (default: the first of heap, memfd, vgem that\n"
 "      works), fill it with pattern S (default 0), export it to VMID;\n"
 "      print: alloc KIND SIZE / exported ID SIZE.  Then hold the export:\n"
@@ -99,7 +99,10 @@ static const char usage_text[] =
 "      wait until the importer released the buffer, then check that it\n"
 "      holds pattern S3 (after-release ok BYTES | after-release mismatch\n"
 "      OFFSET).  --endpoint exports to that endpoint of VMID (default:\n"
-"      its default endpoint).  --exit-after-export exits at once.\n"
+"      its default endpoint).  --wait-released: after SIGUSR1, wait up\n"
+"      to MS ms until the importing VM can reach no page of the buffer\n"
+"      any more (WAIT_RELEASED), print released, else fail with\n"
+"      ETIMEDOUT.  --exit-after-export exits at once.\n"
 "      BYTES may end in k, m or g (binary); it is rounded up to pages.\n"
 "  import ID [--rw] [--wait MS] [--verify S] [--write S2] [--hold-ms MS]\n"
 "         [--read-after-ms MS --verify-after S3] [--expect-errno NAME]\n"
@@ -870,7 +873,8 @@ enum {
 	OPT_ALLOC, OPT_DELAY, OPT_EXPECT_SEED, OPT_TIMEOUT, OPT_EXIT,
 	OPT_RW, OPT_WAIT, OPT_VERIFY, OPT_WRITE, OPT_HOLD, OPT_READ_AFTER,
 	OPT_VERIFY_AFTER, OPT_EXPECT_ERRNO, OPT_TYPE, OPT_ID, OPT_COUNT,
-	OPT_TRIES, OPT_ONLY, OPT_RELEASED_SEED, OPT_ENDPOINT, OPT_HELP,
+	OPT_TRIES, OPT_ONLY, OPT_RELEASED_SEED, OPT_ENDPOINT, OPT_WAIT_RELEASED,
+	OPT_HELP,
 };
 
 /* getopt_long() over @argv; unknown options are usage errors. */
@@ -909,6 +913,8 @@ struct export_args {
 	__u64 expect_seed;
 	int timeout_ms;
 	int exit_after;
+	int wait_released;
+	int wait_released_ms;
 	int released;
 	__u64 released_seed;
 	const char *endpoint;
@@ -928,6 +934,7 @@ static void parse_export(int argc, char **argv, struct export_args *a)
 		{ "expect-seed", required_argument, NULL, OPT_EXPECT_SEED },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "exit-after-export", no_argument, NULL, OPT_EXIT },
+		{ "wait-released", required_argument, NULL, OPT_WAIT_RELEASED },
 		{ "released-seed", required_argument, NULL, OPT_RELEASED_SEED },
 		{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -981,6 +988,11 @@ static void parse_export(int argc, char **argv, struct export_args *a)
 		case OPT_EXIT:
 			a->exit_after = 1;
 			break;
+		case OPT_WAIT_RELEASED:
+			a->wait_released = 1;
+			a->wait_released_ms = arg_ms("--wait-released", optarg,
+						     0);
+			break;
 		case OPT_RELEASED_SEED:
 			a->released = 1;
 			a->released_seed = arg_u64("--released-seed", optarg);
@@ -997,8 +1009,8 @@ static void parse_export(int argc, char **argv, struct export_args *a)
 		bad_arg("argument", argv[optind]);
 	if (!a->have_to || !a->size)
 		usage_error("export needs --to VMID and --size BYTES");
-	if (a->exit_after && (a->expect || a->released))
-		usage_error("--exit-after-export excludes --expect-seed and --released-seed");
+	if (a->exit_after && (a->expect || a->released || a->wait_released))
+		usage_error("--exit-after-export excludes --expect-seed and the release options");
 	if (a->size > SIZE_MAX - 4096)
 		bad_arg("size", "(too large)");
 }
@@ -1018,6 +1030,36 @@ static int export_unexport(int dev, const struct hyper_dmabuf_id *id,
 	}
 	printf("unexported\n");
 	return 0;
+}
+
+/*
+ * --wait-released: after the unexport, wait until the exporting VM has the
+ * pages back, the importing VM being able to reach none of them.
+ */
+static void export_wait_released(int dev, const struct hyper_dmabuf_id *id,
+				 int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms, left;
+	struct hyper_dmabuf_wait_released w;
+	char msg[96];
+
+	for (;;) {
+		left = deadline - now_ms();
+		memset(&w, 0, sizeof(w));
+		w.id = *id;
+		w.timeout_ms = left > 0 ? left : 0;
+		if (!ioctl(dev, HYPER_DMABUF_IOCTL_WAIT_RELEASED, &w))
+			break;
+		/* A stopped and continued process: go on waiting. */
+		if (errno == EINTR)
+			continue;
+		if (errno != ETIMEDOUT)
+			fail("wait-released", errno, NULL);
+		snprintf(msg, sizeof(msg), "not released within %d ms",
+			 timeout_ms);
+		fail("wait-released", ETIMEDOUT, msg);
+	}
+	printf("released\n");
 }
 
 /*
@@ -1147,9 +1189,14 @@ static int cmd_export(int argc, char **argv)
 			fail("sigtimedwait", errno, NULL);
 		}
 		if (sig == SIGUSR1) {
-			if (export_unexport(dev, &e.id, a.delay_ms))
+			if (export_unexport(dev, &e.id, a.delay_ms)) {
 				status = EXIT_FAIL;
-			else if (a.released)
+				continue;
+			}
+			if (a.wait_released)
+				export_wait_released(dev, &e.id,
+						     a.wait_released_ms);
+			if (a.released)
 				export_check_released(dev, fd, map, size, &e.id,
 						      &a);
 			continue;
