@@ -15,8 +15,8 @@
  *	(series "export"), and print the slab and vmalloc memory the exports
  *	cost per shared page beyond the heap buffers' own ("note
  *	kmem-per-page-SIZE"); print "ready N"; on SIGUSR1 unexport each and time
- *	until it is gone here, the importer having released it ("unexport");
- *	on SIGUSR2 just exit.
+ *	until its pages are back, the importer having released it
+ *	(WAIT_RELEASED, "unexport"); on SIGUSR2 just exit.
  *   import --from VMID --size BYTES --count N [--rw]
  *	wait until VMID announced N buffers of BYTES, then time for each the
  *	IMPORT ioctl ("import"), an mmap and first read of every byte
@@ -81,7 +81,6 @@
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -199,20 +198,22 @@ static int query(int dev, const struct hyper_dmabuf_id *id,
 	return ioctl(dev, HYPER_DMABUF_IOCTL_QUERY, q) ? -errno : 0;
 }
 
-/* Unexport @id and return how long until it is gone here. */
+/*
+ * Unexport @id and return how long until its pages are back here, the
+ * importer having released it and the backend ended the sharing.
+ */
 static uint64_t unexport_released(int dev, const struct hyper_dmabuf_id *id)
 {
 	struct hyper_dmabuf_unexport un = { .id = *id };
-	struct hyper_dmabuf_query q;
+	struct hyper_dmabuf_wait_released w = {
+		.id = *id, .timeout_ms = WAIT_MS,
+	};
 	uint64_t t0 = now_ns();
 
 	if (ioctl(dev, HYPER_DMABUF_IOCTL_UNEXPORT, &un))
 		die("unexport", errno);
-	while (query(dev, id, &q) == 0) {
-		if (now_ns() - t0 > WAIT_MS * 1000000ull)
-			die("wait for release", ETIMEDOUT);
-		sched_yield();
-	}
+	if (ioctl(dev, HYPER_DMABUF_IOCTL_WAIT_RELEASED, &w))
+		die("wait for release", errno);
 	return now_ns() - t0;
 }
 
