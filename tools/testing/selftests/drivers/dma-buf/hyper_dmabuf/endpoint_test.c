@@ -4,6 +4,8 @@
  * only by the open files bound to it; root says in configfs who may bind
  * which name; and, through the shipped udev rule, a compositor that is no
  * root but in group video uses the device while others cannot open it.
+ * A release, which is not an endpoint's business, is told to the exporting
+ * file alone, whatever endpoint it and the buffer belong to.
  * Runs as root on the loopback backend; the unprivileged parts in forked
  * children that drop to the rig's users (hd-udev-apply: "compositor", uid
  * 1000 in group video, 44; "other", uid 1001).
@@ -132,6 +134,7 @@ FIXTURE_TEARDOWN(ep)
 {
 	ep_del("display");
 	ep_del("by-gid");
+	ep_del("camera");
 	hd_vbuf_destroy(&self->buf);
 	hd_env_close(_metadata, &self->env);
 }
@@ -291,6 +294,73 @@ TEST_F(ep, old_export_struct_goes_to_default)
 	id = e.id;
 	EXPECT_TRUE(hd_wait_listed(self->env.dev, &id));
 	EXPECT_EQ(0, hd_unexport(self->env.dev, &id, 0));
+}
+
+/* RELEASED events of any buffer read from @dev's queue, now. */
+static int released_events(int dev)
+{
+	struct hyper_dmabuf_event ev;
+	int n = 0;
+
+	while (!hd_read_event(dev, &ev, 0))
+		n += ev.type == HD_EV_RELEASED;
+	return n;
+}
+
+/*
+ * A release is told to the file that exported the buffer, not to an
+ * endpoint: a file bound to "camera" exports to "display" with the
+ * RELEASED event.  It alone learns of the release, by event and by
+ * WAIT_RELEASED; the display's file that imported the buffer, and a file
+ * of the default endpoint, get no RELEASED event and cannot wait for it.
+ */
+TEST_F(ep, released_goes_to_the_exporting_file_only)
+{
+	struct hyper_dmabuf_export e;
+	struct hyper_dmabuf_event ev;
+	struct hyper_dmabuf_id id;
+	int cam, disp, dfl, fd;
+
+	if (!self->ready)
+		return;
+	ASSERT_EQ(0, ep_add("camera", -1, -1));
+	ASSERT_EQ(0, ep_add("display", -1, -1));
+	cam = hd_open_dev();
+	disp = hd_open_dev();
+	dfl = hd_open_dev();
+	ASSERT_LE(0, cam);
+	ASSERT_LE(0, disp);
+	ASSERT_LE(0, dfl);
+	ASSERT_EQ(0, hd_bind(cam, "camera"));
+	ASSERT_EQ(0, hd_bind(disp, "display"));
+
+	hd_export_init(&e, self->buf.fd, self->env.vmid);
+	e.flags = HYPER_DMABUF_EXPORT_RELEASED_EVENT;
+	strcpy(e.endpoint, "display");
+	ASSERT_EQ(0, hd_ioctl(cam, HYPER_DMABUF_IOCTL_EXPORT, &e));
+	id = e.id;
+	ASSERT_EQ(0, hd_wait_event(disp, HD_EV_NEW, &id, &ev,
+				   HD_EVENT_TIMEOUT_MS));
+	ASSERT_EQ(0, hd_import(disp, &id, O_RDONLY | O_CLOEXEC, &fd));
+	EXPECT_EQ(-ENOENT, hd_wait_released(disp, &id, 0));
+	EXPECT_EQ(-ENOENT, hd_wait_released(dfl, &id, 0));
+	EXPECT_EQ(-ENOENT, hd_wait_released(self->env.dev, &id, 0));
+
+	ASSERT_EQ(0, hd_unexport(cam, &id, 0));
+	EXPECT_EQ(-ETIMEDOUT, hd_wait_released(cam, &id, 300));
+	ASSERT_EQ(0, close(fd));
+	EXPECT_EQ(0, hd_wait_released(cam, &id, HD_WITHDRAW_TIMEOUT_MS));
+	EXPECT_EQ(0, hd_wait_event(cam, HD_EV_RELEASED, &id, &ev,
+				   HD_EVENT_TIMEOUT_MS));
+	EXPECT_EQ((__u64)EP_SIZE, ev.size);
+	/* The release is over: whatever the others were to get is queued. */
+	EXPECT_EQ(0, released_events(disp));
+	EXPECT_EQ(0, released_events(dfl));
+	EXPECT_EQ(0, released_events(self->env.dev));
+	EXPECT_EQ(-ENOENT, hd_wait_released(disp, &id, 0));
+	close(cam);
+	close(disp);
+	close(dfl);
 }
 
 /* What the compositor does, without root, through the udev rule. */
