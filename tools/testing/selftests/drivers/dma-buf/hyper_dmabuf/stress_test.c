@@ -5,9 +5,18 @@
  * another thread lists, asks for INFO and reads events.  Everything must
  * succeed, ids must never repeat, and the stats must come back.
  *
+ * A worker keeps at most MAX_UNRELEASED of its exports unreleased: before
+ * it exports again it waits (WAIT_RELEASED) for the one that many exports
+ * back, as an exporter that recycles its buffers does.  A release is
+ * asynchronous and, on a slow kernel, lags behind the ioctls; without that
+ * wait the workers' exports not yet released would pile up to the per-peer
+ * limits (max_exports_per_peer, max_imports), and EXPORT rightly fail with
+ * ENOSPC.
+ *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
 
+#include <assert.h>
 #include <pthread.h>
 
 #include "hdmabuf_util.h"
@@ -17,12 +26,21 @@
 #define RUN_MS		10000
 /* the whole of the asynchronous release after so many operations */
 #define DRAIN_MS	30000
+/*
+ * Exports of one worker not yet released, at most: all workers' together
+ * stay well below the per-peer limits' default of 256, and one worker's
+ * below the HYPER_DMABUF_RELEASED_HISTORY its own file remembers.
+ */
+#define MAX_UNRELEASED	16
+static_assert(MAX_UNRELEASED < HYPER_DMABUF_RELEASED_HISTORY,
+	      "a worker's file must remember its last releases");
 
 /**
  * struct worker - one exporting and importing thread
  * @thread: the thread
  * @idx: its number
  * @dev: the open /dev/hyper_dmabuf it uses
+ * @shared: @dev is the other workers' too
  * @vgem: the vgem card
  * @vmid: the loopback VM id
  * @deadline: when to stop (hd_now_ms())
@@ -34,6 +52,7 @@ struct worker {
 	pthread_t thread;
 	int idx;
 	int dev;
+	int shared;
 	int vgem;
 	__u32 vmid;
 	long long deadline;
@@ -113,6 +132,25 @@ out:
 	return ret;
 }
 
+/*
+ * Wait until the export of iteration @i is released.  On a file of its own
+ * the worker has had fewer than HYPER_DMABUF_RELEASED_HISTORY releases
+ * since, so the file must know the id; on a shared file the other workers'
+ * releases may have pushed it out of that history, and ENOENT then means
+ * it was released long ago.
+ */
+static int worker_wait_released(struct worker *w, int i)
+{
+	int ret;
+
+	ret = hd_wait_released(w->dev, &w->ids[i], DRAIN_MS);
+	if (ret == -ENOENT && w->shared)
+		ret = 0;
+	if (ret)
+		worker_fail(w, i, "wait-released", ret);
+	return ret;
+}
+
 static void *worker_fn(void *arg)
 {
 	struct worker *w = arg;
@@ -126,6 +164,9 @@ static void *worker_fn(void *arg)
 		return NULL;
 	}
 	for (i = 0; i < MAX_ITERS && hd_now_ms() < w->deadline; i++) {
+		if (i >= MAX_UNRELEASED &&
+		    worker_wait_released(w, i - MAX_UNRELEASED))
+			break;
 		if (worker_iter(w, &buf, i))
 			break;
 		w->iters = i + 1;
@@ -221,6 +262,7 @@ static void run_workers(struct __test_metadata *_metadata,
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].idx = i;
 		w[i].dev = own_files ? hd_open_dev() : env->dev;
+		w[i].shared = !own_files;
 		ASSERT_LE(0, w[i].dev);
 		w[i].vgem = env->vgem;
 		w[i].vmid = env->vmid;
