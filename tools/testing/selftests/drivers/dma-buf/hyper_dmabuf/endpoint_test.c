@@ -77,20 +77,6 @@ static int hd_bind(int dev, const char *name)
 	return hd_ioctl(dev, HYPER_DMABUF_IOCTL_BIND, &b);
 }
 
-static int hd_export_to(int dev, int fd, __u32 vmid, const char *endpoint,
-			struct hyper_dmabuf_id *id)
-{
-	struct hyper_dmabuf_export e;
-	int ret;
-
-	hd_export_init(&e, fd, vmid);
-	strncpy(e.endpoint, endpoint, sizeof(e.endpoint) - 1);
-	ret = hd_ioctl(dev, HYPER_DMABUF_IOCTL_EXPORT, &e);
-	if (!ret)
-		*id = e.id;
-	return ret;
-}
-
 /* Become @uid with groups @gids (the first the primary one). */
 static int become(uid_t uid, const gid_t *gids, int n)
 {

@@ -160,6 +160,25 @@ static inline int hd_param_set(const char *name, long val)
 	return ret;
 }
 
+/* The loopback backend's module parameters. */
+#define HD_LB_PARAMS	"/sys/module/hyper_dmabuf_loopback/parameters/"
+
+/* Write @val to the loopback backend's parameter @param; 0 or -errno. */
+static inline int hd_lb_write(const char *param, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), HD_LB_PARAMS "%s", param);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* ---- vgem: a real dma-buf producer ---------------------------------- */
 
 /* Give dma-buf @fd to vgem: it attaches to it and maps it. */
@@ -413,6 +432,21 @@ static inline int hd_export(int dev, int fd, __u32 vmid, __u32 flags,
 
 	hd_export_init(&e, fd, vmid);
 	e.flags = flags;
+	ret = hd_ioctl(dev, HYPER_DMABUF_IOCTL_EXPORT, &e);
+	if (!ret && id)
+		*id = e.id;
+	return ret;
+}
+
+/* Export dma-buf @fd to endpoint @endpoint of @vmid; @id may be NULL. */
+static inline int hd_export_to(int dev, int fd, __u32 vmid,
+			       const char *endpoint, struct hyper_dmabuf_id *id)
+{
+	struct hyper_dmabuf_export e;
+	int ret;
+
+	hd_export_init(&e, fd, vmid);
+	strncpy(e.endpoint, endpoint, sizeof(e.endpoint) - 1);
 	ret = hd_ioctl(dev, HYPER_DMABUF_IOCTL_EXPORT, &e);
 	if (!ret && id)
 		*id = e.id;

@@ -13,7 +13,6 @@
 
 #include "hdmabuf_util.h"
 
-#define LB_PARAMS	"/sys/module/hyper_dmabuf_loopback/parameters/"
 #define PEER_SIZE	(8 * HD_PAGE_SIZE)
 #define PEER_SEED	77
 
@@ -23,27 +22,12 @@ FIXTURE(peer) {
 	int ready;
 };
 
-static int lb_write(const char *param, const char *val)
-{
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), LB_PARAMS "%s", param);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 FIXTURE_SETUP(peer)
 {
 	hd_vbuf_init(&self->buf);
 	if (!hd_env_setup(_metadata, &self->env, HD_NEED_ALL))
 		return;
-	if (access(LB_PARAMS "silent", W_OK))
+	if (access(HD_LB_PARAMS "silent", W_OK))
 		SKIP(return, "loopback has no fault injection");
 	ASSERT_EQ(0, hd_vbuf_create(self->env.vgem, PEER_SIZE, &self->buf));
 	hd_fill(self->buf.map, self->buf.size, PEER_SEED);
@@ -52,7 +36,7 @@ FIXTURE_SETUP(peer)
 
 FIXTURE_TEARDOWN(peer)
 {
-	lb_write("silent", "0");
+	hd_lb_write("silent", "0");
 	hd_vbuf_destroy(&self->buf);
 	hd_env_close(_metadata, &self->env);
 }
@@ -71,7 +55,7 @@ TEST_F(peer, silent_peer_times_out)
 
 	if (!self->ready)
 		return;
-	ASSERT_EQ(0, lb_write("silent", "1"));
+	ASSERT_EQ(0, hd_lb_write("silent", "1"));
 	t0 = hd_now_ms();
 	EXPECT_EQ(-ETIMEDOUT, hd_export(self->env.dev, self->buf.fd,
 					self->env.vmid, 0, NULL));
@@ -83,7 +67,7 @@ TEST_F(peer, silent_peer_times_out)
 		hd_log_stats(_metadata, "at start", &self->env.base);
 		hd_log_stats(_metadata, "now", &st);
 	}
-	ASSERT_EQ(0, lb_write("silent", "0"));
+	ASSERT_EQ(0, hd_lb_write("silent", "0"));
 }
 
 /*
@@ -112,7 +96,7 @@ TEST_F(peer, silent_peer_keeps_what_it_maps)
 	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, map);
 
-	ASSERT_EQ(0, lb_write("silent", "1"));
+	ASSERT_EQ(0, hd_lb_write("silent", "1"));
 	EXPECT_EQ(0, hd_unexport(exp, &idle, 0));
 	EXPECT_EQ(-ETIMEDOUT, hd_unexport(exp, &mapped, 0));
 	ASSERT_EQ(0, hd_stats_read(&st));
@@ -126,8 +110,8 @@ TEST_F(peer, silent_peer_keeps_what_it_maps)
 	EXPECT_EQ(self->env.base.exports + 1, st.exports);
 
 	/* The peer comes back as a new instance: everything is released. */
-	ASSERT_EQ(0, lb_write("silent", "0"));
-	ASSERT_EQ(0, lb_write("reconnect", "1"));
+	ASSERT_EQ(0, hd_lb_write("silent", "0"));
+	ASSERT_EQ(0, hd_lb_write("reconnect", "1"));
 	EXPECT_TRUE(hd_stats_wait(&self->env.base, HD_RELEASE_TIMEOUT_MS,
 				  &st));
 }
@@ -142,7 +126,7 @@ TEST_F(peer, wait_for_silent_peer_is_killable)
 
 	if (!self->ready)
 		return;
-	ASSERT_EQ(0, lb_write("silent", "1"));
+	ASSERT_EQ(0, hd_lb_write("silent", "1"));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -157,8 +141,8 @@ TEST_F(peer, wait_for_silent_peer_is_killable)
 	EXPECT_TRUE(WIFSIGNALED(status));
 	EXPECT_LT(hd_now_ms() - t0, 1500);
 
-	ASSERT_EQ(0, lb_write("silent", "0"));
-	ASSERT_EQ(0, lb_write("reconnect", "1"));
+	ASSERT_EQ(0, hd_lb_write("silent", "0"));
+	ASSERT_EQ(0, hd_lb_write("reconnect", "1"));
 	EXPECT_TRUE(hd_stats_wait(&self->env.base, HD_RELEASE_TIMEOUT_MS,
 				  &st));
 }
@@ -185,7 +169,7 @@ TEST_F(peer, peer_reload_keeps_mappings)
 	ASSERT_NE(MAP_FAILED, map);
 	hd_drain_events(dev);
 
-	ASSERT_EQ(0, lb_write("reconnect", "1"));
+	ASSERT_EQ(0, hd_lb_write("reconnect", "1"));
 	EXPECT_EQ(0, hd_wait_event(dev, HD_EV_WITHDRAWN, &id, &ev,
 				   HD_WITHDRAW_TIMEOUT_MS));
 	EXPECT_EQ(0, hd_listed(dev, &id));

@@ -163,21 +163,6 @@ TEST_F(quota, imports_refused_without_event)
 	EXPECT_EQ(1, news);
 }
 
-/* Export @fd to endpoint @endpoint of @vmid. */
-static int quota_export_to(int dev, int fd, __u32 vmid, const char *endpoint,
-			   struct hyper_dmabuf_id *id)
-{
-	struct hyper_dmabuf_export e;
-	int ret;
-
-	hd_export_init(&e, fd, vmid);
-	strncpy(e.endpoint, endpoint, sizeof(e.endpoint) - 1);
-	ret = hd_ioctl(dev, HYPER_DMABUF_IOCTL_EXPORT, &e);
-	if (!ret && id)
-		*id = e.id;
-	return ret;
-}
-
 /* A new open file bound to endpoint @name, or -errno. */
 static int quota_open_bound(const char *name)
 {
@@ -217,10 +202,10 @@ TEST_F(quota, imports_refused_on_every_endpoint)
 	ASSERT_LE(0, self->ep);
 	ASSERT_EQ(0, quota_set(&self->saved, "max_imports",
 			       self->env.base.imports + 1));
-	ASSERT_EQ(0, quota_export_to(self->exp, self->buf.fd, self->env.vmid,
-				     QUOTA_EP, &a));
-	EXPECT_EQ(-ENOSPC, quota_export_to(self->exp, self->buf.fd,
-					   self->env.vmid, QUOTA_EP, NULL));
+	ASSERT_EQ(0, hd_export_to(self->exp, self->buf.fd, self->env.vmid,
+				  QUOTA_EP, &a));
+	EXPECT_EQ(-ENOSPC, hd_export_to(self->exp, self->buf.fd,
+					self->env.vmid, QUOTA_EP, NULL));
 	EXPECT_EQ(-ENOSPC, hd_export(self->exp, self->buf.fd, self->env.vmid,
 				     0, NULL));
 	while (!hd_read_event(self->ep, &ev, 500)) {

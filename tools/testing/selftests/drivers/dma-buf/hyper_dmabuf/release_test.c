@@ -17,7 +17,6 @@
 
 #include "hdmabuf_util.h"
 
-#define LB_PARAMS	"/sys/module/hyper_dmabuf_loopback/parameters/"
 #define REL_SIZE	(4 * HD_PAGE_SIZE)
 #define REL_SEED	83
 #define REL_EVENT	HYPER_DMABUF_EXPORT_RELEASED_EVENT
@@ -46,21 +45,6 @@ FIXTURE_TEARDOWN(rel)
 {
 	hd_vbuf_destroy(&self->buf);
 	hd_env_close(_metadata, &self->env);
-}
-
-static int lb_write(const char *param, const char *val)
-{
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), LB_PARAMS "%s", param);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 /* Read what @dev has queued; how many events of @type (for @id if set). */
@@ -107,7 +91,7 @@ static void *later_fn(void *arg)
 	if (l->fd >= 0 && close(l->fd))
 		l->ret = -errno;
 	if (!l->ret && l->reconnect)
-		l->ret = lb_write("reconnect", "1");
+		l->ret = hd_lb_write("reconnect", "1");
 	return NULL;
 }
 
@@ -363,7 +347,7 @@ TEST_F(rel, peer_gone_while_waiting)
 
 	if (!self->ready)
 		return;
-	if (access(LB_PARAMS "reconnect", W_OK))
+	if (access(HD_LB_PARAMS "reconnect", W_OK))
 		SKIP(return, "loopback has no fault injection");
 	ASSERT_EQ(0, hd_export(dev, self->buf.fd, self->env.vmid, REL_EVENT,
 			       &id));
@@ -396,7 +380,7 @@ TEST_F(rel, peer_gone_while_mapped)
 
 	if (!self->ready)
 		return;
-	if (access(LB_PARAMS "reconnect", W_OK))
+	if (access(HD_LB_PARAMS "reconnect", W_OK))
 		SKIP(return, "loopback has no fault injection");
 	ASSERT_EQ(0, hd_export(dev, self->buf.fd, self->env.vmid, 0, &id));
 	ASSERT_EQ(0, hd_import_wait(dev, &id, O_RDWR | O_CLOEXEC, &fd,
