@@ -168,6 +168,6 @@ bool hdmabuf_id_match(const struct hyper_dmabuf_id *a,
 		      const struct hyper_dmabuf_id *b);
 
 /* Size of every message the core asks a backend to carry. */
-#define HDMABUF_MSG_SIZE	352
+#define HDMABUF_MSG_SIZE	416
 
 #endif /* _HDMABUF_BACKEND_H */

@@ -146,6 +146,11 @@ static const struct {
 	[0x06] = { HYPER_DMABUF_IOCTL_WAIT_RELEASED,
 		   hdmabuf_ioctl_wait_released },
 	[0x07] = { HYPER_DMABUF_IOCTL_BIND, hdmabuf_ioctl_bind, true },
+	[0x08] = { HYPER_DMABUF_IOCTL_PRESENT, hdmabuf_ioctl_present, true },
+	[0x09] = { HYPER_DMABUF_IOCTL_RELEASE_FRAME,
+		   hdmabuf_ioctl_release_frame, true },
+	[0x0a] = { HYPER_DMABUF_IOCTL_FRAME_FENCE, hdmabuf_ioctl_frame_fence,
+		   true },
 };
 
 /**
@@ -162,7 +167,7 @@ int hdmabuf_ioctl_copy_out(const struct hdmabuf_ioctl_out *out,
 }
 
 /* Largest argument struct of hdmabuf_ioctls. */
-#define HDMABUF_IOCTL_MAX_SIZE	128
+#define HDMABUF_IOCTL_MAX_SIZE	256
 
 static long hdmabuf_ioctl(struct file *file, unsigned int ucmd,
 			  unsigned long arg)
@@ -331,6 +336,7 @@ static void __exit hdmabuf_exit(void)
 	hdmabuf_debugfs_exit();
 	misc_deregister(&hdmabuf_misc);
 	hdmabuf_endpoint_exit();
+	hdmabuf_fence_exit();
 	hdmabuf_core_exit();
 }
 module_exit(hdmabuf_exit);

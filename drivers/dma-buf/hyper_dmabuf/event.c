@@ -11,7 +11,9 @@
  * record and can resynchronise with the list ioctl.
  *
  * The file that exported a buffer may also get its released event
- * (release.c), in the same queue.
+ * (release.c), and the file that presented a frame its frame-released
+ * event (frame.c), in the same queue; frame events go to the buffer's
+ * endpoint like new-buffer events.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -162,6 +164,7 @@ void hdmabuf_event_post(u32 type, const struct hdmabuf_import *imp)
 			if (type == HYPER_DMABUF_EVENT_NEW) {
 				e->ev.priv_len = imp->priv_len;
 				memcpy(e->ev.priv, imp->priv, imp->priv_len);
+				e->ev.image = imp->image;
 			}
 		}
 		kfree(hdmabuf_event_queue(hf, e));
@@ -189,6 +192,56 @@ void hdmabuf_event_post_file(struct hdmabuf_file *hf, u32 type,
 		e->ev.size = size;
 	}
 	kfree(hdmabuf_event_queue(hf, e));
+}
+
+/* A frame event, or NULL when there is no memory for one. */
+static struct hdmabuf_event_node *
+hdmabuf_event_frame_node(u32 type, const struct hyper_dmabuf_id *id, u64 size,
+			 const struct hyper_dmabuf_frame_info *frame)
+{
+	struct hdmabuf_event_node *e = kzalloc(sizeof(*e), GFP_KERNEL);
+
+	if (e) {
+		e->ev.type = type;
+		e->ev.id = *id;
+		e->ev.exporter_vmid = id->vmid;
+		e->ev.size = size;
+		e->ev.frame = *frame;
+	}
+	return e;
+}
+
+/**
+ * hdmabuf_event_post_frame() - queue a frame event
+ * @hf: with @imp NULL, the one open file that gets
+ *	%HYPER_DMABUF_EVENT_FRAME_RELEASED; the caller keeps it open
+ * @imp: or the import whose endpoint's files get %HYPER_DMABUF_EVENT_FRAME
+ * @id: the buffer concerned
+ * @size: its size in bytes
+ * @frame: the frame
+ */
+void hdmabuf_event_post_frame(struct hdmabuf_file *hf,
+			      const struct hdmabuf_import *imp,
+			      const struct hyper_dmabuf_id *id, u64 size,
+			      const struct hyper_dmabuf_frame_info *frame)
+{
+	struct hdmabuf_event_node *e;
+
+	if (!imp) {
+		e = hdmabuf_event_frame_node(HYPER_DMABUF_EVENT_FRAME_RELEASED,
+					     id, size, frame);
+		kfree(hdmabuf_event_queue(hf, e));
+		return;
+	}
+	mutex_lock(&hdmabuf_files_lock);
+	list_for_each_entry(hf, &hdmabuf_files, node) {
+		if (memcmp(hf->endpoint, imp->endpoint, sizeof(hf->endpoint)))
+			continue;
+		e = hdmabuf_event_frame_node(HYPER_DMABUF_EVENT_FRAME, id, size,
+					     frame);
+		kfree(hdmabuf_event_queue(hf, e));
+	}
+	mutex_unlock(&hdmabuf_files_lock);
 }
 
 /* Take the first event into @ev; false when the queue is empty. */

@@ -163,6 +163,7 @@ void hdmabuf_unshare_done(void *owner)
 	struct hdmabuf_export *exp = owner;
 	struct module *mod = exp->peer->be->owner;
 
+	hdmabuf_frame_export_end(exp);
 	hdmabuf_export_unpages(exp);
 	dma_buf_put(exp->dmabuf);
 	atomic_long_sub(exp->nr_pages, &exp->peer->quota->pages);
@@ -285,7 +286,13 @@ static void hdmabuf_export_withdrawn(struct hdmabuf_export *exp, bool send,
 		hdmabuf_export_teardown(exp);
 }
 
-static struct hdmabuf_export *
+/**
+ * hdmabuf_export_lookup_locked() - find an export that was announced
+ * @id: its id; a wrong key finds nothing
+ *
+ * Return: the export, live or unexported, or NULL.  hdmabuf_lock held.
+ */
+struct hdmabuf_export *
 hdmabuf_export_lookup_locked(const struct hyper_dmabuf_id *id)
 {
 	struct hdmabuf_export *exp;
@@ -520,6 +527,7 @@ long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg,
 	INIT_DELAYED_WORK(&exp->unexport_work, hdmabuf_export_delayed);
 	init_completion(&exp->reply);
 	init_completion(&exp->acked);
+	hdmabuf_frame_export_init(exp);
 	exp->rel_event = a->flags & HYPER_DMABUF_EXPORT_RELEASED_EVENT;
 	exp->readonly = a->flags & HYPER_DMABUF_EXPORT_RDONLY;
 	memcpy(exp->endpoint, a->endpoint, sizeof(exp->endpoint));
@@ -549,6 +557,10 @@ long hdmabuf_ioctl_export(struct hdmabuf_file *hf, void *arg,
 		ret = -EINVAL;
 		goto err_put;
 	}
+	ret = hdmabuf_image_check(&a->image, exp->size);
+	if (ret)
+		goto err_put;
+	exp->image = a->image;
 	exp->nr_pages = exp->size >> PAGE_SHIFT;
 	exp->peer = hdmabuf_peer_get(a->remote_vmid);
 	if (!exp->peer) {
@@ -726,6 +738,10 @@ int hdmabuf_export_query(const struct hyper_dmabuf_id *id,
 		q->status |= HYPER_DMABUF_STATUS_UNEXPORTED;
 	if (exp->delay_pending)
 		q->status |= HYPER_DMABUF_STATUS_UNEXPORT_PENDING;
+	if (exp->frame_state != HDMABUF_FRAME_IDLE)
+		q->status |= HYPER_DMABUF_STATUS_FRAME_PENDING;
+	q->frame_seq = exp->frame_seq;
+	q->image = exp->image;
 	memcpy(priv, exp->priv, exp->priv_len);
 	q->priv_len = exp->priv_len;
 	memcpy(q->endpoint, exp->endpoint, sizeof(q->endpoint));
@@ -736,18 +752,22 @@ int hdmabuf_export_query(const struct hyper_dmabuf_id *id,
 /**
  * hdmabuf_export_encode() - build a message about an export
  * @exp: the export
- * @what: HDMABUF_TX_EXPORT or HDMABUF_TX_UNEXPORT
+ * @what: HDMABUF_TX_EXPORT, HDMABUF_TX_UNEXPORT or HDMABUF_TX_FRAME
  * @msg: filled in
+ *
+ * Return: false when the message is moot and must not be sent.
  */
-void hdmabuf_export_encode(struct hdmabuf_export *exp, unsigned long what,
+bool hdmabuf_export_encode(struct hdmabuf_export *exp, unsigned long what,
 			   struct hdmabuf_msg *msg)
 {
+	if (what == HDMABUF_TX_FRAME)
+		return hdmabuf_frame_export_encode(exp, msg);
 	memset(msg, 0, sizeof(*msg));
 	msg->id = exp->id;
 	msg->req_id = exp->req_id;
 	if (what == HDMABUF_TX_UNEXPORT) {
 		msg->type = HDMABUF_MSG_UNEXPORT;
-		return;
+		return true;
 	}
 	msg->type = HDMABUF_MSG_EXPORT;
 	msg->flags = exp->readonly ? HDMABUF_MSG_F_RDONLY : 0;
@@ -757,6 +777,8 @@ void hdmabuf_export_encode(struct hdmabuf_export *exp, unsigned long what,
 	msg->priv_len = exp->priv_len;
 	memcpy(msg->priv, exp->priv, exp->priv_len);
 	memcpy(msg->endpoint, exp->endpoint, sizeof(msg->endpoint));
+	msg->image = exp->image;
+	return true;
 }
 
 /**
@@ -781,14 +803,16 @@ void hdmabuf_export_send_failed(struct hdmabuf_export *exp,
 	}
 	if ((what & HDMABUF_TX_UNEXPORT) && err == -ETIMEDOUT)
 		hdmabuf_tx_queue_export(exp, HDMABUF_TX_UNEXPORT);
+	if (what & HDMABUF_TX_FRAME)
+		hdmabuf_frame_export_send_failed(exp, err);
 }
 
 /**
  * hdmabuf_export_recv() - handle a message from an importer
  * @peer: the VM it came from
  * @msg: the validated message (%HDMABUF_MSG_EXPORT_REPLY,
- *	%HDMABUF_MSG_UNEXPORT_REPLY, %HDMABUF_MSG_RELEASE or
- *	%HDMABUF_MSG_USAGE)
+ *	%HDMABUF_MSG_UNEXPORT_REPLY, %HDMABUF_MSG_RELEASE,
+ *	%HDMABUF_MSG_USAGE or %HDMABUF_MSG_FRAME_RELEASE)
  *
  * A message about a buffer not exported to @peer, with a wrong key, or out
  * of turn is dropped: a peer cannot touch buffers it was not given.  One
@@ -844,6 +868,13 @@ void hdmabuf_export_recv(struct hdmabuf_peer *peer,
 		else
 			ok = !exp;
 		break;
+	case HDMABUF_MSG_FRAME_RELEASE:
+		if (exp && (exp->state == HDMABUF_EXP_LIVE ||
+			    exp->state == HDMABUF_EXP_UNEXPORTED))
+			ok = hdmabuf_frame_export_recv(exp, msg);
+		else
+			ok = !exp;
+		break;
 	default:
 		ok = false;
 		break;
@@ -879,6 +910,7 @@ void hdmabuf_export_peer_gone(struct hdmabuf_peer *peer)
 			hdmabuf_export_reply_locked(exp, -EHOSTUNREACH);
 			continue;
 		}
+		hdmabuf_frame_export_peer_gone(exp);
 		if (exp->owner) {
 			list_del_init(&exp->file_node);
 			exp->owner = NULL;

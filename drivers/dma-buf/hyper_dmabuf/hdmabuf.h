@@ -9,6 +9,7 @@
 
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/dma-fence.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -26,6 +27,8 @@
 
 struct dma_buf;
 struct dma_buf_attachment;
+struct dma_fence;
+struct sync_file;
 struct hdmabuf_event_node;
 struct file;
 struct poll_table_struct;
@@ -176,6 +179,46 @@ struct hdmabuf_file {
 	wait_queue_head_t rel_wait;
 };
 
+/**
+ * struct hdmabuf_fence_wait - waiting for fences without blocking (fence.c)
+ * @fences: the fences still waited for, each a reference, or NULL
+ * @done: called in process context once all have signalled
+ * @cb: the callback on the fence being waited for
+ * @work: brings the wait back to process context
+ */
+struct hdmabuf_fence_wait {
+	struct dma_fence *fences[2];
+	void (*done)(struct hdmabuf_fence_wait *w);
+	struct dma_fence_cb cb;
+	struct work_struct work;
+};
+
+/**
+ * struct hdmabuf_fence_fd - a sync_file made for userspace, not yet
+ *	installed
+ * @fd: the file descriptor reserved for it
+ * @sync: the sync_file
+ */
+struct hdmabuf_fence_fd {
+	int fd;
+	struct sync_file *sync;
+};
+
+/* Where an export's frame is; under hdmabuf_lock. */
+enum hdmabuf_frame_state {
+	HDMABUF_FRAME_IDLE,	/* none out: PRESENT may come */
+	HDMABUF_FRAME_WAITING,	/* presented, waiting for its fences */
+	HDMABUF_FRAME_QUEUED,	/* the FRAME message is queued */
+	HDMABUF_FRAME_SENT,	/* sent; waiting for FRAME_RELEASE */
+};
+
+/* Where an import's frame is; under hdmabuf_lock. */
+enum hdmabuf_frame_in_state {
+	HDMABUF_FRAME_IN_IDLE,		/* none: a FRAME may come */
+	HDMABUF_FRAME_IN_PENDING,	/* arrived, not released */
+	HDMABUF_FRAME_IN_RELEASING,	/* released, waiting for a fence */
+};
+
 /* Export states; under hdmabuf_lock. */
 enum hdmabuf_export_state {
 	HDMABUF_EXP_NEW,	/* id reserved, shared, not yet announced */
@@ -190,6 +233,8 @@ enum hdmabuf_export_state {
 #define HDMABUF_TX_UNEXPORT	BIT(1)
 #define HDMABUF_TX_RELEASE	BIT(2)
 #define HDMABUF_TX_USAGE	BIT(3)
+#define HDMABUF_TX_FRAME	BIT(4)
+#define HDMABUF_TX_FRAME_RELEASE BIT(5)
 
 /**
  * struct hdmabuf_export - a buffer this VM shares with a peer
@@ -237,6 +282,16 @@ enum hdmabuf_export_state {
  * @priv_len: bytes of metadata in @priv
  * @priv: the exporter's metadata
  * @endpoint: the importing VM's endpoint it goes to, empty for the default
+ * @image: the image the buffer holds, checked (fourcc 0: none)
+ * @frame_state: &enum hdmabuf_frame_state; under hdmabuf_lock
+ * @frame_seq: the latest frame presented, 0 before the first; under
+ *	hdmabuf_lock
+ * @frame_nr_damage: rectangles in @frame_damage; under hdmabuf_lock
+ * @frame_damage: the latest frame's damage; under hdmabuf_lock
+ * @frame_release: the fence that signals the latest frame's release, or
+ *	NULL; under hdmabuf_lock
+ * @frame_ctx: the timeline of @frame_release
+ * @frame_wait: waits for the latest frame's fences
  */
 struct hdmabuf_export {
 	struct kref kref;
@@ -272,6 +327,14 @@ struct hdmabuf_export {
 	u32 priv_len;
 	u8 priv[HYPER_DMABUF_PRIV_MAX];
 	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
+	struct hyper_dmabuf_image image;
+	enum hdmabuf_frame_state frame_state;
+	u64 frame_seq;
+	u32 frame_nr_damage;
+	struct hyper_dmabuf_rect frame_damage[HYPER_DMABUF_MAX_DAMAGE];
+	struct dma_fence *frame_release;
+	u64 frame_ctx;
+	struct hdmabuf_fence_wait frame_wait;
 };
 
 /**
@@ -299,6 +362,21 @@ struct hdmabuf_export {
  * @tx_pending: HDMABUF_TX_* messages to send; under the peer's tx_lock
  * @tx_in_use: the in-use state to report with HDMABUF_TX_USAGE; under the
  *	peer's tx_lock
+ * @tx_frame_seq: the frame to report with HDMABUF_TX_FRAME_RELEASE; under
+ *	the peer's tx_lock
+ * @tx_frame_flags: HDMABUF_MSG_F_DROPPED or 0, with it; under the peer's
+ *	tx_lock
+ * @image: the image the buffer holds, checked (fourcc 0: none)
+ * @frame_state: &enum hdmabuf_frame_in_state; under hdmabuf_lock
+ * @frame_seq: the latest frame that arrived, 0 before the first; under
+ *	hdmabuf_lock
+ * @frame_flags: HDMABUF_MSG_F_DROPPED or 0, for the frame being released;
+ *	under hdmabuf_lock
+ * @arrival: the fence that signals when the next frame arrives, or NULL;
+ *	under hdmabuf_lock
+ * @arrival_ctx: the timeline of @arrival
+ * @arrival_seqno: the last point made on it; under hdmabuf_lock
+ * @frame_wait: waits for the release fence of a frame being released
  */
 struct hdmabuf_import {
 	struct kref kref;
@@ -322,6 +400,16 @@ struct hdmabuf_import {
 	struct list_head tx_node;
 	unsigned long tx_pending;
 	bool tx_in_use;
+	u64 tx_frame_seq;
+	u32 tx_frame_flags;
+	struct hyper_dmabuf_image image;
+	enum hdmabuf_frame_in_state frame_state;
+	u64 frame_seq;
+	u32 frame_flags;
+	struct dma_fence *arrival;
+	u64 arrival_ctx;
+	u64 arrival_seqno;
+	struct hdmabuf_fence_wait frame_wait;
 };
 
 /* id.c */
@@ -335,6 +423,8 @@ void hdmabuf_peer_put(struct hdmabuf_peer *peer);
 void hdmabuf_tx_queue_export(struct hdmabuf_export *exp, unsigned long what);
 void hdmabuf_tx_queue_import(struct hdmabuf_import *imp, unsigned long what,
 			     bool in_use);
+void hdmabuf_tx_queue_frame_release(struct hdmabuf_import *imp, u64 seq,
+				    u32 flags);
 void hdmabuf_tx_reply(struct hdmabuf_peer *peer, u16 type,
 		      const struct hyper_dmabuf_id *id, u32 req_id, int err);
 int hdmabuf_peers_info(struct hyper_dmabuf_peer __user *up, u32 room,
@@ -364,10 +454,12 @@ void hdmabuf_export_recv(struct hdmabuf_peer *peer,
 			 const struct hdmabuf_msg *msg);
 void hdmabuf_export_peer_gone(struct hdmabuf_peer *peer);
 void hdmabuf_export_put(struct hdmabuf_export *exp);
-void hdmabuf_export_encode(struct hdmabuf_export *exp, unsigned long what,
+bool hdmabuf_export_encode(struct hdmabuf_export *exp, unsigned long what,
 			   struct hdmabuf_msg *msg);
 void hdmabuf_export_send_failed(struct hdmabuf_export *exp,
 				unsigned long what, int err);
+struct hdmabuf_export *
+hdmabuf_export_lookup_locked(const struct hyper_dmabuf_id *id);
 
 /* import.c */
 long hdmabuf_ioctl_import(struct hdmabuf_file *hf, void *arg,
@@ -382,8 +474,57 @@ void hdmabuf_import_recv(struct hdmabuf_peer *peer,
 			 const struct hdmabuf_msg *msg);
 void hdmabuf_import_peer_gone(struct hdmabuf_peer *peer);
 void hdmabuf_import_put(struct hdmabuf_import *imp);
+/**
+ * struct hdmabuf_import_tx - what an import's queued messages carry
+ * @in_use: HDMABUF_TX_USAGE: the state to report
+ * @frame_seq: HDMABUF_TX_FRAME_RELEASE: the frame released
+ * @frame_flags: HDMABUF_TX_FRAME_RELEASE: HDMABUF_MSG_F_DROPPED or 0
+ */
+struct hdmabuf_import_tx {
+	bool in_use;
+	u64 frame_seq;
+	u32 frame_flags;
+};
+
 void hdmabuf_import_encode(struct hdmabuf_import *imp, unsigned long what,
-			   struct hdmabuf_msg *msg, bool in_use);
+			   struct hdmabuf_msg *msg,
+			   const struct hdmabuf_import_tx *tx);
+struct hdmabuf_import *hdmabuf_import_find(struct hdmabuf_file *hf,
+					   const struct hyper_dmabuf_id *id);
+struct hdmabuf_import *
+hdmabuf_import_lookup_locked(struct hdmabuf_peer *peer,
+			     const struct hyper_dmabuf_id *id);
+
+/* frame.c */
+long hdmabuf_ioctl_present(struct hdmabuf_file *hf, void *arg,
+			   const struct hdmabuf_ioctl_out *out);
+long hdmabuf_ioctl_release_frame(struct hdmabuf_file *hf, void *arg,
+				 const struct hdmabuf_ioctl_out *out);
+long hdmabuf_ioctl_frame_fence(struct hdmabuf_file *hf, void *arg,
+			       const struct hdmabuf_ioctl_out *out);
+void hdmabuf_frame_export_init(struct hdmabuf_export *exp);
+bool hdmabuf_frame_export_encode(struct hdmabuf_export *exp,
+				 struct hdmabuf_msg *msg);
+bool hdmabuf_frame_export_recv(struct hdmabuf_export *exp,
+			       const struct hdmabuf_msg *msg);
+void hdmabuf_frame_export_send_failed(struct hdmabuf_export *exp, int err);
+void hdmabuf_frame_export_peer_gone(struct hdmabuf_export *exp);
+void hdmabuf_frame_export_end(struct hdmabuf_export *exp);
+void hdmabuf_frame_import_init(struct hdmabuf_import *imp);
+void hdmabuf_frame_import_recv(struct hdmabuf_peer *peer,
+			       const struct hdmabuf_msg *msg);
+void hdmabuf_frame_import_withdrawn(struct hdmabuf_import *imp);
+
+/* fence.c */
+struct dma_fence *hdmabuf_fence_new(u64 context, u64 seqno);
+void hdmabuf_fence_signal(struct dma_fence *f, int err);
+int hdmabuf_fence_fd_prepare(struct dma_fence *f, struct hdmabuf_fence_fd *ff);
+void hdmabuf_fence_fd_install(struct hdmabuf_fence_fd *ff);
+void hdmabuf_fence_fd_abort(struct hdmabuf_fence_fd *ff);
+void hdmabuf_fence_wait_init(struct hdmabuf_fence_wait *w,
+			     void (*done)(struct hdmabuf_fence_wait *w));
+void hdmabuf_fence_wait_start(struct hdmabuf_fence_wait *w);
+void hdmabuf_fence_exit(void);
 
 /* event.c */
 int hdmabuf_event_file_init(struct hdmabuf_file *hf);
@@ -393,6 +534,10 @@ void hdmabuf_event_file_endpoint(struct hdmabuf_file *hf, char *endpoint);
 void hdmabuf_event_post(u32 type, const struct hdmabuf_import *imp);
 void hdmabuf_event_post_file(struct hdmabuf_file *hf, u32 type,
 			     const struct hyper_dmabuf_id *id, u64 size);
+void hdmabuf_event_post_frame(struct hdmabuf_file *hf,
+			      const struct hdmabuf_import *imp,
+			      const struct hyper_dmabuf_id *id, u64 size,
+			      const struct hyper_dmabuf_frame_info *frame);
 ssize_t hdmabuf_event_read(struct hdmabuf_file *hf, char __user *buf,
 			   size_t count, bool nonblock);
 __poll_t hdmabuf_event_poll(struct hdmabuf_file *hf, struct file *file,
@@ -417,6 +562,8 @@ void hdmabuf_release_track(struct hdmabuf_file *hf,
 void hdmabuf_release_done(struct hdmabuf_export *exp);
 long hdmabuf_ioctl_wait_released(struct hdmabuf_file *hf, void *arg,
 				 const struct hdmabuf_ioctl_out *out);
+bool hdmabuf_release_known(struct hdmabuf_file *hf,
+			   const struct hyper_dmabuf_id *id);
 
 /* debugfs.c */
 #ifdef CONFIG_DEBUG_FS

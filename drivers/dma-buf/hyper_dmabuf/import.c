@@ -66,6 +66,8 @@ static void hdmabuf_import_free(struct kref *kref)
 						  kref);
 
 	WARN_ON(imp->map);
+	/* Withdrawn before it left the table; a fresh one never had it. */
+	WARN_ON(imp->arrival);
 	mutex_destroy(&imp->map_lock);
 	atomic_long_dec(&hdmabuf_stats.imports);
 	hdmabuf_peer_put(imp->peer);
@@ -81,7 +83,14 @@ void hdmabuf_import_put(struct hdmabuf_import *imp)
 	kref_put(&imp->kref, hdmabuf_import_free);
 }
 
-static struct hdmabuf_import *
+/**
+ * hdmabuf_import_lookup_locked() - find a buffer a peer exported to us
+ * @peer: the peer
+ * @id: its id; a wrong key finds nothing
+ *
+ * Return: the import, or NULL.  hdmabuf_lock held.
+ */
+struct hdmabuf_import *
 hdmabuf_import_lookup_locked(struct hdmabuf_peer *peer,
 			     const struct hyper_dmabuf_id *id)
 {
@@ -165,6 +174,7 @@ static bool hdmabuf_import_withdraw_locked(struct hdmabuf_import *imp)
 	if (imp->withdrawn)
 		return false;
 	WRITE_ONCE(imp->withdrawn, true);
+	hdmabuf_frame_import_withdrawn(imp);
 	hdmabuf_event_post(HYPER_DMABUF_EVENT_WITHDRAWN, imp);
 	return true;
 }
@@ -511,11 +521,16 @@ static const struct dma_buf_ops hdmabuf_dmabuf_ops = {
 	.end_cpu_access = hdmabuf_dmabuf_end_cpu,
 };
 
-/*
- * Find a buffer @hf's endpoint may import and take a reference.  One
- * exported to another endpoint is as unknown as a wrong key.
+/**
+ * hdmabuf_import_find() - find a buffer an open file's endpoint may import
+ * @hf: the open file
+ * @id: its id
+ *
+ * One exported to another endpoint is as unknown as a wrong key.
+ *
+ * Return: the import with a reference held, or NULL.
  */
-static struct hdmabuf_import *
+struct hdmabuf_import *
 hdmabuf_import_find(struct hdmabuf_file *hf, const struct hyper_dmabuf_id *id)
 {
 	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
@@ -646,8 +661,14 @@ int hdmabuf_import_query(struct hdmabuf_file *hf,
 	q->status = 0;
 	if (atomic_read(&imp->users))
 		q->status |= HYPER_DMABUF_STATUS_IMPORTED;
-	if (READ_ONCE(imp->withdrawn))
+	mutex_lock(&hdmabuf_lock);
+	if (imp->withdrawn)
 		q->status |= HYPER_DMABUF_STATUS_UNEXPORTED;
+	if (imp->frame_state == HDMABUF_FRAME_IN_PENDING)
+		q->status |= HYPER_DMABUF_STATUS_FRAME_PENDING;
+	q->frame_seq = imp->frame_seq;
+	mutex_unlock(&hdmabuf_lock);
+	q->image = imp->image;
 	memcpy(priv, imp->priv, imp->priv_len);
 	q->priv_len = imp->priv_len;
 	memcpy(q->endpoint, imp->endpoint, sizeof(q->endpoint));
@@ -786,6 +807,8 @@ static int hdmabuf_import_new(struct hdmabuf_peer *peer,
 	imp->priv_len = msg->priv_len;
 	memcpy(imp->priv, msg->priv, msg->priv_len);
 	memcpy(imp->endpoint, msg->endpoint, sizeof(imp->endpoint));
+	imp->image = msg->image;
+	hdmabuf_frame_import_init(imp);
 	mutex_init(&imp->map_lock);
 	INIT_WORK(&imp->sync_work, hdmabuf_import_sync_work);
 	INIT_LIST_HEAD(&imp->tx_node);
@@ -887,19 +910,29 @@ void hdmabuf_import_peer_gone(struct hdmabuf_peer *peer)
 /**
  * hdmabuf_import_encode() - build a message about an import
  * @imp: the import
- * @what: HDMABUF_TX_RELEASE or HDMABUF_TX_USAGE
+ * @what: HDMABUF_TX_RELEASE, HDMABUF_TX_USAGE or HDMABUF_TX_FRAME_RELEASE
  * @msg: filled in
- * @in_use: with HDMABUF_TX_USAGE, the state to report
+ * @tx: what was queued with it: the in-use state to report, the frame
+ *	released
  */
 void hdmabuf_import_encode(struct hdmabuf_import *imp, unsigned long what,
-			   struct hdmabuf_msg *msg, bool in_use)
+			   struct hdmabuf_msg *msg,
+			   const struct hdmabuf_import_tx *tx)
 {
 	memset(msg, 0, sizeof(*msg));
 	msg->id = imp->id;
-	if (what & HDMABUF_TX_RELEASE) {
+	switch (what) {
+	case HDMABUF_TX_RELEASE:
 		msg->type = HDMABUF_MSG_RELEASE;
-		return;
+		break;
+	case HDMABUF_TX_FRAME_RELEASE:
+		msg->type = HDMABUF_MSG_FRAME_RELEASE;
+		msg->seq = tx->frame_seq;
+		msg->flags = tx->frame_flags;
+		break;
+	default:
+		msg->type = HDMABUF_MSG_USAGE;
+		msg->flags = tx->in_use ? HDMABUF_MSG_F_IN_USE : 0;
+		break;
 	}
-	msg->type = HDMABUF_MSG_USAGE;
-	msg->flags = in_use ? HDMABUF_MSG_F_IN_USE : 0;
 }

@@ -194,10 +194,11 @@ static bool hdmabuf_tx_export_one(struct hdmabuf_peer *peer)
 	spin_unlock(&peer->tx_lock);
 	if (!exp)
 		return false;
-	/* Lowest bit first: EXPORT goes before UNEXPORT. */
+	/* Lowest bit first: EXPORT goes before UNEXPORT, then FRAME. */
 	for (; what; what &= what - 1) {
 		bit = what & -what;
-		hdmabuf_export_encode(exp, bit, &msg);
+		if (!hdmabuf_export_encode(exp, bit, &msg))
+			continue;
 		err = hdmabuf_send(peer, &msg);
 		if (err)
 			hdmabuf_export_send_failed(exp, bit, err);
@@ -208,10 +209,10 @@ static bool hdmabuf_tx_export_one(struct hdmabuf_peer *peer)
 
 static bool hdmabuf_tx_import_one(struct hdmabuf_peer *peer)
 {
+	struct hdmabuf_import_tx tx;
 	struct hdmabuf_import *imp;
 	struct hdmabuf_msg msg;
-	unsigned long what;
-	bool in_use;
+	unsigned long what, bit;
 	int err;
 
 	spin_lock(&peer->tx_lock);
@@ -221,19 +222,30 @@ static bool hdmabuf_tx_import_one(struct hdmabuf_peer *peer)
 		list_del_init(&imp->tx_node);
 		what = imp->tx_pending;
 		imp->tx_pending = 0;
-		in_use = imp->tx_in_use;
+		tx.in_use = imp->tx_in_use;
+		tx.frame_seq = imp->tx_frame_seq;
+		tx.frame_flags = imp->tx_frame_flags;
 	}
 	spin_unlock(&peer->tx_lock);
 	if (!imp)
 		return false;
-	/* A RELEASE is final and makes any usage report moot. */
+	/* A RELEASE is final and makes any other report moot. */
 	if (what & HDMABUF_TX_RELEASE)
 		what = HDMABUF_TX_RELEASE;
-	hdmabuf_import_encode(imp, what, &msg, in_use);
-	err = hdmabuf_send(peer, &msg);
-	/* A RELEASE must not be lost while the peer lives: retry it. */
-	if (err == -ETIMEDOUT && what == HDMABUF_TX_RELEASE)
-		hdmabuf_tx_queue_import(imp, HDMABUF_TX_RELEASE, false);
+	for (; what; what &= what - 1) {
+		bit = what & -what;
+		hdmabuf_import_encode(imp, bit, &msg, &tx);
+		err = hdmabuf_send(peer, &msg);
+		/*
+		 * A RELEASE or a frame's release must not be lost while the
+		 * peer lives, or the exporter waits for it for ever: retry.
+		 */
+		if (err == -ETIMEDOUT && bit == HDMABUF_TX_RELEASE)
+			hdmabuf_tx_queue_import(imp, HDMABUF_TX_RELEASE, false);
+		if (err == -ETIMEDOUT && bit == HDMABUF_TX_FRAME_RELEASE)
+			hdmabuf_tx_queue_frame_release(imp, tx.frame_seq,
+						       tx.frame_flags);
+	}
 	hdmabuf_import_put(imp);	/* the queue's reference */
 	return true;
 }
@@ -311,6 +323,21 @@ void hdmabuf_tx_queue_export(struct hdmabuf_export *exp, unsigned long what)
 		hdmabuf_export_send_failed(exp, what, -ENOTCONN);
 }
 
+/* Queue @what of @imp on its live peer; under the peer's tx_lock. */
+static void hdmabuf_tx_add_import(struct hdmabuf_import *imp,
+				  unsigned long what)
+{
+	struct hdmabuf_peer *peer = imp->peer;
+
+	lockdep_assert_held(&peer->tx_lock);
+	imp->tx_pending |= what;
+	if (list_empty(&imp->tx_node)) {
+		kref_get(&imp->kref);
+		list_add_tail(&imp->tx_node, &peer->tx_imports);
+	}
+	hdmabuf_tx_kick(peer);
+}
+
 /**
  * hdmabuf_tx_queue_import() - queue messages about an import
  * @imp: the import; the queue takes a reference while it is queued
@@ -324,14 +351,31 @@ void hdmabuf_tx_queue_import(struct hdmabuf_import *imp, unsigned long what,
 
 	spin_lock(&peer->tx_lock);
 	if (!peer->tx_dead) {
-		imp->tx_pending |= what;
 		if (what & HDMABUF_TX_USAGE)
 			imp->tx_in_use = in_use;
-		if (list_empty(&imp->tx_node)) {
-			kref_get(&imp->kref);
-			list_add_tail(&imp->tx_node, &peer->tx_imports);
-		}
-		hdmabuf_tx_kick(peer);
+		hdmabuf_tx_add_import(imp, what);
+	}
+	spin_unlock(&peer->tx_lock);
+}
+
+/**
+ * hdmabuf_tx_queue_frame_release() - queue the release of an import's frame
+ * @imp: the import; the queue takes a reference while it is queued
+ * @seq: the frame released
+ * @flags: HDMABUF_MSG_F_DROPPED or 0
+ *
+ * An import has one frame out at most, so one release to queue at most.
+ */
+void hdmabuf_tx_queue_frame_release(struct hdmabuf_import *imp, u64 seq,
+				    u32 flags)
+{
+	struct hdmabuf_peer *peer = imp->peer;
+
+	spin_lock(&peer->tx_lock);
+	if (!peer->tx_dead) {
+		imp->tx_frame_seq = seq;
+		imp->tx_frame_flags = flags;
+		hdmabuf_tx_add_import(imp, HDMABUF_TX_FRAME_RELEASE);
 	}
 	spin_unlock(&peer->tx_lock);
 }
@@ -595,6 +639,9 @@ void hdmabuf_recv(struct hdmabuf_backend *be, u32 vmid, const void *msg,
 	case HDMABUF_MSG_EXPORT:
 	case HDMABUF_MSG_UNEXPORT:
 		hdmabuf_import_recv(peer, &m);
+		break;
+	case HDMABUF_MSG_FRAME:
+		hdmabuf_frame_import_recv(peer, &m);
 		break;
 	default:
 		hdmabuf_export_recv(peer, &m);

@@ -13,7 +13,7 @@
 #include <linux/hyper_dmabuf.h>
 
 #define HDMABUF_PROTO_MAGIC	0x48444d42	/* "HDMB" */
-#define HDMABUF_PROTO_VERSION	2
+#define HDMABUF_PROTO_VERSION	3
 
 /**
  * enum hdmabuf_msg_type - message types
@@ -29,6 +29,10 @@
  *	(%HDMABUF_MSG_F_IN_USE)
  * @HDMABUF_MSG_UNEXPORT_REPLY: importer to exporter: no new dma-buf of
  *	the buffer can be made here any more
+ * @HDMABUF_MSG_FRAME: exporter to importer: frame @seq is ready in the
+ *	buffer, with its damage rectangles in the payload
+ * @HDMABUF_MSG_FRAME_RELEASE: importer to exporter: it is done with frame
+ *	@seq (%HDMABUF_MSG_F_DROPPED: it never showed it)
  * @HDMABUF_MSG_NR: one past the last type
  */
 enum hdmabuf_msg_type {
@@ -38,6 +42,8 @@ enum hdmabuf_msg_type {
 	HDMABUF_MSG_RELEASE,
 	HDMABUF_MSG_USAGE,
 	HDMABUF_MSG_UNEXPORT_REPLY,
+	HDMABUF_MSG_FRAME,
+	HDMABUF_MSG_FRAME_RELEASE,
 	HDMABUF_MSG_NR
 };
 
@@ -45,6 +51,8 @@ enum hdmabuf_msg_type {
 #define HDMABUF_MSG_F_RDONLY	BIT(0)
 /* flags of HDMABUF_MSG_USAGE */
 #define HDMABUF_MSG_F_IN_USE	BIT(0)
+/* flags of HDMABUF_MSG_FRAME_RELEASE */
+#define HDMABUF_MSG_F_DROPPED	BIT(0)
 
 /**
  * struct hdmabuf_msg - a decoded, validated message
@@ -60,6 +68,12 @@ enum hdmabuf_msg_type {
  * @priv: %HDMABUF_MSG_EXPORT: the exporter's metadata
  * @endpoint: %HDMABUF_MSG_EXPORT: the importer's endpoint, a valid name
  *	(hdmabuf_endpoint_valid()) or empty for the default one
+ * @image: %HDMABUF_MSG_EXPORT: the image the buffer holds, checked by
+ *	hdmabuf_image_check() against @size (zero: none)
+ * @seq: %HDMABUF_MSG_FRAME, %HDMABUF_MSG_FRAME_RELEASE: the frame, not 0
+ * @nr_damage: %HDMABUF_MSG_FRAME: rectangles in @damage
+ * @damage: %HDMABUF_MSG_FRAME: what changed, each rectangle non-empty and
+ *	without overflow (the importer checks them against the image)
  */
 struct hdmabuf_msg {
 	u16 type;
@@ -73,14 +87,33 @@ struct hdmabuf_msg {
 	u32 priv_len;
 	u8 priv[HYPER_DMABUF_PRIV_MAX];
 	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
+	struct hyper_dmabuf_image image;
+	u64 seq;
+	u32 nr_damage;
+	struct hyper_dmabuf_rect damage[HYPER_DMABUF_MAX_DAMAGE];
+};
+
+/*
+ * struct hdmabuf_wire_image - struct hyper_dmabuf_image as it travels
+ */
+struct hdmabuf_wire_image {
+	__le32 fourcc;
+	__le32 width;
+	__le32 height;
+	__le32 reserved;
+	__le64 modifier;
+	__le32 offset[HYPER_DMABUF_MAX_PLANES];
+	__le32 pitch[HYPER_DMABUF_MAX_PLANES];
+	__le64 pad;
 };
 
 /*
  * struct hdmabuf_wire_msg - the message as it travels
  *
  * Fields as in struct hdmabuf_msg; @magic is HDMABUF_PROTO_MAGIC, @version
- * HDMABUF_PROTO_VERSION, and @reserved and the bytes of @priv past
- * @priv_len are zero.
+ * HDMABUF_PROTO_VERSION, and @reserved, @image's reserved words and the
+ * bytes of @priv past @priv_len are zero.  A FRAME carries its damage
+ * rectangles in @priv (four __le32 each, @priv_len bytes).
  */
 struct hdmabuf_wire_msg {
 	__le32 magic;
@@ -97,7 +130,9 @@ struct hdmabuf_wire_msg {
 	__le64 size;
 	__le64 ref;
 	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
-	__le64 reserved[2];
+	__le64 seq;
+	__le64 reserved;
+	struct hdmabuf_wire_image image;
 	u8 priv[HYPER_DMABUF_PRIV_MAX];
 };
 
@@ -129,6 +164,9 @@ static inline void hdmabuf_wire_forge_export(void *buf)
 }
 
 bool hdmabuf_endpoint_valid(const char *name, bool allow_default);
+int hdmabuf_image_check(const struct hyper_dmabuf_image *image, u64 size);
+bool hdmabuf_rect_inside(const struct hyper_dmabuf_rect *r,
+			 const struct hyper_dmabuf_image *image);
 void hdmabuf_msg_encode(const struct hdmabuf_msg *msg, void *buf);
 int hdmabuf_msg_decode(const void *buf, size_t len, u32 max_pages,
 		       struct hdmabuf_msg *msg);

@@ -172,3 +172,23 @@ long hdmabuf_ioctl_wait_released(struct hdmabuf_file *hf, void *arg,
 		return -EINTR;
 	return left ? 0 : -ETIMEDOUT;
 }
+
+/**
+ * hdmabuf_release_known() - did an open file export a buffer?
+ * @hf: the open file
+ * @id: the buffer
+ *
+ * Return: true when @id is an export of @hf that has not ended, or among
+ * its last %HYPER_DMABUF_RELEASED_HISTORY that ended.
+ */
+bool hdmabuf_release_known(struct hdmabuf_file *hf,
+			   const struct hyper_dmabuf_id *id)
+{
+	bool known;
+
+	mutex_lock(&hdmabuf_release_lock);
+	known = hdmabuf_release_find_locked(hf, id) ||
+		hdmabuf_release_seen_locked(hf, id);
+	mutex_unlock(&hdmabuf_release_lock);
+	return known;
+}

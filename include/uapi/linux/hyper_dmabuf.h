@@ -33,6 +33,12 @@
  */
 #define HYPER_DMABUF_ENDPOINT_LEN	16
 
+/* Planes an image description has room for. */
+#define HYPER_DMABUF_MAX_PLANES		4
+
+/* Damage rectangles a frame may carry; merge more into their bounding box. */
+#define HYPER_DMABUF_MAX_DAMAGE		8
+
 /**
  * struct hyper_dmabuf_id - system-wide name of a shared buffer
  * @vmid: id of the exporting VM
@@ -47,6 +53,49 @@ struct hyper_dmabuf_id {
 	__u32 seq;
 	__u32 key[3];
 	__u32 reserved;
+};
+
+/**
+ * struct hyper_dmabuf_image - how a buffer holds an image, as KMS and EGL
+ *	take it
+ * @fourcc: a DRM_FORMAT_* code of <drm/drm_fourcc.h>; 0 when the buffer
+ *	carries no description (then every other field is zero)
+ * @width: width in pixels, at least 1
+ * @height: height in pixels, at least 1
+ * @reserved: must be zero
+ * @modifier: DRM_FORMAT_MOD_* layout; DRM_FORMAT_MOD_LINEAR (0) for rows
+ *	of pixels one after another
+ * @offset: byte offset of each plane in the buffer; zero past the format's
+ *	planes
+ * @pitch: bytes from one row of each plane to the next; zero past the
+ *	format's planes
+ *
+ * The exporting kernel knows the common formats (see the userspace-api
+ * page) and checks that every plane of a linear image lies inside the
+ * buffer; other formats are refused with EINVAL.
+ */
+struct hyper_dmabuf_image {
+	__u32 fourcc;
+	__u32 width;
+	__u32 height;
+	__u32 reserved;
+	__u64 modifier;
+	__u32 offset[HYPER_DMABUF_MAX_PLANES];
+	__u32 pitch[HYPER_DMABUF_MAX_PLANES];
+};
+
+/**
+ * struct hyper_dmabuf_rect - a rectangle of an image, in pixels
+ * @x: left column
+ * @y: top row
+ * @width: columns, at least 1
+ * @height: rows, at least 1
+ */
+struct hyper_dmabuf_rect {
+	__u32 x;
+	__u32 y;
+	__u32 width;
+	__u32 height;
 };
 
 /* Flags of struct hyper_dmabuf_export. */
@@ -71,6 +120,8 @@ struct hyper_dmabuf_id {
  * @endpoint: in: the endpoint of @remote_vmid whose files alone may see and
  *	import the buffer, NUL-terminated; all zero (and for callers whose
  *	struct ends before it) the default endpoint
+ * @image: in: what image the buffer holds, checked against its size;
+ *	all zero (and for callers whose struct ends before it) none
  */
 struct hyper_dmabuf_export {
 	__s32 fd;
@@ -82,6 +133,7 @@ struct hyper_dmabuf_export {
 	__u64 size;
 	__u64 reserved[2];
 	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
+	struct hyper_dmabuf_image image;
 };
 
 /* Flags of struct hyper_dmabuf_import: O_CLOEXEC and one of O_ACCMODE. */
@@ -149,6 +201,8 @@ struct hyper_dmabuf_wait_released {
 #define HYPER_DMABUF_STATUS_IMPORTED	(1u << 1) /* the importer holds it */
 #define HYPER_DMABUF_STATUS_UNEXPORTED	(1u << 2) /* withdrawn by exporter */
 #define HYPER_DMABUF_STATUS_UNEXPORT_PENDING (1u << 3) /* delayed unexport */
+/* A frame was presented (exporter) or arrived (importer), not yet released */
+#define HYPER_DMABUF_STATUS_FRAME_PENDING (1u << 4)
 
 /**
  * struct hyper_dmabuf_query - argument of %HYPER_DMABUF_IOCTL_QUERY
@@ -164,6 +218,10 @@ struct hyper_dmabuf_wait_released {
  * @reserved: must be zero
  * @endpoint: out: the importing VM's endpoint it was exported to (empty:
  *	the default endpoint)
+ * @image: out: the image the buffer holds, as exported (zero: none)
+ * @frame_seq: out: the sequence number of the buffer's latest frame,
+ *	pending (%HYPER_DMABUF_STATUS_FRAME_PENDING) or released; 0 before
+ *	the first
  */
 struct hyper_dmabuf_query {
 	struct hyper_dmabuf_id id;
@@ -175,6 +233,8 @@ struct hyper_dmabuf_query {
 	__u64 priv;
 	__u64 reserved[2];
 	char endpoint[HYPER_DMABUF_ENDPOINT_LEN];
+	struct hyper_dmabuf_image image;
+	__u64 frame_seq;
 };
 
 /**
@@ -246,11 +306,117 @@ struct hyper_dmabuf_bind {
 	__u32 reserved[3];
 };
 
+/* Flags of struct hyper_dmabuf_present. */
+#define HYPER_DMABUF_PRESENT_IN_FENCE	(1u << 0) /* wait for @in_fence_fd */
+#define HYPER_DMABUF_PRESENT_NO_IMPLICIT (1u << 1) /* not for dma_resv fences */
+#define HYPER_DMABUF_PRESENT_RELEASE_FENCE (1u << 2) /* make @release_fence_fd */
+#define HYPER_DMABUF_PRESENT_FLAGS	(HYPER_DMABUF_PRESENT_IN_FENCE | \
+					 HYPER_DMABUF_PRESENT_NO_IMPLICIT | \
+					 HYPER_DMABUF_PRESENT_RELEASE_FENCE)
+
+/**
+ * struct hyper_dmabuf_present - argument of %HYPER_DMABUF_IOCTL_PRESENT
+ * @id: in: a live buffer this open file exported
+ * @seq: in: the frame's sequence number, larger than that of the buffer's
+ *	previous frame
+ * @flags: in: %HYPER_DMABUF_PRESENT_* bits
+ * @in_fence_fd: in: with %HYPER_DMABUF_PRESENT_IN_FENCE, a sync_file the
+ *	frame waits for before it goes out
+ * @release_fence_fd: out: with %HYPER_DMABUF_PRESENT_RELEASE_FENCE, a new
+ *	sync_file (close-on-exec) that signals when the importer released
+ *	the frame, with an error when the sharing ended first
+ * @nr_damage: in: rectangles at @damage, at most
+ *	%HYPER_DMABUF_MAX_DAMAGE; 0 for the whole image
+ * @damage: in: user pointer to struct hyper_dmabuf_rect, inside the
+ *	buffer's image (a buffer exported without one takes no damage)
+ * @reserved: must be zero
+ *
+ * The frame goes to the importer once the buffer's write fences (its
+ * dma_resv, unless %HYPER_DMABUF_PRESENT_NO_IMPLICIT) and the in-fence
+ * have signalled; the call does not wait for them.  A buffer has at most
+ * one frame out at a time: until its %HYPER_DMABUF_EVENT_FRAME_RELEASED,
+ * presenting it again is EBUSY.
+ */
+struct hyper_dmabuf_present {
+	struct hyper_dmabuf_id id;
+	__u64 seq;
+	__u32 flags;
+	__s32 in_fence_fd;
+	__s32 release_fence_fd;
+	__u32 nr_damage;
+	__u64 damage;
+	__u64 reserved[2];
+};
+
+/* Flags of struct hyper_dmabuf_release_frame. */
+#define HYPER_DMABUF_RELEASE_FENCE	(1u << 0) /* release when @fence_fd signals */
+#define HYPER_DMABUF_RELEASE_DROPPED	(1u << 1) /* the frame was never shown */
+#define HYPER_DMABUF_RELEASE_FLAGS	(HYPER_DMABUF_RELEASE_FENCE | \
+					 HYPER_DMABUF_RELEASE_DROPPED)
+
+/**
+ * struct hyper_dmabuf_release_frame - argument of
+ *	%HYPER_DMABUF_IOCTL_RELEASE_FRAME
+ * @id: in: a buffer this open file's endpoint may import
+ * @seq: in: the sequence number of its pending frame
+ * @flags: in: %HYPER_DMABUF_RELEASE_* bits
+ * @fence_fd: in: with %HYPER_DMABUF_RELEASE_FENCE, a sync_file: the frame
+ *	is released once it signals (the call does not wait)
+ * @reserved: must be zero
+ */
+struct hyper_dmabuf_release_frame {
+	struct hyper_dmabuf_id id;
+	__u64 seq;
+	__u32 flags;
+	__s32 fence_fd;
+	__u64 reserved[2];
+};
+
+/**
+ * struct hyper_dmabuf_frame_fence - argument of
+ *	%HYPER_DMABUF_IOCTL_FRAME_FENCE
+ * @id: in: a buffer this open file's endpoint may import
+ * @flags: must be zero
+ * @fence_fd: out: a new sync_file (close-on-exec) that signals when a frame
+ *	of the buffer has arrived: at once if one is pending, else with the
+ *	next; with an error if the buffer is withdrawn first.  Import it into
+ *	the imported dma-buf (DMA_BUF_IOCTL_IMPORT_SYNC_FILE, as a write) and
+ *	implicitly synchronised readers wait for the frame by themselves.
+ * @reserved: must be zero
+ */
+struct hyper_dmabuf_frame_fence {
+	struct hyper_dmabuf_id id;
+	__u32 flags;
+	__s32 fence_fd;
+	__u64 reserved[2];
+};
+
+/* Flags of struct hyper_dmabuf_frame_info. */
+#define HYPER_DMABUF_FRAME_DROPPED	(1u << 0) /* released unshown */
+#define HYPER_DMABUF_FRAME_ABORTED	(1u << 1) /* the importer is gone */
+
+/**
+ * struct hyper_dmabuf_frame_info - a frame, in a frame event
+ * @seq: its sequence number
+ * @flags: %HYPER_DMABUF_EVENT_FRAME_RELEASED: %HYPER_DMABUF_FRAME_* bits
+ * @nr_damage: %HYPER_DMABUF_EVENT_FRAME: valid entries of @damage, 0 for
+ *	the whole image
+ * @damage: what changed since the buffer's previous frame
+ */
+struct hyper_dmabuf_frame_info {
+	__u64 seq;
+	__u32 flags;
+	__u32 nr_damage;
+	struct hyper_dmabuf_rect damage[HYPER_DMABUF_MAX_DAMAGE];
+};
+
 /* Event types, in struct hyper_dmabuf_event. */
 #define HYPER_DMABUF_EVENT_NEW		1u /* a buffer may be imported */
 #define HYPER_DMABUF_EVENT_WITHDRAWN	2u /* the buffer was unexported */
 #define HYPER_DMABUF_EVENT_OVERFLOW	3u /* later events lost: resync */
 #define HYPER_DMABUF_EVENT_RELEASED	4u /* an export of this file ended */
+#define HYPER_DMABUF_EVENT_FRAME	5u /* a frame of a buffer arrived */
+#define HYPER_DMABUF_EVENT_FRAME_RELEASED 6u /* the importer is done with it */
 
 /**
  * struct hyper_dmabuf_event - a record read() from /dev/hyper_dmabuf
@@ -260,7 +426,10 @@ struct hyper_dmabuf_bind {
  * @exporter_vmid: the exporting VM
  * @reserved: zero
  * @size: buffer size in bytes
- * @priv: the exporter's private metadata (new-buffer events)
+ * @priv: %HYPER_DMABUF_EVENT_NEW: the exporter's private metadata
+ * @frame: %HYPER_DMABUF_EVENT_FRAME and %HYPER_DMABUF_EVENT_FRAME_RELEASED:
+ *	the frame
+ * @image: %HYPER_DMABUF_EVENT_NEW: the image the buffer holds (zero: none)
  *
  * read() returns whole records only; a buffer smaller than one record is
  * -EINVAL.  After %HYPER_DMABUF_EVENT_OVERFLOW the queue of this open file
@@ -269,6 +438,8 @@ struct hyper_dmabuf_bind {
  * %HYPER_DMABUF_EVENT_RELEASED goes only to the open file that exported the
  * buffer with %HYPER_DMABUF_EXPORT_RELEASED_EVENT: the importing VM can
  * reach none of its pages any more, and the exporter may reuse them.
+ * %HYPER_DMABUF_EVENT_FRAME goes to the files of the buffer's endpoint,
+ * %HYPER_DMABUF_EVENT_FRAME_RELEASED to the file that presented it.
  */
 struct hyper_dmabuf_event {
 	__u32 type;
@@ -277,7 +448,11 @@ struct hyper_dmabuf_event {
 	__u32 exporter_vmid;
 	__u32 reserved;
 	__u64 size;
-	__u8 priv[HYPER_DMABUF_PRIV_MAX];
+	union {
+		__u8 priv[HYPER_DMABUF_PRIV_MAX];
+		struct hyper_dmabuf_frame_info frame;
+	};
+	struct hyper_dmabuf_image image;
 };
 
 #define HYPER_DMABUF_IOCTL_EXPORT	_IOWR(HYPER_DMABUF_IOC_MAGIC, 0x00, \
@@ -296,5 +471,11 @@ struct hyper_dmabuf_event {
 					      struct hyper_dmabuf_wait_released)
 #define HYPER_DMABUF_IOCTL_BIND		_IOW(HYPER_DMABUF_IOC_MAGIC, 0x07, \
 					     struct hyper_dmabuf_bind)
+#define HYPER_DMABUF_IOCTL_PRESENT	_IOWR(HYPER_DMABUF_IOC_MAGIC, 0x08, \
+					      struct hyper_dmabuf_present)
+#define HYPER_DMABUF_IOCTL_RELEASE_FRAME _IOW(HYPER_DMABUF_IOC_MAGIC, 0x09, \
+					      struct hyper_dmabuf_release_frame)
+#define HYPER_DMABUF_IOCTL_FRAME_FENCE	_IOWR(HYPER_DMABUF_IOC_MAGIC, 0x0a, \
+					      struct hyper_dmabuf_frame_fence)
 
 #endif /* _UAPI_LINUX_HYPER_DMABUF_H */

@@ -10,6 +10,8 @@
 #include <linux/prandom.h>
 #include <asm/unaligned.h>
 
+#include <uapi/drm/drm_fourcc.h>
+
 #include "../hdmabuf.h"
 
 /* Offsets in the wire format (proto.c), which the tests corrupt. */
@@ -23,8 +25,11 @@
 #define OFF_SIZE	48
 #define OFF_REF		56
 #define OFF_ENDPOINT	64
-#define OFF_RESERVED	80
-#define OFF_PRIV	96
+#define OFF_SEQ		80
+#define OFF_RESERVED	88
+#define OFF_IMAGE	96
+#define OFF_IMAGE_PAD	152
+#define OFF_PRIV	160
 
 #define MAX_PAGES	1024
 
@@ -137,7 +142,7 @@ static void proto_rejects_bad_header(struct kunit *test)
 	}
 }
 
-/* Every reserved byte, one at a time. */
+/* Every reserved byte, and the sequence number an export has not. */
 static void proto_rejects_reserved(struct kunit *test)
 {
 	u8 buf[HDMABUF_MSG_SIZE];
@@ -145,7 +150,9 @@ static void proto_rejects_reserved(struct kunit *test)
 	int off;
 
 	make_export(&m);
-	for (off = OFF_RESERVED; off < OFF_PRIV; off++) {
+	for (off = OFF_SEQ; off < OFF_PRIV; off++) {
+		if (off == OFF_IMAGE)
+			off = OFF_IMAGE_PAD;
 		hdmabuf_msg_encode(&m, buf);
 		buf[off] = 1;
 		KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
@@ -290,6 +297,191 @@ static void proto_export_endpoint(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
 }
 
+static void make_frame(struct hdmabuf_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = HDMABUF_MSG_FRAME;
+	m->id.vmid = 7;
+	m->id.seq = 9;
+	m->seq = 0x100000001ull;
+	m->nr_damage = 2;
+	m->damage[0] = (struct hyper_dmabuf_rect){ 1, 2, 3, 4 };
+	m->damage[1] = (struct hyper_dmabuf_rect){ 0, 0, 640, 480 };
+}
+
+/* Frames carry their sequence number and damage; releases a flag. */
+static void proto_frame_round_trip(struct kunit *test)
+{
+	u8 buf[HDMABUF_MSG_SIZE];
+	struct hdmabuf_msg m, d;
+
+	make_frame(&m);
+	hdmabuf_msg_encode(&m, buf);
+	KUNIT_ASSERT_EQ(test, decode(buf, &d), 0);
+	KUNIT_EXPECT_EQ(test, d.seq, m.seq);
+	KUNIT_EXPECT_EQ(test, d.nr_damage, 2u);
+	KUNIT_EXPECT_EQ(test, d.priv_len, 0u);
+	KUNIT_EXPECT_EQ(test, memcmp(d.damage, m.damage,
+				     2 * sizeof(m.damage[0])), 0);
+
+	memset(&m, 0, sizeof(m));
+	m.type = HDMABUF_MSG_FRAME_RELEASE;
+	m.seq = 5;
+	m.flags = HDMABUF_MSG_F_DROPPED;
+	hdmabuf_msg_encode(&m, buf);
+	KUNIT_ASSERT_EQ(test, decode(buf, &d), 0);
+	KUNIT_EXPECT_EQ(test, d.seq, 5ull);
+	KUNIT_EXPECT_EQ(test, d.flags, HDMABUF_MSG_F_DROPPED);
+}
+
+static void proto_rejects_bad_frame(struct kunit *test)
+{
+	u8 buf[HDMABUF_MSG_SIZE];
+	struct hdmabuf_msg m, d;
+
+	/* A frame has a sequence number, a release too. */
+	make_frame(&m);
+	m.seq = 0;
+	hdmabuf_msg_encode(&m, buf);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+	memset(&m, 0, sizeof(m));
+	m.type = HDMABUF_MSG_FRAME_RELEASE;
+	hdmabuf_msg_encode(&m, buf);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+
+	/* Whole rectangles only, and at most HYPER_DMABUF_MAX_DAMAGE. */
+	make_frame(&m);
+	hdmabuf_msg_encode(&m, buf);
+	put_unaligned_le32(2 * 16 + 4, buf + OFF_PRIV_LEN);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+	put_unaligned_le32((HYPER_DMABUF_MAX_DAMAGE + 1) * 16,
+			   buf + OFF_PRIV_LEN);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+
+	/* Empty and wrapping rectangles. */
+	make_frame(&m);
+	m.damage[1].width = 0;
+	hdmabuf_msg_encode(&m, buf);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+	make_frame(&m);
+	m.damage[0].y = U32_MAX;
+	hdmabuf_msg_encode(&m, buf);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+
+	/* No image on a frame, no unknown flag. */
+	make_frame(&m);
+	hdmabuf_msg_encode(&m, buf);
+	buf[OFF_IMAGE] = 1;
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+	make_frame(&m);
+	hdmabuf_msg_encode(&m, buf);
+	put_unaligned_le32(HDMABUF_MSG_F_DROPPED, buf + OFF_FLAGS);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EPROTO);
+}
+
+static void set_xrgb(struct hyper_dmabuf_image *im, u32 w, u32 h, u32 pitch)
+{
+	memset(im, 0, sizeof(*im));
+	im->fourcc = DRM_FORMAT_XRGB8888;
+	im->width = w;
+	im->height = h;
+	im->pitch[0] = pitch;
+}
+
+/* An export's image description travels, checked against its size. */
+static void proto_export_image(struct kunit *test)
+{
+	u8 buf[HDMABUF_MSG_SIZE];
+	struct hdmabuf_msg m, d;
+
+	make_export(&m);
+	/* 3 pages: 16 rows of 192 pixels, 768 bytes each, is 12 KiB. */
+	set_xrgb(&m.image, 192, 16, 768);
+	hdmabuf_msg_encode(&m, buf);
+	KUNIT_ASSERT_EQ(test, decode(buf, &d), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(&d.image, &m.image, sizeof(m.image)), 0);
+
+	/* One row more is outside the buffer. */
+	set_xrgb(&m.image, 192, 17, 768);
+	hdmabuf_msg_encode(&m, buf);
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EINVAL);
+	/* Reserved image fields, with or without a format. */
+	make_export(&m);
+	hdmabuf_msg_encode(&m, buf);
+	buf[OFF_IMAGE + 12] = 1;
+	KUNIT_EXPECT_EQ(test, decode(buf, &d), -EINVAL);
+}
+
+/* The checks of hdmabuf_image_check(), format by format. */
+static void format_check(struct kunit *test)
+{
+	struct hyper_dmabuf_image im;
+	u64 size = 64 * 48 * 3 / 2;	/* NV12, 64 by 48, tight */
+
+	memset(&im, 0, sizeof(im));
+	KUNIT_EXPECT_EQ(test, hdmabuf_image_check(&im, PAGE_SIZE), 0);
+
+	im.fourcc = DRM_FORMAT_NV12;
+	im.width = 64;
+	im.height = 48;
+	im.pitch[0] = 64;
+	im.offset[1] = 64 * 48;
+	im.pitch[1] = 64;
+	KUNIT_EXPECT_EQ(test, hdmabuf_image_check(&im, size), 0);
+	KUNIT_EXPECT_EQ(test, hdmabuf_image_check(&im, size - 1), -EINVAL);
+	/* A pitch shorter than a row. */
+	im.pitch[1] = 63;
+	KUNIT_EXPECT_EQ(test, hdmabuf_image_check(&im, size), -EINVAL);
+	im.pitch[1] = 64;
+	/* A plane the format has not, on a linear layout. */
+	im.pitch[2] = 64;
+	KUNIT_EXPECT_EQ(test, hdmabuf_image_check(&im, size), -EINVAL);
+	im.pitch[2] = 0;
+	/* Huge offsets do not wrap. */
+	im.offset[1] = U32_MAX;
+	KUNIT_EXPECT_EQ(test, hdmabuf_image_check(&im, size), -EINVAL);
+
+	/* Unknown formats, empty or huge images. */
+	set_xrgb(&im, 16, 16, 64);
+	im.fourcc = fourcc_code('N', 'O', 'P', 'E');
+	KUNIT_EXPECT_EQ(test, hdmabuf_image_check(&im, PAGE_SIZE), -EINVAL);
+	set_xrgb(&im, 0, 16, 64);
+	KUNIT_EXPECT_EQ(test, hdmabuf_image_check(&im, PAGE_SIZE), -EINVAL);
+	set_xrgb(&im, 65536, 1, U32_MAX);
+	KUNIT_EXPECT_EQ(test, hdmabuf_image_check(&im, U64_MAX), -EINVAL);
+
+	/* A vendor layout: planes need only start inside the buffer. */
+	set_xrgb(&im, 16, 16, 64);
+	im.modifier = fourcc_mod_code(INTEL, 1);	/* X-tiled */
+	KUNIT_EXPECT_EQ(test, hdmabuf_image_check(&im, PAGE_SIZE), 0);
+	im.offset[0] = PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, hdmabuf_image_check(&im, PAGE_SIZE), -EINVAL);
+	im.offset[0] = 0;
+	im.modifier = DRM_FORMAT_MOD_INVALID;
+	KUNIT_EXPECT_EQ(test, hdmabuf_image_check(&im, PAGE_SIZE), -EINVAL);
+}
+
+static void format_rect_inside(struct kunit *test)
+{
+	struct hyper_dmabuf_image im;
+	struct hyper_dmabuf_rect r = { 0, 0, 16, 16 };
+
+	set_xrgb(&im, 16, 16, 64);
+	KUNIT_EXPECT_TRUE(test, hdmabuf_rect_inside(&r, &im));
+	r.x = 1;
+	KUNIT_EXPECT_FALSE(test, hdmabuf_rect_inside(&r, &im));
+	r = (struct hyper_dmabuf_rect){ 15, 15, 1, 1 };
+	KUNIT_EXPECT_TRUE(test, hdmabuf_rect_inside(&r, &im));
+	r = (struct hyper_dmabuf_rect){ 2, 2, U32_MAX, 1 };
+	KUNIT_EXPECT_FALSE(test, hdmabuf_rect_inside(&r, &im));
+	r = (struct hyper_dmabuf_rect){ 0, 0, 1, 0 };
+	KUNIT_EXPECT_FALSE(test, hdmabuf_rect_inside(&r, &im));
+	/* Without an image there is no inside. */
+	memset(&im, 0, sizeof(im));
+	r = (struct hyper_dmabuf_rect){ 0, 0, 1, 1 };
+	KUNIT_EXPECT_FALSE(test, hdmabuf_rect_inside(&r, &im));
+}
+
 /*
  * Random garbage, and random corruption of a valid message: decoding
  * never succeeds with fields out of bounds, and whatever it accepts
@@ -297,9 +489,10 @@ static void proto_export_endpoint(struct kunit *test)
  */
 static void proto_fuzz(struct kunit *test)
 {
-	u8 buf[HDMABUF_MSG_SIZE], again[HDMABUF_MSG_SIZE];
+	/* Static: too large for a KASAN kernel's stack frame. */
+	static u8 buf[HDMABUF_MSG_SIZE], again[HDMABUF_MSG_SIZE];
+	static struct hdmabuf_msg m, d;
 	struct rnd_state rnd;
-	struct hdmabuf_msg m, d;
 	int i, j, ok = 0;
 
 	prandom_seed_state(&rnd, 0x48444d42);
@@ -341,6 +534,11 @@ static struct kunit_case hdmabuf_proto_cases[] = {
 	KUNIT_CASE(proto_rejects_bad_sizes),
 	KUNIT_CASE(proto_rejects_foreign_fields),
 	KUNIT_CASE(proto_export_endpoint),
+	KUNIT_CASE(proto_frame_round_trip),
+	KUNIT_CASE(proto_rejects_bad_frame),
+	KUNIT_CASE(proto_export_image),
+	KUNIT_CASE(format_check),
+	KUNIT_CASE(format_rect_inside),
 	KUNIT_CASE(proto_fuzz),
 	{}
 };
