@@ -1104,7 +1104,7 @@ TEST_F(abi, unknown_ioctl_is_enotty)
 	static const unsigned int sizes[] = {
 		0, 8, sizeof(struct hyper_dmabuf_export), 1024,
 	};
-	static const unsigned int nrs[] = { 0x08, 0x3f, 0x80, 0xff };
+	static const unsigned int nrs[] = { 0x0b, 0x3f, 0x80, 0xff };
 	struct hyper_dmabuf_export e;
 	struct dma_buf_sync sync;
 	unsigned char arg[1024];
