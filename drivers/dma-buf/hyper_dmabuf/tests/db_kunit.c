@@ -448,6 +448,86 @@ static void db_peer_gone_withdraws(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, importable(), 0u);
 }
 
+/* The frame state of buffer @seq as QUERY shows it: its frame out, or 0. */
+static u64 frame_out(struct hdmabuf_msg *exp)
+{
+	static struct hdmabuf_file file;
+	static u8 priv[HYPER_DMABUF_PRIV_MAX];
+	struct hyper_dmabuf_query q = { };
+
+	if (hdmabuf_import_query(&file, &exp->id, &q, priv))
+		return U64_MAX;
+	return q.status & HYPER_DMABUF_STATUS_FRAME_PENDING ? q.frame_seq : 0;
+}
+
+static void peer_frame(struct hdmabuf_msg *m, const struct hdmabuf_msg *exp,
+		       u64 seq)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = HDMABUF_MSG_FRAME;
+	m->id = exp->id;
+	m->seq = seq;
+	m->nr_damage = 1;
+	m->damage[0] = (struct hyper_dmabuf_rect){ 0, 0, 32, 32 };
+}
+
+/*
+ * A peer's frames: one out at a time, in order, with damage inside the
+ * image; the lies are dropped and leave the frame state as it was.
+ */
+static void db_frames_checked(struct kunit *test)
+{
+	/* Static: too large for a KASAN kernel's stack frame. */
+	static struct hdmabuf_file file;
+	static struct hdmabuf_msg e, m;
+	struct hyper_dmabuf_release_frame r = { };
+
+	peer_export(&e, 1);
+	e.image.fourcc = 0x34325258;	/* XRGB8888 */
+	e.image.width = 32;
+	e.image.height = 32;
+	e.image.pitch[0] = 128;
+	peer_sends(&e);
+	KUNIT_ASSERT_EQ(test, core_sent(test), 1);
+	KUNIT_ASSERT_EQ(test, rx[0].status, 0u);
+
+	/* A frame of a buffer never announced is no news. */
+	peer_frame(&m, &e, 5);
+	m.id.seq = 2;
+	peer_sends(&m);
+	/* Damage outside the image. */
+	peer_frame(&m, &e, 5);
+	m.damage[0].x = 1;
+	peer_sends(&m);
+	KUNIT_EXPECT_EQ(test, frame_out(&e), 0ull);
+
+	peer_frame(&m, &e, 5);
+	peer_sends(&m);
+	KUNIT_EXPECT_EQ(test, frame_out(&e), 5ull);
+	/* Another while one is out. */
+	peer_frame(&m, &e, 6);
+	peer_sends(&m);
+	KUNIT_EXPECT_EQ(test, frame_out(&e), 5ull);
+
+	r.id = e.id;
+	r.seq = 5;
+	KUNIT_ASSERT_EQ(test, hdmabuf_ioctl_release_frame(&file, &r, NULL), 0L);
+	KUNIT_EXPECT_EQ(test, frame_out(&e), 0ull);
+	KUNIT_ASSERT_EQ(test, core_sent(test), 2);
+	KUNIT_EXPECT_EQ(test, rx[1].type, HDMABUF_MSG_FRAME_RELEASE);
+	KUNIT_EXPECT_EQ(test, rx[1].seq, 5ull);
+
+	/* Not after the last frame. */
+	peer_frame(&m, &e, 5);
+	peer_sends(&m);
+	peer_frame(&m, &e, 4);
+	peer_sends(&m);
+	KUNIT_EXPECT_EQ(test, frame_out(&e), 0ull);
+	peer_frame(&m, &e, 7);
+	peer_sends(&m);
+	KUNIT_EXPECT_EQ(test, frame_out(&e), 7ull);
+}
+
 static struct kunit_case hdmabuf_db_cases[] = {
 	KUNIT_CASE(db_export_accepted),
 	KUNIT_CASE(db_export_foreign_vmid_refused),
@@ -461,6 +541,7 @@ static struct kunit_case hdmabuf_db_cases[] = {
 	KUNIT_CASE(db_unexport_wrong_key),
 	KUNIT_CASE(db_exporter_messages_out_of_turn),
 	KUNIT_CASE(db_peer_gone_withdraws),
+	KUNIT_CASE(db_frames_checked),
 	{}
 };
 
