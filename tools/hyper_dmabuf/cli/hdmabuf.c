@@ -113,11 +113,14 @@ static const char usage_text[] =
 "      --wait retries an import that fails with ENOENT for up to MS ms.\n"
 "      --expect-errno: succeed only if the import fails with errno NAME\n"
 "      (prints import-failed NAME).\n"
-"  wait-event [--timeout MS] [--type new|withdrawn|overflow] [--id ID]\n"
+"  wait-event [--timeout MS] [--type new|withdrawn|overflow|released|\n"
+"             frame|frame-released] [--id ID]\n"
 "             [--count N]\n"
 "      open the device (prints listening), then wait for N (default 1)\n"
 "      events matching the filters, printing each as\n"
-"      event TYPE ID SIZE [PRIV]; others are skipped.  Fails with\n"
+"      event TYPE ID SIZE [PRIV], frame events as\n"
+"      event TYPE ID SIZE seq SEQ flags FLAGS damage N; others are\n"
+"      skipped.  Fails with\n"
 "      ETIMEDOUT after MS ms (default 10000; -1 waits forever).\n"
 "  query ID\n"
 "      the QUERY result as key value lines\n"
@@ -1410,6 +1413,9 @@ static const char * const event_names[] = {
 	[HYPER_DMABUF_EVENT_NEW] = "new",
 	[HYPER_DMABUF_EVENT_WITHDRAWN] = "withdrawn",
 	[HYPER_DMABUF_EVENT_OVERFLOW] = "overflow",
+	[HYPER_DMABUF_EVENT_RELEASED] = "released",
+	[HYPER_DMABUF_EVENT_FRAME] = "frame",
+	[HYPER_DMABUF_EVENT_FRAME_RELEASED] = "frame-released",
 };
 
 #define NR_EVENT_NAMES	ARRAY_SIZE(event_names)
@@ -1444,7 +1450,7 @@ static int cmd_wait_event(int argc, char **argv)
 				if (!strcmp(optarg, event_names[i]))
 					break;
 			if (i == NR_EVENT_NAMES)
-				bad_arg("--type (new, withdrawn or overflow)",
+				bad_arg("--type (an event name of --help)",
 					optarg);
 			type = i;
 			break;
@@ -1502,7 +1508,12 @@ static int cmd_wait_event(int argc, char **argv)
 			printf("event type%u", ev.type);
 		printf(" %s %llu", id_str(&ev.id, buf),
 		       (unsigned long long)ev.size);
-		if (ev.priv_len <= sizeof(ev.priv) &&
+		if (ev.type == HYPER_DMABUF_EVENT_FRAME ||
+		    ev.type == HYPER_DMABUF_EVENT_FRAME_RELEASED)
+			printf(" seq %llu flags 0x%x damage %u",
+			       (unsigned long long)ev.frame.seq, ev.frame.flags,
+			       ev.frame.nr_damage);
+		else if (ev.priv_len <= sizeof(ev.priv) &&
 		    priv_printable(ev.priv, ev.priv_len))
 			printf(" %.*s", (int)ev.priv_len, (const char *)ev.priv);
 		printf("\n");
@@ -1541,6 +1552,14 @@ static int cmd_query(int argc, char **argv)
 	       !!(q.status & HYPER_DMABUF_STATUS_UNEXPORTED));
 	printf("unexport_pending %d\n",
 	       !!(q.status & HYPER_DMABUF_STATUS_UNEXPORT_PENDING));
+	printf("frame_pending %d\n",
+	       !!(q.status & HYPER_DMABUF_STATUS_FRAME_PENDING));
+	printf("frame_seq %llu\n", (unsigned long long)q.frame_seq);
+	if (q.image.fourcc)
+		printf("image %.4s %ux%u modifier 0x%llx pitch %u offset %u\n",
+		       (const char *)&q.image.fourcc, q.image.width,
+		       q.image.height, (unsigned long long)q.image.modifier,
+		       q.image.pitch[0], q.image.offset[0]);
 	printf("priv_len %u\n", q.priv_len);
 	if (q.priv_len <= sizeof(priv) && priv_printable(priv, q.priv_len))
 		printf("priv %.*s\n", (int)q.priv_len, (const char *)priv);
