@@ -8,12 +8,15 @@
 #
 # HDMABUF_BENCH_REPS (default 15) buffers per size; HDMABUF_BENCH_SCALE
 # (default 10000) live exports for the scale series; HDMABUF_BENCH_EVENTS
-# (default 100) events and raw round trips in each of three rounds.
+# (default 100) events, frames and raw round trips in each of three
+# rounds; HDMABUF_BENCH_FRAMES (default 300) frames through the swapchain
+# in each round.
 . "$HDA_LIB/hda-share.sh"
 
 reps=${HDMABUF_BENCH_REPS:-15}
 scale=${HDMABUF_BENCH_SCALE:-10000}
 events=${HDMABUF_BENCH_EVENTS:-100}
+frames=${HDMABUF_BENCH_FRAMES:-300}
 bench=$HDA_OUT/bench.txt
 : >"$bench"
 HDA_ON_TIMEOUT=900
@@ -94,15 +97,16 @@ for size in 4096 65536 1048576 8294400 33177600; do
 	fi
 done
 
-# --- event latency and the raw doorbell round trip --------------------------
-# pair INITIATOR RESPONDER: uos1 runs hdmabuf-bench INITIATOR against the
-# SOS's RESPONDER over the raw doorbell (vector 1 of their link)
+# --- event and frame latency and the raw doorbell round trip ----------------
+# pair INITIATOR RESPONDER [REPS]: uos1 runs hdmabuf-bench INITIATOR
+# against the SOS's RESPONDER over the raw doorbell (vector 1 of their
+# link), REPS times (default $events)
 pair() {
-	local out
+	local out reps=${3:-$events}
 
-	on_bg sos pr "exec hdmabuf-bench $2 --bell acrn:1 --reps $events"
+	on_bg sos pr "exec hdmabuf-bench $2 --bell acrn:1 --reps $reps"
 	# shellcheck disable=SC2086 # INITIATOR is a command and its options
-	if ! out=$(on uos1 hdmabuf-bench $1 --bell acrn:0 --reps "$events"); then
+	if ! out=$(on uos1 hdmabuf-bench $1 --bell acrn:0 --reps "$reps"); then
 		diag "$out"
 		on_kill sos pr KILL >/dev/null
 		return 1
@@ -111,11 +115,21 @@ pair() {
 	out=$(on_wait sos pr 120) || { diag "$out"; return 1; }
 }
 
-# Three rounds, each kind in turn, so that the machine's drift hits both.
+# Three rounds, each kind in turn, so that the machine's drift hits all:
+# the raw round trip; NEW events and frames (PRESENT to FRAME) of a 1080p
+# buffer, each rung back raw; PRESENT to FRAME_RELEASED; and $frames
+# frames through a swapchain of three 1080p buffers.
 for round in 1 2 3; do
 	check "round $round: $events raw doorbell round trips" pair ping pong
 	check "round $round: $events events, each rung back raw" \
 		pair "event --to 0" "event-echo --from 1"
+	check "round $round: $events frames, each rung back raw" \
+		pair "frame --to 0" "frame-echo --from 1 --ring"
+	check "round $round: $events frames presented and released" \
+		pair "frame-release --to 0" "frame-echo --from 1"
+	check "round $round: $frames frames through three 1080p buffers" \
+		pair "swapchain --to 0" "frame-echo --from 1 --buffers 3" \
+		"$frames"
 done
 
 # --- scale: 10 live exports, then $scale -----------------------------------

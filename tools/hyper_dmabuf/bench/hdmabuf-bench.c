@@ -65,6 +65,25 @@
  *	("event-rtt": our event one way plus the raw bell the other way),
  *	then unexports.  The report takes the event one way as event-rtt
  *	less half of raw-rtt.
+ *   frame --to VMID --bell BELL --reps N / frame-echo --from VMID ... --ring
+ *	frame latency, the same way: frame exports one 1080p buffer
+ *	(1920x1080 XRGB8888) once; frame-echo, there, imports it and for
+ *	each FRAME event rings the raw bell back, then releases the frame;
+ *	frame times from each PRESENT to that ring ("frame-rtt"), and waits
+ *	for FRAME_RELEASED before the next.  The report takes the frame's one
+ *	way as frame-rtt less half of raw-rtt.
+ *   frame-release --to VMID --bell BELL --reps N / frame-echo --from VMID ...
+ *	the frame round trip: as frame, with no bell back; times from each
+ *	PRESENT until poll() woke it for FRAME_RELEASED
+ *	("present-release-rtt").
+ *   swapchain --to VMID --bell BELL --reps N /
+ *   frame-echo --from VMID ... --buffers 3
+ *	sustained frames: three 1080p buffers, N frames, each buffer presented
+ *	again as soon as its frame came back released, the importer
+ *	releasing each frame as soon as it arrived; one sample, the run's
+ *	time per frame ("swapchain-frame"), then ten memcpy()s of one
+ *	frame between two local buffers ("frame-copy").  The bell only says
+ *	when the importer is ready.
  *
  * BELL is the raw doorbell: "acrn:VMID" (ACRN model: vector 1 of the link
  * to VMID, the driver's debugfs file in test builds), or on Xen an event
@@ -412,6 +431,8 @@ struct args {
 	int rw;
 	const char *bell;
 	long long offset;
+	size_t buffers;
+	int ring;
 };
 
 static void parse(int argc, char **argv, struct args *a, const char *peer)
@@ -425,12 +446,15 @@ static void parse(int argc, char **argv, struct args *a, const char *peer)
 		{ "rw", no_argument, NULL, 'w' },
 		{ "bell", required_argument, NULL, 'b' },
 		{ "offset", required_argument, NULL, 'o' },
+		{ "buffers", required_argument, NULL, 'k' },
+		{ "ring", no_argument, NULL, 'r' },
 		{ }
 	};
 	int c, have_peer = 0;
 
 	memset(a, 0, sizeof(*a));
 	a->offset = -1;
+	a->buffers = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
@@ -452,6 +476,12 @@ static void parse(int argc, char **argv, struct args *a, const char *peer)
 			break;
 		case 'o':
 			a->offset = strtoll(optarg, NULL, 0);
+			break;
+		case 'k':
+			a->buffers = strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			a->ring = 1;
 			break;
 		default:
 			exit(2);
@@ -1113,6 +1143,257 @@ static int cmd_event_echo(int argc, char **argv)
 	return 0;
 }
 
+/* --- frames: a swapchain of 1080p buffers, shared once -------------------- */
+#define FRAME_W		1920
+#define FRAME_H		1080
+#define FRAME_PITCH	(FRAME_W * 4)
+#define FRAME_SIZE	((size_t)FRAME_PITCH * FRAME_H)	/* 8294400 */
+#define FRAME_XRGB8888	0x34325258u	/* DRM_FORMAT_XRGB8888, "XR24" */
+#define SWAPCHAIN	3
+#define FRAME_COPIES	10
+
+/* Export a fresh 1080p XRGB8888 buffer to @to, with its image. */
+static struct hyper_dmabuf_id export_frame_buffer(int dev, unsigned int to)
+{
+	struct hyper_dmabuf_export ex = {
+		.fd = heap_alloc(FRAME_SIZE),
+		.remote_vmid = to,
+	};
+
+	ex.image.fourcc = FRAME_XRGB8888;
+	ex.image.width = FRAME_W;
+	ex.image.height = FRAME_H;
+	ex.image.pitch[0] = FRAME_PITCH;
+	if (ioctl(dev, HYPER_DMABUF_IOCTL_EXPORT, &ex))
+		die("export", errno);
+	close(ex.fd);
+	return ex.id;
+}
+
+/* Frame @seq of @id, the whole image, no fence to wait for. */
+static void present(int dev, const struct hyper_dmabuf_id *id, uint64_t seq)
+{
+	struct hyper_dmabuf_present p = { .id = *id, .seq = seq };
+
+	if (ioctl(dev, HYPER_DMABUF_IOCTL_PRESENT, &p))
+		die("present", errno);
+}
+
+static void release_frame(int dev, const struct hyper_dmabuf_id *id,
+			  uint64_t seq)
+{
+	struct hyper_dmabuf_release_frame r = { .id = *id, .seq = seq };
+
+	if (ioctl(dev, HYPER_DMABUF_IOCTL_RELEASE_FRAME, &r))
+		die("release frame", errno);
+}
+
+/* Events read from @dev and not yet taken. */
+static struct hyper_dmabuf_event evq[16];
+static size_t evq_n, evq_at;
+
+/*
+ * The next event of @type on @dev, waiting for it with poll(); others are
+ * skipped.  An overflow would lose frames: it ends the run.
+ */
+static const struct hyper_dmabuf_event *next_event(int dev, uint32_t type)
+{
+	struct pollfd pfd = { .fd = dev, .events = POLLIN };
+	const struct hyper_dmabuf_event *e;
+	ssize_t len;
+	int ret;
+
+	for (;;) {
+		while (evq_at < evq_n) {
+			e = &evq[evq_at++];
+			if (e->type == type)
+				return e;
+			if (e->type == HYPER_DMABUF_EVENT_OVERFLOW)
+				die("events", EOVERFLOW);
+		}
+		ret = poll(&pfd, 1, WAIT_MS);
+		if (ret <= 0)
+			die("poll", ret ? errno : ETIMEDOUT);
+		len = read(dev, evq, sizeof(evq));
+		if (len < 0)
+			die("read events", errno);
+		evq_n = len / sizeof(evq[0]);
+		evq_at = 0;
+	}
+}
+
+/* Which of @ids @id is; dies when none. */
+static size_t which_id(const struct hyper_dmabuf_id *ids, size_t n,
+		       const struct hyper_dmabuf_id *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!memcmp(&ids[i], id, sizeof(*id)))
+			return i;
+	die("event for an unknown buffer", ENOENT);
+	return 0;
+}
+
+/* The exporter's wait for frame @seq of @id to come back released. */
+static void wait_frame_released(int dev, const struct hyper_dmabuf_id *id,
+				uint64_t seq)
+{
+	const struct hyper_dmabuf_event *e;
+
+	e = next_event(dev, HYPER_DMABUF_EVENT_FRAME_RELEASED);
+	if (memcmp(&e->id, id, sizeof(*id)) || e->frame.seq != seq ||
+	    e->frame.flags)
+		die("frame released out of turn", EPROTO);
+}
+
+/*
+ * frame and frame-release: one 1080p buffer, N frames one after another.
+ * With @bell_back, time from PRESENT until the importer, woken by poll()
+ * for the FRAME event, rang the raw bell back ("frame-rtt", as event-rtt);
+ * without, until the FRAME_RELEASED event woke us here
+ * ("present-release-rtt": FRAME there, RELEASE_FRAME at once, back here).
+ */
+static int frame_initiator(int argc, char **argv, int bell_back)
+{
+	struct hyper_dmabuf_id id;
+	struct bell b;
+	struct args a;
+	uint64_t *ns, t0;
+	pthread_t thr;
+	size_t i, seen = 0;
+	int dev;
+
+	parse(argc, argv, &a, "to");
+	dev = open_dev();
+	bell_open(&b, a.bell);
+	ns = samples(a.n);
+	id = export_frame_buffer(dev, a.vmid);
+	bell_wait(&b);		/* the other side has the buffer and listens */
+	if (bell_back) {
+		errno = pthread_create(&thr, NULL, bell_listener, &b);
+		if (errno)
+			die("thread", errno);
+	}
+	for (i = 0; i < a.n; i++) {
+		pthread_mutex_lock(&rang_lock);
+		seen = rang;
+		pthread_mutex_unlock(&rang_lock);
+		t0 = now_ns();
+		present(dev, &id, i + 1);
+		if (bell_back) {
+			pthread_mutex_lock(&rang_lock);
+			while (rang == seen)
+				pthread_cond_wait(&rang_cond, &rang_lock);
+			ns[i] = rang_at - t0;
+			pthread_mutex_unlock(&rang_lock);
+		}
+		wait_frame_released(dev, &id, i + 1);
+		if (!bell_back)
+			ns[i] = now_ns() - t0;
+	}
+	report(bell_back ? "frame-rtt" : "present-release-rtt", FRAME_SIZE,
+	       ns, a.n);
+	unexport_released(dev, &id);
+	return 0;
+}
+
+static int cmd_frame(int argc, char **argv)
+{
+	return frame_initiator(argc, argv, 1);
+}
+
+static int cmd_frame_release(int argc, char **argv)
+{
+	return frame_initiator(argc, argv, 0);
+}
+
+/*
+ * swapchain: three 1080p buffers and N frames, each presented as soon as
+ * a buffer is free; the importer releases each frame as soon as it
+ * arrived.  One sample per run: the run's time per frame
+ * ("swapchain-frame"), then a plain memcpy() of one frame, ten times
+ * ("frame-copy").
+ */
+static int cmd_swapchain(int argc, char **argv)
+{
+	struct hyper_dmabuf_id ids[SWAPCHAIN];
+	const struct hyper_dmabuf_event *e;
+	uint64_t cp[FRAME_COPIES], t0, per;
+	size_t presented = 0, released = 0, k;
+	struct bell b;
+	struct args a;
+	int dev;
+
+	parse(argc, argv, &a, "to");
+	dev = open_dev();
+	bell_open(&b, a.bell);
+	for (k = 0; k < SWAPCHAIN; k++)
+		ids[k] = export_frame_buffer(dev, a.vmid);
+	bell_wait(&b);		/* the other side imported them and listens */
+	t0 = now_ns();
+	for (k = 0; k < SWAPCHAIN && presented < a.n; k++)
+		present(dev, &ids[k], ++presented);
+	while (released < a.n) {
+		e = next_event(dev, HYPER_DMABUF_EVENT_FRAME_RELEASED);
+		if (e->frame.flags)
+			die("frame released unshown", EPROTO);
+		k = which_id(ids, SWAPCHAIN, &e->id);
+		released++;
+		if (presented < a.n)
+			present(dev, &ids[k], ++presented);
+	}
+	per = (now_ns() - t0) / a.n;
+	for (k = 0; k < FRAME_COPIES; k++)
+		cp[k] = copy_once(FRAME_SIZE);
+	report("frame-copy", FRAME_SIZE, cp, FRAME_COPIES);
+	report("swapchain-frame", FRAME_SIZE, &per, 1);
+	for (k = 0; k < SWAPCHAIN; k++)
+		unexport_released(dev, &ids[k]);
+	return 0;
+}
+
+/*
+ * frame-echo: the importer of frame, frame-release and swapchain.  Wait
+ * for --buffers 1080p buffers of VMID, import them (a consumer holds its
+ * dma-bufs), ring when ready, then for each FRAME event ring the raw
+ * bell back (with --ring) and release the frame at once, N times.
+ */
+static int cmd_frame_echo(int argc, char **argv)
+{
+	const struct hyper_dmabuf_event *e;
+	struct hyper_dmabuf_id *ids;
+	struct bell b;
+	struct args a;
+	uint64_t ns;
+	size_t k, n = 0;
+	int dev, *fds;
+
+	parse(argc, argv, &a, "from");
+	dev = open_dev();
+	bell_open(&b, a.bell);
+	ids = ids_alloc(a.buffers);
+	fds = calloc(a.buffers, sizeof(*fds));
+	if (!fds)
+		die("fds", ENOMEM);
+	wait_ids(dev, a.vmid, FRAME_SIZE, ids, a.buffers);
+	for (k = 0; k < a.buffers; k++)
+		fds[k] = import_one(dev, &ids[k], 0, &ns);
+	bell_ring(&b);		/* ready */
+	while (n < a.n) {
+		e = next_event(dev, HYPER_DMABUF_EVENT_FRAME);
+		if (e->exporter_vmid != a.vmid)
+			continue;
+		if (a.ring)
+			bell_ring(&b);
+		release_frame(dev, &e->id, e->frame.seq);
+		n++;
+	}
+	for (k = 0; k < a.buffers; k++)
+		close(fds[k]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -1130,6 +1411,10 @@ int main(int argc, char **argv)
 		{ "pong", cmd_pong },
 		{ "event", cmd_event },
 		{ "event-echo", cmd_event_echo },
+		{ "frame", cmd_frame },
+		{ "frame-release", cmd_frame_release },
+		{ "swapchain", cmd_swapchain },
+		{ "frame-echo", cmd_frame_echo },
 	};
 	sigset_t set;
 	size_t i;

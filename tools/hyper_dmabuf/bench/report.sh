@@ -5,8 +5,10 @@
 # bench scenarios collected ("RIG sample SERIES SIZE NS" and "RIG note KEY
 # VALUE", times in ns).  Writes OUTDIR/results.json,
 # OUTDIR/table.txt (also printed) and OUTDIR/latency.png (gnuplot), and
-# prints each target the issue set with the ratio measured against it.
-# Ratios are taken between series of one rig's run only.
+# prints each target the issue set with the ratio measured against it,
+# and the frame figures that have none.  Ratios are taken between series
+# of one rig's run only; OUTDIR/derived.txt (and "derived" in
+# results.json) holds them.
 set -euo pipefail
 out=$1
 shift
@@ -28,6 +30,44 @@ $2 == "note" { flush(); print; next }
 	v[++n] = $5
 }
 END { flush() }' >"$all"
+
+# --- derived figures ---------------------------------------------------------
+# "RIG NAME VALUE": one-way latencies and ratios against the raw round trip
+# of the same rig, and frame rates.  event-rtt and frame-rtt are our event
+# one way plus the raw bell the other way (the two VMs have no common
+# clock), raw-rtt the raw bell both ways: one way, ours is X-rtt less half
+# of raw-rtt.  present-release-rtt is PRESENT to FRAME_RELEASED, so half
+# of it is another estimate of a frame's one way.
+derived=$out/derived.txt
+awk '
+$2 == "result" { med[$1, $3, $4] = $6; rig[$1] = 1 }
+function put(r, name, v) { if (v != "") print r, name, v }
+function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2f", a / b) : "" }
+END {
+	fs = 8294400
+	for (r in rig) {
+		w = med[r, "raw-rtt", 4096]
+		e = med[r, "event-rtt", 4096]
+		f = med[r, "frame-rtt", fs]
+		p = med[r, "present-release-rtt", fs]
+		sw = med[r, "swapchain-frame", fs]
+		cp = med[r, "frame-copy", fs]
+		if (e > 0 && w > 0) {
+			put(r, "event-one-way-ns", sprintf("%.0f", e - w / 2))
+			put(r, "event-one-way/raw-rtt", ratio(e - w / 2, w))
+		}
+		if (f > 0 && w > 0) {
+			put(r, "frame-one-way-ns", sprintf("%.0f", f - w / 2))
+			put(r, "frame-one-way/raw-rtt", ratio(f - w / 2, w))
+		}
+		put(r, "present-release-rtt/raw-rtt", ratio(p, w))
+		put(r, "present-release-half/raw-rtt", ratio(p / 2, w))
+		put(r, "swapchain-frame/raw-rtt", ratio(sw, w))
+		put(r, "swapchain-fps", sw > 0 ? sprintf("%.1f", 1e9 / sw) : "")
+		put(r, "frame-copy-fps", cp > 0 ? sprintf("%.1f", 1e9 / cp) : "")
+		put(r, "frame-copy/swapchain-frame", ratio(cp, sw))
+	}
+}' "$all" | sort >"$derived"
 
 # --- table ---------------------------------------------------------------
 awk '
@@ -60,13 +100,22 @@ END {
 		}
 		for (k in med) {
 			split(k, f, SUBSEP)
-			if (f[1] == r && f[2] ~ /-at-|-rtt$/)
+			if (f[1] == r && f[2] ~ /-at-|-rtt$|^swapchain-frame$|^frame-copy$/)
 				printf "  %-18s %10s us (%s-%s)\n", f[2], us(med[k]), us(p10[k]), us(p90[k]) | "sort"
 		}
 		close("sort")
 		e = med[r, "event-rtt", 4096]; w = med[r, "raw-rtt", 4096]
 		if (e > 0 && w > 0)
 			printf "  %-18s %10s us (event-rtt less half of raw-rtt)\n", "event-one-way", us(e - w / 2)
+		e = med[r, "frame-rtt", 8294400]
+		if (e > 0 && w > 0)
+			printf "  %-18s %10s us (frame-rtt less half of raw-rtt)\n", "frame-one-way", us(e - w / 2)
+		e = med[r, "swapchain-frame", 8294400]
+		if (e > 0)
+			printf "  %-18s %10.1f (1080p, three buffers, from swapchain-frame)\n", "swapchain-fps", 1e9 / e
+		e = med[r, "frame-copy", 8294400]
+		if (e > 0)
+			printf "  %-18s %10.1f (one memcpy of 8294400 B per frame, from frame-copy)\n", "frame-copy-fps", 1e9 / e
 		for (k in note) {
 			split(k, f, SUBSEP)
 			if (f[1] == r)
@@ -78,10 +127,15 @@ END {
 
 # --- targets ---------------------------------------------------------------
 awk '
+FILENAME == ARGV[1] { d[$1, $2] = $3; next }
 $2 == "result" { med[$1, $3, $4] = $6; rig[$1] = 1; has[$1, $3] = 1 }
 $2 == "note" { note[$1, $3] = $4 }
 # Ratios are strings: compare them as v + 0.
 function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2f", a / b) : "" }
+# A figure with no target.
+function tell(r, what, v) {
+	printf "%-5s %-52s %8s\n", r, what, v == "" ? "n/a" : v
+}
 function say(r, what, v, goal, good) {
 	if (v == "")
 		printf "%-5s %-52s %8s   target %s\n", r, what, "n/a", goal
@@ -123,11 +177,19 @@ END {
 		e = med[r, "event-rtt", 4096]; w = med[r, "raw-rtt", 4096]
 		v = (e > 0 && w > 0) ? sprintf("%.2f", (e - w / 2) / w) : ""
 		say(r, "event (export to poll() wake) / raw round trip", v, "<= 2", v != "" && v + 0 <= 2)
+		v = d[r, "frame-one-way/raw-rtt"]
+		say(r, "frame (present to poll() wake) / raw round trip", v, "<= 2", v != "" && v + 0 <= 2)
+		tell(r, "frame: present to frame released / raw round trip", d[r, "present-release-rtt/raw-rtt"])
+		tell(r, "frame: present to released, halved / raw round trip", d[r, "present-release-half/raw-rtt"])
+		tell(r, "frames per second, 1080p, three buffers", d[r, "swapchain-fps"])
+		tell(r, "frames per second, one 8 MiB memcpy each", d[r, "frame-copy-fps"])
+		tell(r, "swapchain frame / raw round trip", d[r, "swapchain-frame/raw-rtt"])
 	}
-}' "$all" | sort | tee "$out/targets.txt"
+}' "$derived" "$all" | sort | tee "$out/targets.txt"
 
 # --- JSON --------------------------------------------------------------------
 awk -v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
+FILENAME == ARGV[1] { dl[++o] = sprintf("    {\"rig\": \"%s\", \"key\": \"%s\", \"value\": %s}", $1, $2, $3); next }
 $2 == "result" { line[++n] = sprintf("    {\"rig\": \"%s\", \"series\": \"%s\", \"bytes\": %s, \"n\": %s, \"median_ns\": %s, \"p10_ns\": %s, \"p90_ns\": %s}", $1, $3, $4, $5, $6, $7, $8) }
 $2 == "note" { nl[++m] = sprintf("    {\"rig\": \"%s\", \"key\": \"%s\", \"value\": %s}", $1, $3, $4) }
 END {
@@ -135,8 +197,10 @@ END {
 	for (i = 1; i <= n; i++) printf "%s%s\n", line[i], i < n ? "," : ""
 	printf "  ],\n  \"notes\": [\n"
 	for (i = 1; i <= m; i++) printf "%s%s\n", nl[i], i < m ? "," : ""
+	printf "  ],\n  \"derived\": [\n"
+	for (i = 1; i <= o; i++) printf "%s%s\n", dl[i], i < o ? "," : ""
 	printf "  ]\n}\n"
-}' "$all" >"$out/results.json"
+}' "$derived" "$all" >"$out/results.json"
 
 # --- plot ----------------------------------------------------------------------
 plots=

@@ -9,13 +9,15 @@
 # step ran.
 #
 # 15 buffers per size; 10000 live exports for the scale series; three
-# rounds of 100 events and raw event-channel round trips (dom0 sees no
-# host environment, so these are fixed here).
+# rounds of 100 events, 100 frames and raw event-channel round trips, and
+# of 300 frames through a swapchain (dom0 sees no host environment, so
+# these are fixed here).
 bench=/tmp/bench.txt
 : >$bench
 reps=15
 scale=10000
 events=100
+frames=300
 HDX_ON_TIMEOUT=900
 # gntalloc's default of 1024 grants is less than one 33 MiB buffer.
 on domU1 "echo 1048576 >/sys/module/xen_gntalloc/parameters/limit" ||
@@ -103,10 +105,12 @@ port_line() {
 	on_out "$1" "$2" | grep -q '^port '
 }
 
-# pair INITIATOR RESPONDER: domU1 runs hdmabuf-bench INITIATOR against
-# dom0's RESPONDER over a raw event channel that domU1 offers
+# pair INITIATOR RESPONDER [REPS]: domU1 runs hdmabuf-bench INITIATOR
+# against dom0's RESPONDER over a raw event channel that domU1 offers,
+# REPS times (default $events)
 pair() {
-	on_bg domU1 pr "exec hdmabuf-bench $1 --bell xen-listen:0 --reps $events"
+	bb_reps=${3:-$events}
+	on_bg domU1 pr "exec hdmabuf-bench $1 --bell xen-listen:0 --reps $bb_reps"
 	if ! hdx_wait 60 port_line domU1 pr; then
 		on_out domU1 pr | sed 's/^/# /' >&3
 		on_kill domU1 pr KILL >/dev/null
@@ -114,7 +118,7 @@ pair() {
 	fi
 	bb_port=$(on_out domU1 pr | sed -n 's/^port //p')
 	# shellcheck disable=SC2086 # RESPONDER is a command and its options
-	if ! bb_out=$(hdmabuf-bench $2 --reps $events \
+	if ! bb_out=$(hdmabuf-bench $2 --reps "$bb_reps" \
 		--bell "xen-connect:$(hdx_domid domU1):$bb_port" 2>&1); then
 		diag "$bb_out"
 		on_kill domU1 pr KILL >/dev/null
@@ -152,14 +156,24 @@ for size in 4096 65536 1048576 8294400 33177600; do
 	fi
 done
 
-# --- event latency and the raw event-channel round trip ---------------------
-# Three rounds, each kind in turn, so that the machine's drift hits both.
+# --- event and frame latency and the raw event-channel round trip ----------
+# Three rounds, each kind in turn, so that the machine's drift hits all:
+# the raw round trip; NEW events and frames (PRESENT to FRAME) of a 1080p
+# buffer, each rung back raw; PRESENT to FRAME_RELEASED; and $frames
+# frames through a swapchain of three 1080p buffers.
 from=$(hdx_domid domU1)
 for round in 1 2 3; do
 	check "round $round: $events raw event-channel round trips" \
 		pair ping pong
 	check "round $round: $events events, each rung back raw" \
 		pair "event --to 0" "event-echo --from $from"
+	check "round $round: $events frames, each rung back raw" \
+		pair "frame --to 0" "frame-echo --from $from --ring"
+	check "round $round: $events frames presented and released" \
+		pair "frame-release --to 0" "frame-echo --from $from"
+	check "round $round: $frames frames through three 1080p buffers" \
+		pair "swapchain --to 0" "frame-echo --from $from --buffers 3" \
+		$frames
 done
 
 # --- scale: 10 live exports, then $scale -----------------------------------

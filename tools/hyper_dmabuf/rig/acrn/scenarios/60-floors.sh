@@ -4,7 +4,8 @@
 # 60-floors.sh: the raw floors make bench measures against (debugfs files
 # of the test builds, backends/acrn/bench.c): the bare doorbell on each
 # link's second vector, the SOS's mmap of a UOS's RAM from the window,
-# and a reader blocked on the doorbell while its device goes away.
+# make bench's frame series in brief, and a reader blocked on the
+# doorbell while its device goes away.
 . "$HDA_LIB/hda-share.sh"
 
 dbg=/sys/kernel/debug/hyper_dmabuf_acrn
@@ -29,6 +30,19 @@ check "the SOS maps 1 MiB of uos1's RAM from the window, twice" \
 fails_with "the window refuses a mapping past uos1's RAM: EINVAL" \
 	"window mmap: Invalid argument" \
 	on sos hdmabuf-bench window-map --from 1 --size $((447 << 20)) --count 1
+
+# make bench's frame series, briefly: frames of a 1080p buffer rung back
+# raw, then presented and released, then through a swapchain of three.
+bench_frames() {
+	on_bg sos fe "exec hdmabuf-bench frame-echo --from 1 --bell acrn:1 \
+		--reps $3 $2"
+	check "uos1: hdmabuf-bench $1, $3 frames to the SOS" \
+		on uos1 hdmabuf-bench "$1" --to 0 --bell acrn:0 --reps "$3"
+	check "the SOS released all $3 frames" on_wait sos fe 60
+}
+bench_frames frame --ring 5
+bench_frames frame-release "" 5
+bench_frames swapchain "--buffers 3" 10
 
 # A reader blocked on the doorbell when its device is unbound: it wakes
 # with ENODEV, the unbind does not wait for it, and the link comes back.
