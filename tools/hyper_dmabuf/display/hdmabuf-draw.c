@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * hdmabuf-draw: the exporting half of the scan-out test, a guest's
- * "compositor" that draws an animation into a swapchain of dma-bufs shared
- * with the display VM.
+ * "compositor" that renders an animation into a swapchain of dma-bufs
+ * shared once with the display VM, frame by frame.
  *
- *   hdmabuf-draw VMID CTL [WIDTH HEIGHT [BUFFERS]]
+ *   hdmabuf-draw VMID FRAMES [WIDTH HEIGHT [BUFFERS]]
  *
  * Allocates BUFFERS (3) XRGB8888 buffers of WIDTHxHEIGHT (800x600) from the
- * system dma-heap, exports each once to VM VMID with its description as
- * metadata ("hdmabuf-draw buf=I of=N width=W height=H pitch=P
- * format=XR24"), then makes the FIFOs CTL.in and CTL.out and says "ready".
- * For each line "draw N" on CTL.in it draws frame N (scanout.h) into buffer
- * N % BUFFERS and answers "drawn N buf B" on CTL.out; "quit" ends it.
+ * system dma-heap and exports each once to VM VMID, with its image
+ * description (and, as metadata, "hdmabuf-draw buf=I of=N ...").  Then,
+ * for frames 1 to FRAMES, the swapchain loop: take a free buffer (the one
+ * released longest ago), draw the frame into it (scanout.h), PRESENT it
+ * with the frame number as sequence number; when no buffer is free, wait
+ * for a FRAME_RELEASED event.  At the end it waits until every frame is
+ * released and prints an account: frames presented, released, dropped
+ * (released unshown) and aborted.  It fails when a frame is never
+ * released or comes back with the wrong sequence number.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -23,21 +27,36 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <drm/drm_fourcc.h>
 #include <linux/dma-heap.h>
 #include <linux/hyper_dmabuf.h>
 
 #include "scanout.h"
 
 #define MAX_BUFS	8
+/* How long the display may keep every buffer. */
+#define RELEASE_TIMEOUT_MS	180000
 
 struct draw_buf {
 	int fd;
-	uint32_t *px;
+	__u32 *px;
 	struct hyper_dmabuf_id id;
+	__u64 pending;		/* the frame out, 0 when free */
 };
+
+static struct draw_buf bufs[MAX_BUFS];
+static unsigned int nbuf = 3;
+/* Free buffers, the one released longest ago first. */
+static unsigned int freeq[MAX_BUFS], nfree;
+static unsigned int presented, released, dropped, aborted;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "hdmabuf-draw: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
 
 static int heap_alloc(size_t size)
 {
@@ -55,51 +74,73 @@ static int heap_alloc(size_t size)
 	return ret ? -1 : (int)a.fd;
 }
 
-static int reply(const char *ctl, const char *line)
+static int same_id(const struct hyper_dmabuf_id *a,
+		   const struct hyper_dmabuf_id *b)
 {
-	char path[256];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "%s.out", ctl);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = hd_write_all(fd, line);
-	close(fd);
-	return ret;
+	return !memcmp(a, b, sizeof(*a));
 }
 
-static int make_fifos(const char *ctl)
+/* Wait for one FRAME_RELEASED event and free its buffer. */
+static void wait_release(int dev)
 {
-	char path[256];
+	struct pollfd pfd = { .fd = dev, .events = POLLIN };
+	struct hyper_dmabuf_event ev;
+	unsigned int i;
 
-	snprintf(path, sizeof(path), "%s.in", ctl);
-	unlink(path);
-	if (mkfifo(path, 0600))
-		return -1;
-	snprintf(path, sizeof(path), "%s.out", ctl);
-	unlink(path);
-	return mkfifo(path, 0600);
+	for (;;) {
+		if (poll(&pfd, 1, RELEASE_TIMEOUT_MS) != 1) {
+			errno = ETIMEDOUT;
+			die("waiting for a frame's release");
+		}
+		if (read(dev, &ev, sizeof(ev)) != sizeof(ev))
+			die("reading an event");
+		if (ev.type != HYPER_DMABUF_EVENT_FRAME_RELEASED) {
+			printf("event %u ignored\n", ev.type);
+			continue;
+		}
+		for (i = 0; i < nbuf; i++)
+			if (same_id(&bufs[i].id, &ev.id))
+				break;
+		if (i == nbuf || bufs[i].pending != ev.frame.seq) {
+			fprintf(stderr,
+				"hdmabuf-draw: frame %llu released, not one of ours\n",
+				(unsigned long long)ev.frame.seq);
+			exit(1);
+		}
+		released++;
+		if (ev.frame.flags & HYPER_DMABUF_FRAME_DROPPED)
+			dropped++;
+		if (ev.frame.flags & HYPER_DMABUF_FRAME_ABORTED)
+			aborted++;
+		printf("frame %llu released from buf %u%s%s\n",
+		       (unsigned long long)ev.frame.seq, i,
+		       ev.frame.flags & HYPER_DMABUF_FRAME_DROPPED ?
+		       ", dropped" : "",
+		       ev.frame.flags & HYPER_DMABUF_FRAME_ABORTED ?
+		       ", aborted" : "");
+		bufs[i].pending = 0;
+		freeq[nfree++] = i;
+		return;
+	}
 }
 
 int main(int argc, char **argv)
 {
-	unsigned int vmid, w = 800, h = 600, nbuf = 3, pitch, i, frame;
-	unsigned int drawn = 0;
-	struct draw_buf bufs[MAX_BUFS];
-	char meta[128], line[128], path[256];
-	const char *ctl;
+	unsigned int vmid, frames, w = 800, h = 600, pitch, i;
+	char meta[128];
+	__u64 seq;
 	size_t size;
-	int dev, in;
+	int dev;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc != 3 && argc != 5 && argc != 6) {
-		fprintf(stderr, "usage: %s VMID CTL [WIDTH HEIGHT [BUFFERS]]\n",
+		fprintf(stderr,
+			"usage: %s VMID FRAMES [WIDTH HEIGHT [BUFFERS]]\n",
 			argv[0]);
 		return 2;
 	}
 	vmid = strtoul(argv[1], NULL, 0);
-	ctl = argv[2];
+	frames = strtoul(argv[2], NULL, 0);
 	if (argc >= 5) {
 		w = strtoul(argv[3], NULL, 0);
 		h = strtoul(argv[4], NULL, 0);
@@ -114,77 +155,67 @@ int main(int argc, char **argv)
 	size = (size_t)pitch * h;
 
 	dev = open("/dev/" HYPER_DMABUF_DEVICE_NAME, O_RDWR | O_CLOEXEC);
-	if (dev < 0) {
-		perror("hdmabuf-draw: /dev/" HYPER_DMABUF_DEVICE_NAME);
-		return 1;
-	}
+	if (dev < 0)
+		die("/dev/" HYPER_DMABUF_DEVICE_NAME);
 	for (i = 0; i < nbuf; i++) {
 		struct hyper_dmabuf_export e = {
 			.flags = HYPER_DMABUF_EXPORT_RDONLY,
 			.remote_vmid = vmid,
 			.priv = (unsigned long)meta,
+			.image = {
+				.fourcc = DRM_FORMAT_XRGB8888,
+				.width = w,
+				.height = h,
+				.modifier = DRM_FORMAT_MOD_LINEAR,
+				.pitch = { pitch },
+			},
 		};
 
 		bufs[i].fd = heap_alloc(size);
-		if (bufs[i].fd < 0) {
-			perror("hdmabuf-draw: dma-heap allocation");
-			return 1;
-		}
+		if (bufs[i].fd < 0)
+			die("dma-heap allocation");
 		bufs[i].px = mmap(NULL, size, PROT_READ | PROT_WRITE,
 				  MAP_SHARED, bufs[i].fd, 0);
-		if (bufs[i].px == MAP_FAILED) {
-			perror("hdmabuf-draw: mmap");
-			return 1;
-		}
-		/* Nothing shown yet: black. */
-		memset(bufs[i].px, 0, size);
+		if (bufs[i].px == MAP_FAILED)
+			die("mmap");
 		snprintf(meta, sizeof(meta),
 			 HD_SCANOUT_META " buf=%u of=%u width=%u height=%u pitch=%u format=XR24",
 			 i, nbuf, w, h, pitch);
 		e.fd = bufs[i].fd;
 		e.priv_len = strlen(meta) + 1;
-		if (ioctl(dev, HYPER_DMABUF_IOCTL_EXPORT, &e)) {
-			perror("hdmabuf-draw: export");
-			return 1;
-		}
+		if (ioctl(dev, HYPER_DMABUF_IOCTL_EXPORT, &e))
+			die("export");
 		bufs[i].id = e.id;
+		freeq[nfree++] = i;
 		printf("exported buf %u as %x:%x (%llu bytes) to VM %u\n", i,
 		       e.id.vmid, e.id.seq, (unsigned long long)e.size, vmid);
 	}
-	if (make_fifos(ctl)) {
-		perror("hdmabuf-draw: mkfifo");
-		return 1;
-	}
-	snprintf(path, sizeof(path), "%s.in", ctl);
-	/* Read and write: the FIFO never reads as ended between writers. */
-	in = open(path, O_RDWR | O_CLOEXEC);
-	if (in < 0) {
-		perror("hdmabuf-draw: open control FIFO");
-		return 1;
-	}
 	printf("ready %ux%u, %u buffers\n", w, h, nbuf);
 
-	for (;;) {
-		if (hd_read_line(in, line, sizeof(line), -1) < 0) {
-			perror("hdmabuf-draw: control FIFO");
-			return 1;
-		}
-		if (!strcmp(line, "quit"))
-			break;
-		if (sscanf(line, "draw %u", &frame) != 1) {
-			fprintf(stderr, "hdmabuf-draw: bad command '%s'\n", line);
-			continue;
-		}
-		i = frame % nbuf;
-		hd_scanout_draw(bufs[i].px, pitch, frame, w, h);
-		drawn++;
-		printf("drew frame %u into buf %u\n", frame, i);
-		snprintf(line, sizeof(line), "drawn %u buf %u\n", frame, i);
-		if (reply(ctl, line)) {
-			perror("hdmabuf-draw: reply");
-			return 1;
-		}
+	for (seq = 1; seq <= frames; seq++) {
+		struct hyper_dmabuf_rect all = { .width = w, .height = h };
+		struct hyper_dmabuf_present p = {
+			.seq = seq,
+			.nr_damage = 1,
+			.damage = (unsigned long)&all,
+		};
+
+		while (!nfree)
+			wait_release(dev);
+		i = freeq[0];
+		memmove(freeq, freeq + 1, --nfree * sizeof(freeq[0]));
+		hd_scanout_draw(bufs[i].px, pitch, seq, w, h);
+		p.id = bufs[i].id;
+		if (ioctl(dev, HYPER_DMABUF_IOCTL_PRESENT, &p))
+			die("PRESENT");
+		bufs[i].pending = seq;
+		presented++;
+		printf("frame %llu presented in buf %u\n",
+		       (unsigned long long)seq, i);
 	}
-	printf("account: %u frames drawn into %u buffers\n", drawn, nbuf);
-	return 0;
+	while (nfree < nbuf)
+		wait_release(dev);
+	printf("account: %u frames presented, %u released (%u dropped, %u aborted)\n",
+	       presented, released, dropped, aborted);
+	return released == presented ? 0 : 1;
 }

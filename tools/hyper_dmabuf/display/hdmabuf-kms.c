@@ -1,22 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hdmabuf-kms: the display half of the scan-out test.  It imports the
- * buffers another VM shares through /dev/hyper_dmabuf and scans them out
- * on the cirrus KMS driver (QEMU's cirrus-vga), whose GEM shmem helpers
- * import foreign dma-bufs; the host captures the screen and checks it.
+ * hdmabuf-kms: the display half of the scan-out test, a display VM's
+ * "compositor" that shows another VM's frames.  It imports the buffers that
+ * VM shares through /dev/hyper_dmabuf and scans them out on the cirrus KMS
+ * driver (QEMU's cirrus-vga), whose GEM shmem helpers import foreign
+ * dma-bufs; the host captures the screen and checks it.
  *
- *   hdmabuf-kms CAPTURE CTL [BUFFERS]
+ *   hdmabuf-kms CAPTURE FRAMES [BUFFERS]
  *
  * CAPTURE is the serial line to the host's capture daemon
- * (tools/hyper_dmabuf/rig/scanout-capture).  The program waits for
- * BUFFERS (3) new-buffer events whose metadata hdmabuf-draw wrote, imports
- * each (IMPORT, then PRIME_FD_TO_HANDLE and ADDFB2 on the card whose
- * driver is "cirrus"), makes the FIFOs CTL.in and CTL.out and says
- * "ready".  For each line "show N" on CTL.in it scans out buffer
- * N % BUFFERS (SETCRTC, then DIRTYFB over the whole frame), asks the host
- * to capture the screen as frame N, and answers the host's verdict on
- * CTL.out: "shown N buf B diff D of T" (D pixels of T differ from frame N).
- * "selftest" has the host check its own checker; "quit" ends it.
+ * (tools/hyper_dmabuf/rig/scanout-check).  The program waits for
+ * BUFFERS (3) new-buffer events of hdmabuf-draw's buffers, imports each
+ * (IMPORT, then PRIME_FD_TO_HANDLE and ADDFB2 with the buffer's image
+ * description on the card whose driver is "cirrus") and says "ready".
+ * Then, for FRAMES frames, the swapchain loop: wait for a FRAME event
+ * (poll), scan its buffer out (SETCRTC, then DIRTYFB over the frame's
+ * damage, made full-width), ask the host to capture the screen and check
+ * it as frame SEQ ("frame SEQ buf B: checked SEQ diff D of T": D pixels
+ * of T differ), and only then RELEASE_FRAME the frame shown before.  After
+ * the first frame the host also checks its own checker ("selftest ...").
+ * At the end it releases the last frame and prints an account: frames
+ * received, shown, released and dropped.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -27,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -52,7 +55,7 @@ struct kms_buf {
 };
 
 static struct kms_buf bufs[MAX_BUFS];
-static unsigned int nbuf = 3, shown, frames_seen;
+static unsigned int nbuf = 3, shown;
 
 static void die(const char *what)
 {
@@ -138,6 +141,14 @@ static void import_all(int dev)
 		    i >= nbuf || bufs[i].have) {
 			printf("ignoring buffer \"%s\"\n", (const char *)ev.priv);
 			continue;
+		}
+		/* The typed description is what counts; it must agree. */
+		if (ev.image.fourcc != DRM_FORMAT_XRGB8888 ||
+		    ev.image.modifier != DRM_FORMAT_MOD_LINEAR ||
+		    ev.image.width != w || ev.image.height != h ||
+		    ev.image.pitch[0] != pitch || ev.image.offset[0]) {
+			errno = EINVAL;
+			die("the buffer's image description");
 		}
 		{
 			struct hyper_dmabuf_import imp = {
@@ -250,8 +261,12 @@ static void find_pipe(int card, unsigned int w, unsigned int h,
 	die("a connector with the frame's mode");
 }
 
-/* Scan out buffer @b: SETCRTC, then DIRTYFB over the whole frame. */
-static int flip(int card, const struct kms_pipe *p, unsigned int b)
+/*
+ * Scan out buffer @b: SETCRTC, then DIRTYFB over @dmg (@n rectangles, none
+ * for the whole frame), each made full-width.
+ */
+static int flip(int card, const struct kms_pipe *p, unsigned int b,
+		const struct hyper_dmabuf_rect *dmg, unsigned int n)
 {
 	struct drm_mode_crtc crtc = {
 		.set_connectors_ptr = (unsigned long)&p->conn,
@@ -261,66 +276,95 @@ static int flip(int card, const struct kms_pipe *p, unsigned int b)
 		.mode_valid = 1,
 		.mode = p->mode,
 	};
+	struct drm_clip_rect clips[HYPER_DMABUF_MAX_DAMAGE];
+	struct drm_mode_fb_dirty_cmd dirty = {
+		.fb_id = bufs[b].fb,
+		.num_clips = n ? n : 1,
+		.clips_ptr = (unsigned long)clips,
+	};
+	unsigned int i;
+
 	/*
 	 * Full-width damage: cirrus in 6.1 puts a partial clip at the wrong
 	 * place when it converts to 24 bpp (not at this width, but still).
 	 */
-	struct drm_clip_rect clip = {
-		.x2 = bufs[b].w,
-		.y2 = bufs[b].h,
-	};
-	struct drm_mode_fb_dirty_cmd dirty = {
-		.fb_id = bufs[b].fb,
-		.num_clips = 1,
-		.clips_ptr = (unsigned long)&clip,
-	};
-
+	clips[0] = (struct drm_clip_rect){ .x2 = bufs[b].w, .y2 = bufs[b].h };
+	for (i = 0; i < n && i < HYPER_DMABUF_MAX_DAMAGE; i++)
+		clips[i] = (struct drm_clip_rect){
+			.y1 = dmg[i].y,
+			.x2 = bufs[b].w,
+			.y2 = dmg[i].y + dmg[i].height,
+		};
 	if (ioctl(card, DRM_IOCTL_MODE_SETCRTC, &crtc))
 		return -1;
 	return ioctl(card, DRM_IOCTL_MODE_DIRTYFB, &dirty);
 }
 
-static int reply(const char *ctl, const char *line)
+static int same_id(const struct hyper_dmabuf_id *a,
+		   const struct hyper_dmabuf_id *b)
 {
-	char path[256];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "%s.out", ctl);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = hd_write_all(fd, line);
-	close(fd);
-	return ret;
+	return !memcmp(a, b, sizeof(*a));
 }
 
-static int make_fifos(const char *ctl)
-{
-	char path[256];
+static unsigned int received, released;
 
-	snprintf(path, sizeof(path), "%s.in", ctl);
-	unlink(path);
-	if (mkfifo(path, 0600))
-		return -1;
-	snprintf(path, sizeof(path), "%s.out", ctl);
-	unlink(path);
-	return mkfifo(path, 0600);
+static void release(int dev, unsigned int b, __u64 seq, __u32 flags)
+{
+	struct hyper_dmabuf_release_frame r = {
+		.id = bufs[b].id,
+		.seq = seq,
+		.flags = flags,
+	};
+
+	if (ioctl(dev, HYPER_DMABUF_IOCTL_RELEASE_FRAME, &r))
+		die("RELEASE_FRAME");
+	released++;
+}
+
+/* The next FRAME event: its buffer, sequence number and damage. */
+static unsigned int next_frame(int dev, struct hyper_dmabuf_event *ev)
+{
+	struct pollfd pfd = { .fd = dev, .events = POLLIN };
+	unsigned int b;
+
+	for (;;) {
+		if (poll(&pfd, 1, CAPTURE_TIMEOUT_MS) != 1) {
+			errno = ETIMEDOUT;
+			die("waiting for a frame");
+		}
+		if (read(dev, ev, sizeof(*ev)) != sizeof(*ev))
+			die("reading an event");
+		if (ev->type != HYPER_DMABUF_EVENT_FRAME) {
+			printf("event %u ignored\n", ev->type);
+			continue;
+		}
+		for (b = 0; b < nbuf; b++)
+			if (same_id(&bufs[b].id, &ev->id))
+				break;
+		if (b == nbuf) {
+			errno = ENOENT;
+			die("a frame of a buffer not imported");
+		}
+		received++;
+		return b;
+	}
 }
 
 int main(int argc, char **argv)
 {
-	char line[128], ans[256], out[320], path[256];
-	unsigned int frame, b;
+	unsigned int frames, b, prev = 0;
+	struct hyper_dmabuf_event ev;
+	char line[128], ans[256];
+	__u64 seq, prev_seq = 0;
 	struct kms_pipe pipe;
-	const char *ctl;
-	int dev, card, cap, in;
+	int dev, card, cap;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: %s CAPTURE CTL [BUFFERS]\n", argv[0]);
+		fprintf(stderr, "usage: %s CAPTURE FRAMES [BUFFERS]\n", argv[0]);
 		return 2;
 	}
-	ctl = argv[2];
+	frames = strtoul(argv[2], NULL, 0);
 	if (argc == 4)
 		nbuf = strtoul(argv[3], NULL, 0);
 	if (!nbuf || nbuf > MAX_BUFS) {
@@ -346,47 +390,40 @@ int main(int argc, char **argv)
 	import_all(dev);
 	add_fbs(card);
 	find_pipe(card, bufs[0].w, bufs[0].h, &pipe);
-
-	if (make_fifos(ctl))
-		die("mkfifo");
-	snprintf(path, sizeof(path), "%s.in", ctl);
-	in = open(path, O_RDWR | O_CLOEXEC);
-	if (in < 0)
-		die("control FIFO");
 	printf("ready\n");
 
-	for (;;) {
-		if (hd_read_line(in, line, sizeof(line), -1) < 0)
-			die("control FIFO");
-		if (!strcmp(line, "quit"))
-			break;
-		if (!strcmp(line, "selftest")) {
-			if (host_ask(cap, "selftest", ans, sizeof(ans)) < 0)
-				die("the host's self-test");
-			snprintf(out, sizeof(out), "%s\n", ans);
-			if (reply(ctl, out))
-				die("reply");
-			continue;
+	while (shown < frames) {
+		b = next_frame(dev, &ev);
+		seq = ev.frame.seq;
+		if (seq <= prev_seq) {
+			fprintf(stderr, "hdmabuf-kms: frame %llu after %llu\n",
+				(unsigned long long)seq,
+				(unsigned long long)prev_seq);
+			return 1;
 		}
-		if (sscanf(line, "show %u", &frame) != 1) {
-			fprintf(stderr, "hdmabuf-kms: bad command '%s'\n", line);
-			continue;
-		}
-		frames_seen++;
-		b = frame % nbuf;
-		if (flip(card, &pipe, b))
+		if (flip(card, &pipe, b, ev.frame.damage, ev.frame.nr_damage))
 			die("SETCRTC and DIRTYFB");
 		shown++;
-		snprintf(line, sizeof(line), "capture %u %u %u", frame,
-			 bufs[b].w, bufs[b].h);
+		snprintf(line, sizeof(line), "capture %llu %u %u",
+			 (unsigned long long)seq, bufs[b].w, bufs[b].h);
 		if (host_ask(cap, line, ans, sizeof(ans)) < 0)
 			die("capture");
-		printf("frame %u in buf %u: host: %s\n", frame, b, ans);
-		snprintf(out, sizeof(out), "shown %u buf %u %s\n", frame, b,
-			 ans);
-		if (reply(ctl, out))
-			die("reply");
+		printf("frame %llu buf %u: %s\n", (unsigned long long)seq, b,
+		       ans);
+		if (shown == 1) {
+			if (host_ask(cap, "selftest", ans, sizeof(ans)) < 0)
+				die("the host's self-test");
+			printf("%s\n", ans);
+		}
+		/* Captured: the frame shown before may go back. */
+		if (prev_seq)
+			release(dev, prev, prev_seq, 0);
+		prev = b;
+		prev_seq = seq;
 	}
-	printf("account: %u frames asked for, %u shown\n", frames_seen, shown);
+	if (prev_seq)
+		release(dev, prev, prev_seq, 0);
+	printf("account: %u frames received, %u shown, %u released, %u dropped\n",
+	       received, shown, released, received - shown);
 	return 0;
 }
