@@ -18,7 +18,9 @@
  * damage, made full-width), ask the host to capture the screen and check
  * it as frame SEQ ("frame SEQ buf B: checked SEQ diff D of T": D pixels
  * of T differ), and only then RELEASE_FRAME the frame shown before.  After
- * the first frame the host also checks its own checker ("selftest ...").
+ * the first frame the host also checks its own checker ("selftest ...");
+ * after the second, the first frame's buffer goes on screen once more and
+ * the host must find it wrong as the second ("stale frame 2 ...").
  * At the end it releases the last frame and prints an account: frames
  * received, shown, released and dropped.
  *
@@ -414,6 +416,23 @@ int main(int argc, char **argv)
 			if (host_ask(cap, "selftest", ans, sizeof(ans)) < 0)
 				die("the host's self-test");
 			printf("%s\n", ans);
+		}
+		/*
+		 * Once, the test of the test: the frame before, which is not
+		 * released yet, on screen again and checked as this one.
+		 */
+		if (shown == 2) {
+			if (flip(card, &pipe, prev, NULL, 0))
+				die("SETCRTC and DIRTYFB");
+			snprintf(line, sizeof(line), "stale %llu %u %u",
+				 (unsigned long long)seq, bufs[b].w, bufs[b].h);
+			if (host_ask(cap, line, ans, sizeof(ans)) < 0)
+				die("capture");
+			printf("stale frame %llu (frame %llu, buf %u): %s\n",
+			       (unsigned long long)seq,
+			       (unsigned long long)prev_seq, prev, ans);
+			if (flip(card, &pipe, b, NULL, 0))
+				die("SETCRTC and DIRTYFB");
 		}
 		/* Captured: the frame shown before may go back. */
 		if (prev_seq)

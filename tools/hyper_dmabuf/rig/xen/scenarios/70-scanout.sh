@@ -13,7 +13,8 @@
 # (rig/scanout-check), and only then RELEASE_FRAMEs the frame it showed
 # before; domU1 reuses a buffer only after its FRAME_RELEASED.  A stale,
 # torn or misplaced frame fails; so does a checker that would not notice
-# one (its self-test, on a real capture).
+# one: its self-test, also on a real capture, and once the frame before
+# on screen again (a stale frame), which the host must find wrong.
 . /rig/hdx-share.sh
 
 frames=9
@@ -70,6 +71,14 @@ l=$(grep '^selftest' $out)
 case "$l" in
 "selftest ok"*)	ok "the host's checker fails a wrong frame: ${l#selftest ok: }" ;;
 *)		not_ok "the host's checker fails a wrong frame"; diag "${l:-not run}" ;;
+esac
+l=$(grep '^stale frame 2 ' $out)
+case "$l" in
+"stale frame 2 (frame 1, buf "[0-2]"): stale 2 diff "[1-9]*)
+	ok "frame 1 on screen again, checked as frame 2, fails: ${l#*diff }" ;;
+*)
+	not_ok "frame 1 on screen again, checked as frame 2, fails"
+	diag "${l:-not tried}" ;;
 esac
 for b in 0 1 2; do
 	n=$(grep -c "^frame [0-9]* buf $b: " $out)
