@@ -61,10 +61,11 @@ build_selftests() {
 		cat "$out/build.log" >&2
 		hd_die "selftest build failed"
 	}
-	# Guest helpers for the rigs, the hdmabuf CLI and make bench's
-	# guest half.
+	# Guest helpers for the rigs, the hdmabuf CLI, the scan-out test's
+	# halves and make bench's guest half.
 	for h in "$HDMABUF_TOP"/tools/hyper_dmabuf/rig/guest/*.c \
 		 "$HDMABUF_TOP"/tools/hyper_dmabuf/demo/*.c \
+		 "$HDMABUF_TOP"/tools/hyper_dmabuf/display/*.c \
 		 "$HDMABUF_TOP"/tools/hyper_dmabuf/cli/*.c \
 		 "$HDMABUF_TOP"/tools/hyper_dmabuf/bench/*.c; do
 		gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror \

@@ -146,3 +146,18 @@ hd_tap_scan() {
 		hd_tap_res FAIL "kernel log clean: $v"
 	fi
 }
+
+# hd_tap_scanout LOG: one result for the frames the host's capture daemon
+# (rig/scanout-check serve) checked: a failure when it checked none or any
+# differed from what the exporter drew.
+hd_tap_scanout() {
+	local good bad
+	good=$(grep -c '^frame [0-9]*: 0 of ' "$1" || true)
+	bad=$(grep -c '^frame [0-9]*: [1-9][0-9]* of ' "$1" || true)
+	grep '^frame [0-9]*: [1-9][0-9]* of ' "$1" | sed 's/^/# /' || true
+	if [ "$good" -gt 0 ] && [ "$bad" = 0 ]; then
+		hd_tap_res OK "scan-out: the host captured $good frames, every pixel as drawn"
+	else
+		hd_tap_res FAIL "scan-out: the host captured $good exact frames, $bad wrong"
+	fi
+}

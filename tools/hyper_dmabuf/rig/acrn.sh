@@ -123,6 +123,15 @@ for m in hyper_dmabuf hyper_dmabuf_acrn; do
 	echo "$m" >>"$root/modules/load-list"
 	echo "$m" >>"$root/modules/unload-list"
 done
+# The display driver of the scan-out scenario, which loads it (in the SOS):
+# cirrus and what it needs, in load order, in modules/display/load-list.
+mkdir -p "$root/modules/display"
+: >"$root/modules/display/load-list"
+if modprobe -d "${KMODDIR%/lib/modules/*}/" -S "$KVER" -n cirrus 2>/dev/null; then
+	hd_add_kmod cirrus "$root/modules/display"
+else
+	hd_log "acrn: the $flavor kernel has no cirrus.ko, 70-scanout will skip"
+fi
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) |
 	gzip -1 >"$out/boot/initramfs.cpio.gz"
 t_built=$SECONDS
@@ -217,8 +226,20 @@ for n in 1 2; do
 		-chardev "socket,id=ivs,path=$run/uos$n.sock" \
 		-device ivshmem-doorbell,chardev=ivs,vectors=2
 done
+# The scan-out scenario's screen and capture channel: the SOS has QEMU's
+# cirrus-vga and a fourth serial port (ttyS3, I/O 0x2e8, on IRQ 5: IRQ 3
+# is ttyS1's) that reaches the host's capture daemon (rig/scanout-check),
+# which takes screendumps through QEMU's monitor and checks every pixel.
+# It ends when QEMU closes the channel.
+"$tools/rig/scanout-check" serve --chan "$run/sos-capture.sock" \
+	--monitor "$run/sos-monitor.sock" --dir "$out/scanout" \
+	>"$out/scanout-daemon.log" 2>&1 &
+pids+=($!)
 # shellcheck disable=SC2046 # words on purpose
 vm sos -m 512M \
+	-vga cirrus -monitor "unix:$run/sos-monitor.sock,server=on,wait=off" \
+	-chardev "socket,id=capture,path=$run/sos-capture.sock,server=on,wait=off" \
+	-device isa-serial,chardev=capture,index=3,irq=5 \
 	-chardev "socket,id=ivs1,path=$run/sos-uos1.sock" \
 	-device ivshmem-doorbell,chardev=ivs1,vectors=2 \
 	-chardev "socket,id=ivs2,path=$run/sos-uos2.sock" \
@@ -372,6 +393,12 @@ hd_tap_n=0
 		hd_tap_res FAIL "finished within the run's timeout (${timeout_s}s)"
 	else
 		hd_tap_res OK "finished within the run's timeout (${timeout_s}s)"
+	fi
+	# What the host itself saw of the scan-out scenario, when it ran (a
+	# display program said hello): every capture it checked, each pixel
+	# the same as in the exporter's frame.
+	if grep -qs "^hello" "$out/scanout/capture.log"; then
+		hd_tap_scanout "$out/scanout/capture.log"
 	fi
 	for v in $HDA_VMS; do
 		# A VM a scenario killed sent no dmesg: its console remains.

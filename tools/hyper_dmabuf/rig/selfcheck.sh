@@ -3,7 +3,9 @@
 #
 # selfcheck.sh [FLAVOR]: prove that the QEMU rig fails a run for each way a
 # run can go wrong.  On Debian's kernel (stock): a failing kselftest, a
-# guest that hangs, and a kernel warning while every test passes.  On the
+# guest that hangs, and a kernel warning while every test passes; and on
+# the host alone, that the scan-out scenarios' pixel check fails wrong
+# frames and that one wrong frame fails the host's result.  On the
 # KASAN debug kernel (kasan): a use-after-free, a lock inversion and a
 # memory leak, each caught by its detector.  Prints TAP; each check passes
 # only when the rig reported that failure, for that reason.
@@ -59,9 +61,52 @@ scan() {
 	fi
 }
 
+# scanout DESCRIPTION WANT-STATUS WANT-TEXT CMD...: a check of the scan-out
+# scenarios' host side exits WANT-STATUS saying WANT-TEXT
+scanout() {
+	local desc=$1 want=$2 text=$3 out got
+	shift 3
+	n=$((n + 1))
+	out=$("$@" 2>&1)
+	got=$?
+	if [ "$got" = "$want" ] && grep -qF -- "$text" <<<"$out"; then
+		echo "ok $n $desc"
+	else
+		printf '%s\n' "$out" | tail -n 5 | sed 's/^/# /'
+		echo "# exited $got, want $want saying: $text"
+		echo "not ok $n $desc"
+		failed=$((failed + 1))
+	fi
+}
+# hd_tap_scanout on a capture log with one wrong frame of nine
+scanout_log() {
+	local log=$HDMABUF_BUILD/scanout-sample.log f out
+	mkdir -p "$HDMABUF_BUILD"
+	for f in 1 2 3 4 5 6 7 8 9; do
+		if [ $f = 5 ]; then
+			echo "frame 5: 12 of 480000 pixels differ (first at 0,0: got #000000, want #ffffff)"
+		else
+			echo "frame $f: 0 of 480000 pixels differ"
+		fi
+	done >"$log"
+	# shellcheck disable=SC2034 # hd_tap_res counts in it
+	hd_tap_n=0
+	out=$(hd_tap_scanout "$log")
+	echo "$out"
+	! grep -q '^not ok' <<<"$out"
+}
+
 echo "TAP version 13"
 case "$flavor" in
 stock)
+	# The scan-out scenarios' host side: the pixel check fails wrong
+	# frames, and the rig's own result fails a run with one.
+	scanout "scanout-check: its self-test fails every wrong frame" 0 \
+		"self-test: ok, every wrong frame fails" \
+		"$HDMABUF_TOP/tools/hyper_dmabuf/rig/scanout-check" self-test
+	scanout "scan-out: one wrong frame of nine fails the host's result" 1 \
+		"not ok 1 scan-out: the host captured 8 exact frames, 1 wrong" \
+		scanout_log
 	# The log scan alone, on lines as the kernel printed them (the Xen
 	# rig's dom0 when a forked child inherited grant entries).
 	scan "logscan: a clean Xen guest log passes" 0 \

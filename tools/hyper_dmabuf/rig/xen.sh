@@ -102,6 +102,15 @@ for m in hyper_dmabuf hyper_dmabuf_xen; do
 	echo "$m" >>"$out/modules/load-list"
 	echo "$m" >>"$out/modules/unload-list"
 done
+# The display driver of the scan-out scenario, which loads it (in dom0):
+# cirrus and what it needs, in load order, in modules/display/load-list.
+mkdir -p "$out/modules/display"
+: >"$out/modules/display/load-list"
+if modprobe -d "${KMODDIR%/lib/modules/*}/" -S "$KVER" -n cirrus 2>/dev/null; then
+	hd_add_kmod cirrus "$out/modules/display"
+else
+	hd_log "xen: the $flavor kernel has no cirrus.ko, 70-scanout will skip"
+fi
 
 # --- root filesystems -----------------------------------------------------
 # add_libs ROOT BINARY...: the shared libraries of BINARY..., same paths
@@ -201,6 +210,16 @@ dom0_cmd+=" hdx_scenario_timeout=$scen_timeout"
 # erratum 121, on which Xen refuses to boot without allow_unsafe.  (-cpu
 # max crashes dom0: SMAP.)
 cpu=qemu64,model=65,stepping=1
+# The scan-out scenario's screen and capture channel: dom0 sees QEMU's
+# cirrus-vga, and its ttyS2 (I/O 0x3e8, IRQ 4, which Xen's polled UART
+# leaves to dom0) reaches the host's capture daemon (rig/scanout-check),
+# which takes screendumps through QEMU's monitor and checks every pixel.
+# It ends when QEMU closes the channel.
+sock=$(mktemp -d /tmp/hdmabuf-xen.XXXXXX)
+"$tools/rig/scanout-check" serve --chan "$sock/capture" \
+	--monitor "$sock/monitor" --dir "$out/scanout" \
+	>"$out/scanout-daemon.log" 2>&1 &
+capd=$!
 hd_log "$flavor: booting Xen 4.17 + $KVER (dom0, domU1, domU2) under QEMU (TCG)"
 set +e
 timeout -k 10 "$timeout_s" qemu-system-x86_64 \
@@ -211,9 +230,16 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 	-serial "file:$out/console.log" \
 	-serial "file:$out/results.tap" \
 	-debugcon "file:$out/bulk.out" \
+	-chardev "socket,id=capture,path=$sock/capture,server=on,wait=off" \
+	-serial chardev:capture \
+	-vga cirrus -monitor "unix:$sock/monitor,server=on,wait=off" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	</dev/null >"$out/qemu.log" 2>&1
 rc=$?
+# The daemon has seen the channel close, or never connected.
+kill "$capd" 2>/dev/null
+wait "$capd" 2>/dev/null
+rm -rf "$sock"
 set -e
 t_ran=$SECONDS
 
@@ -253,6 +279,12 @@ hd_tap_n=0
 			hd_tap_scan "$d" "$out/logs/$d-console.log"
 		fi
 	done
+	# What the host itself saw of the scan-out scenario, when it ran (a
+	# display program said hello): every capture it checked, each pixel
+	# the same as in the exporter's frame.
+	if grep -qs "^hello" "$out/scanout/capture.log"; then
+		hd_tap_scanout "$out/scanout/capture.log"
+	fi
 	for m in "$out"/files/*.md5; do
 		[ -e "$m" ] || continue
 		f=${m%.md5}
