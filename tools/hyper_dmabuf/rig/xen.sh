@@ -28,7 +28,8 @@
 # console goes to dom0's xenconsoled, which the host gets as
 # logs/domUN-console.log.
 #
-# --scenario FILE	run only FILE (any path) instead of rig/xen/scenarios/*
+# --scenario FILE	run only FILE (any path) instead of rig/xen/scenarios/*;
+#			repeat it to run several, in the order of their names
 # --keep		keep the images and initramfs trees in the output
 #			directory (by default only logs and results stay)
 # --timeout S		kill QEMU after S seconds, a failure (default 600, or
@@ -40,16 +41,17 @@
 #			the host's CPUs, 1 degrades far less (no spinning on
 #			the locks of a descheduled CPU, in Xen or dom0).
 #
-# Output: build/xen/rig-xen/, or build/xen/rig-xen-NAME/ with --scenario.
+# Output: build/xen/rig-xen/, or build/xen/rig-xen-NAME/ with --scenario
+# (NAME from the first).
 # See rig/xen/README.md for writing scenarios.
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 
-scenario='' keep='' scen_timeout=''
+scenario='' scenarios=() keep='' scen_timeout=''
 timeout_s=${HDMABUF_RIG_TIMEOUT:-600} smp=${HDMABUF_XEN_SMP:-2}
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--scenario)	scenario=$(realpath "$2"); shift 2 ;;
+	--scenario)	scenarios+=("$(realpath "$2")"); shift 2 ;;
 	--keep)		keep=1; shift ;;
 	--timeout)	timeout_s=$2; shift 2 ;;
 	--scenario-timeout) scen_timeout=$2; shift 2 ;;
@@ -57,7 +59,11 @@ while [ $# -gt 0 ]; do
 	*)		hd_die "usage: xen.sh [--scenario FILE] [--keep] [--timeout S] [--scenario-timeout S] [--smp N]" ;;
 	esac
 done
-[ -z "$scenario" ] || [ -r "$scenario" ] || hd_die "no scenario $scenario"
+for s in "${scenarios[@]}"; do
+	[ -r "$s" ] || hd_die "no scenario $s"
+done
+# The first names the run.
+scenario=${scenarios[0]:-}
 scen_timeout=${scen_timeout:-$((timeout_s / 2))}
 flavor=xen
 hd_flavor "$flavor"
@@ -170,7 +176,7 @@ cp "$xdir/dom0-init" "$dom0/init"
 cp "$xdir"/*.sh "$xdir/run-scenario" "$dom0/rig/"
 mkdir -p "$dom0/rig/scenarios"
 if [ -n "$scenario" ]; then
-	cp "$scenario" "$dom0/rig/scenarios/"
+	cp "${scenarios[@]}" "$dom0/rig/scenarios/"
 else
 	cp "$xdir"/scenarios/*.sh "$dom0/rig/scenarios/"
 fi
