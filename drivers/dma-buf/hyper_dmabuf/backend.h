@@ -144,6 +144,10 @@ struct hdmabuf_backend_ops {
  * @peer_flags: %HYPER_DMABUF_PEER_EXPORT and %HYPER_DMABUF_PEER_IMPORT:
  *	the directions this VM shares in with the backend's peers, as INFO
  *	reports them; 0 means both
+ * @dma_page_segments: the frames behind consecutive mapped pages need not
+ *	be contiguous for a device (Xen PV, where each is another domain's
+ *	frame): an import is mapped for devices one page per segment, never
+ *	merged, so that no DMA layer bounces (copies) it
  * @node: core private: entry in the list of backends
  */
 struct hdmabuf_backend {
@@ -152,6 +156,7 @@ struct hdmabuf_backend {
 	const struct hdmabuf_backend_ops *ops;
 	u32 vmid;
 	u32 peer_flags;
+	bool dma_page_segments;
 	struct list_head node;
 };
 

@@ -303,6 +303,8 @@ hdmabuf_dmabuf_map(struct dma_buf_attachment *attach,
 	struct hdmabuf_dmabuf *hdb = attach->dmabuf->priv;
 	struct hdmabuf_attachment *a = attach->priv;
 	struct hdmabuf_import *imp = hdb->imp;
+	unsigned int max_segment = imp->peer->be->dma_page_segments ?
+				   PAGE_SIZE : UINT_MAX;
 	struct sg_table *sgt;
 	int ret;
 
@@ -315,8 +317,9 @@ hdmabuf_dmabuf_map(struct dma_buf_attachment *attach,
 	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table_from_pages(sgt, imp->pages, imp->nr_pages, 0,
-					imp->size, GFP_KERNEL);
+	ret = sg_alloc_table_from_pages_segment(sgt, imp->pages, imp->nr_pages,
+						0, imp->size, max_segment,
+						GFP_KERNEL);
 	if (ret)
 		goto err_free;
 	ret = dma_map_sgtable(attach->dev, sgt, dir, 0);

@@ -138,8 +138,15 @@ static int __init hdxen_init(void)
 		return -ENODEV;
 	hdxen_backend.vmid = domid;
 #ifdef CONFIG_XEN_PV
-	if (xen_pv_domain())
+	if (xen_pv_domain()) {
 		hdxen_backend.ops = &hdxen_pv_ops;
+		/*
+		 * A PV domain's consecutive pfns of foreign pages are other
+		 * domains' frames, rarely consecutive: a device gets them a
+		 * page at a time, or xen-swiotlb would bounce (copy) them.
+		 */
+		hdxen_backend.dma_page_segments = true;
+	}
 #endif
 
 	ret = hdxen_shbuf_init();

@@ -17,6 +17,16 @@
 # on screen again (a stale frame), which the host must find wrong.
 . /rig/hdx-share.sh
 
+# First a share dom0 imports and lets go: its unpopulated pages go back
+# to dom0's pool, which hands the next imports ascending pfns, so that a
+# table built by merging consecutive pages would give cirrus one segment
+# of frames that are not machine-contiguous.  xen-swiotlb would bounce
+# it (a copy, not the guest's pages) or, over 256 KiB, fail the import
+# with "swiotlb buffer is full".  A PV domain maps imports for devices a
+# page per segment.
+hdx_share domU1 dom0 4m ro 5
+hdx_quiet dom0
+
 frames=9
 if [ ! -s /modules/display/load-list ]; then
 	skip "scan-out on dom0's cirrus" "the kernel has no cirrus.ko"
