@@ -1514,7 +1514,7 @@ static int cmd_wait_event(int argc, char **argv)
 			       (unsigned long long)ev.frame.seq, ev.frame.flags,
 			       ev.frame.nr_damage);
 		else if (ev.priv_len <= sizeof(ev.priv) &&
-		    priv_printable(ev.priv, ev.priv_len))
+			 priv_printable(ev.priv, ev.priv_len))
 			printf(" %.*s", (int)ev.priv_len, (const char *)ev.priv);
 		printf("\n");
 	}
