@@ -41,6 +41,7 @@
 #include <drm/drm_mode.h>
 #include <linux/hyper_dmabuf.h>
 
+#include "../../testing/selftests/drivers/dma-buf/hyper_dmabuf/vgem.h"
 #include "scanout.h"
 
 #define MAX_BUFS	8
@@ -65,30 +66,18 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* The DRM card whose driver is @driver, or -1. */
+/* The DRM card whose driver is @driver, or -1 (errno ENODEV). */
 static int card_open(const char *driver)
 {
-	struct drm_version v;
-	char name[32], path[64];
-	int i, fd;
+	char path[64];
+	int fd = hd_drm_open(driver, path, sizeof(path));
 
-	for (i = 0; i < 16; i++) {
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(&v, 0, sizeof(v));
-		memset(name, 0, sizeof(name));
-		v.name = name;
-		v.name_len = sizeof(name) - 1;
-		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, driver)) {
-			printf("%s is %s\n", path, driver);
-			return fd;
-		}
-		close(fd);
+	if (fd < 0) {
+		errno = ENODEV;
+		return -1;
 	}
-	errno = ENODEV;
-	return -1;
+	printf("%s is %s\n", path, driver);
+	return fd;
 }
 
 /* The serial line to the host, raw. */

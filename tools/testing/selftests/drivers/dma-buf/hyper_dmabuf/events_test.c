@@ -435,7 +435,7 @@ TEST_F_TIMEOUT(ev, overflow_then_resync, 180)
  */
 static int swap_knob(const char *path, const char *val, char *old, int len)
 {
-	int fd, n, ret = 0;
+	int fd, n;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -443,13 +443,7 @@ static int swap_knob(const char *path, const char *val, char *old, int len)
 	n = read(fd, old, len - 1);
 	old[n > 0 ? n : 0] = 0;
 	close(fd);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return hd_write_file(path, val);
 }
 
 static void put_knob(const char *path, const char *val)

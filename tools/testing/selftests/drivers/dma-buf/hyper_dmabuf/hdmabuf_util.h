@@ -163,13 +163,11 @@ static inline int hd_param_set(const char *name, long val)
 /* The loopback backend's module parameters. */
 #define HD_LB_PARAMS	"/sys/module/hyper_dmabuf_loopback/parameters/"
 
-/* Write @val to the loopback backend's parameter @param; 0 or -errno. */
-static inline int hd_lb_write(const char *param, const char *val)
+/* Write @val to the file at @path (a sysfs knob, say); 0 or -errno. */
+static inline int hd_write_file(const char *path, const char *val)
 {
-	char path[128];
 	int fd, ret = 0;
 
-	snprintf(path, sizeof(path), HD_LB_PARAMS "%s", param);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -177,6 +175,15 @@ static inline int hd_lb_write(const char *param, const char *val)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/* Write @val to the loopback backend's parameter @param; 0 or -errno. */
+static inline int hd_lb_write(const char *param, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), HD_LB_PARAMS "%s", param);
+	return hd_write_file(path, val);
 }
 
 /* ---- vgem: a real dma-buf producer ---------------------------------- */
