@@ -58,6 +58,12 @@ struct hdmabuf_map_info {
 	bool readonly;
 };
 
+/*
+ * Flags of hdmabuf_backend_ops.send: the caller is a local process that a
+ * peer waits on (a PRESENT, say); send now or not at all.
+ */
+#define HDMABUF_SEND_NOWAIT	0x1
+
 /**
  * struct hdmabuf_backend_ops - what a backend does for the core
  * @share: share the pages of @info with VM @vmid.  Returns 0 and sets
@@ -102,7 +108,10 @@ struct hdmabuf_map_info {
  * @vunmap: undo @vmap.
  * @send: deliver one message of @len bytes to VM @vmid.  May block while
  *	the channel is full, but must give up with -ETIMEDOUT rather than wait
- *	for ever, and must return -ENOTCONN when the peer is gone.
+ *	for ever, and must return -ENOTCONN when the peer is gone.  With
+ *	%HDMABUF_SEND_NOWAIT in @flags it must not wait at all, neither for
+ *	room nor for another sender, and returns -EAGAIN instead: the core
+ *	then sends the message later from its own work item.
  * @dma_to_pfn: optional: the frame number in this VM of DMA address @addr
  *	of the core's own device (hdmabuf_dma_device()), when it is not
  *	PHYS_PFN(dma_to_phys()), as with Xen PV's bus addresses.
@@ -131,7 +140,7 @@ struct hdmabuf_backend_ops {
 		    void **vaddr);
 	void (*vunmap)(struct hdmabuf_backend *be, void *handle, void *vaddr);
 	int (*send)(struct hdmabuf_backend *be, u32 vmid, const void *msg,
-		    size_t len);
+		    size_t len, unsigned int flags);
 	unsigned long (*dma_to_pfn)(struct device *dev, dma_addr_t addr);
 };
 

@@ -3,7 +3,9 @@
  * hyper_dmabuf: debugfs.
  *
  * hyper_dmabuf/stats counts live exports, imports, shared pages and mapped
- * pages, so that tests can prove nothing leaks.  hyper_dmabuf/vmap_check
+ * pages, so that tests can prove nothing leaks.  hyper_dmabuf/tx counts
+ * how the calls a peer waits on sent their messages: from the caller's
+ * own context, or through the transmit work.  hyper_dmabuf/vmap_check
  * lets a test exercise the kernel vmap path of a dma-buf: write the number
  * of one of the writer's dma-buf file descriptors, read back its size and
  * the sum of its bytes as seen through dma_buf_vmap().
@@ -36,6 +38,16 @@ static int hdmabuf_stats_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(hdmabuf_stats);
+
+static int hdmabuf_tx_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "direct: %ld\n",
+		   atomic_long_read(&hdmabuf_tx_counts.direct));
+	seq_printf(m, "deferred: %ld\n",
+		   atomic_long_read(&hdmabuf_tx_counts.deferred));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hdmabuf_tx);
 
 /* The result of the last write, per open file. */
 #define HDMABUF_VMAP_RESULT	64
@@ -128,6 +140,8 @@ void hdmabuf_debugfs_init(void)
 	hdmabuf_debugfs = debugfs_create_dir("hyper_dmabuf", NULL);
 	debugfs_create_file("stats", 0444, hdmabuf_debugfs, NULL,
 			    &hdmabuf_stats_fops);
+	debugfs_create_file("tx", 0444, hdmabuf_debugfs, NULL,
+			    &hdmabuf_tx_fops);
 	debugfs_create_file("vmap_check", 0600, hdmabuf_debugfs, NULL,
 			    &hdmabuf_vmap_fops);
 }

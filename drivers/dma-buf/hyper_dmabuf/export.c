@@ -446,7 +446,7 @@ static int hdmabuf_export_announce(struct hdmabuf_file *hf,
 	exp->req_id = atomic_inc_return(&hdmabuf_req_next);
 	mutex_unlock(&hdmabuf_lock);
 
-	hdmabuf_tx_queue_export(exp, HDMABUF_TX_EXPORT);
+	hdmabuf_tx_send_export(exp, HDMABUF_TX_EXPORT);
 	/* A fatal signal ends the wait like a timeout, as -EINTR. */
 	timeout = msecs_to_jiffies(hdmabuf_msg_timeout_ms);
 	killed = wait_for_completion_killable_timeout(&exp->reply,

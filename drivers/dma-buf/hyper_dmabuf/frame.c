@@ -52,8 +52,9 @@ static void hdmabuf_frame_fences_done(struct hdmabuf_fence_wait *w)
 		send = true;
 	}
 	mutex_unlock(&hdmabuf_lock);
+	/* In process context, with no lock held: send it from here. */
 	if (send)
-		hdmabuf_tx_queue_export(exp, HDMABUF_TX_FRAME);
+		hdmabuf_tx_send_export(exp, HDMABUF_TX_FRAME);
 	hdmabuf_export_put(exp);	/* the wait's */
 }
 
@@ -261,6 +262,21 @@ void hdmabuf_frame_export_send_failed(struct hdmabuf_export *exp, int err)
 		hdmabuf_tx_queue_export(exp, HDMABUF_TX_FRAME);
 }
 
+/**
+ * hdmabuf_frame_export_unsend() - a FRAME found no room to go at once
+ * @exp: the export
+ *
+ * Its message is queued again for the transmit work: the frame is still
+ * to be sent, and cannot have been released.
+ */
+void hdmabuf_frame_export_unsend(struct hdmabuf_export *exp)
+{
+	mutex_lock(&hdmabuf_lock);
+	if (exp->frame_state == HDMABUF_FRAME_SENT)
+		exp->frame_state = HDMABUF_FRAME_QUEUED;
+	mutex_unlock(&hdmabuf_lock);
+}
+
 /* The frame of @exp is over; tell its file why.  hdmabuf_lock held. */
 static void hdmabuf_frame_export_over(struct hdmabuf_export *exp, u32 flags,
 				      int err)
@@ -343,8 +359,9 @@ static void hdmabuf_frame_release_done(struct hdmabuf_fence_wait *w)
 		flags = imp->frame_flags;
 	}
 	mutex_unlock(&hdmabuf_lock);
+	/* In process context, with no lock held: send it from here. */
 	if (send)
-		hdmabuf_tx_queue_frame_release(imp, seq, flags);
+		hdmabuf_tx_send_frame_release(imp, seq, flags);
 	hdmabuf_import_put(imp);	/* the wait's */
 }
 

@@ -77,6 +77,20 @@ struct hdmabuf_stats {
 
 extern struct hdmabuf_stats hdmabuf_stats;
 
+/**
+ * struct hdmabuf_tx_counts - how the calls a peer waits on sent their
+ *	messages, shown in debugfs (file "tx"); they only grow
+ * @direct: all sent from the caller's own context
+ * @deferred: some left to the transmit work: the channel was full, or
+ *	another sender was at it
+ */
+struct hdmabuf_tx_counts {
+	atomic_long_t direct;
+	atomic_long_t deferred;
+};
+
+extern struct hdmabuf_tx_counts hdmabuf_tx_counts;
+
 /* Pages in @mb MiB, for the limits given in MiB. */
 static inline unsigned long hdmabuf_mb_pages(unsigned int mb)
 {
@@ -116,6 +130,8 @@ struct hdmabuf_quota {
  * @import_pages: pages of those; under hdmabuf_lock
  * @tx_lock: protects @tx_exports, @tx_imports, @tx_replies, @nr_replies
  *	and @tx_dead
+ * @tx_mutex: held by whoever sends what is queued, @tx_work or a caller
+ *	sending from its own context, so that one sends at a time, in order
  * @tx_exports: exports that have a message to send
  * @tx_imports: imports that have a message to send
  * @tx_replies: replies waiting to be sent
@@ -133,6 +149,7 @@ struct hdmabuf_peer {
 	unsigned int nr_imports;
 	unsigned long import_pages;
 	spinlock_t tx_lock;	/* protects the tx_ fields and nr_replies */
+	struct mutex tx_mutex;	/* one sender of the queue at a time */
 	struct list_head tx_exports;
 	struct list_head tx_imports;
 	struct list_head tx_replies;
@@ -421,10 +438,13 @@ extern struct xarray hdmabuf_peers;	/* peers that are up, by VM id */
 struct hdmabuf_peer *hdmabuf_peer_get(u32 vmid);
 void hdmabuf_peer_put(struct hdmabuf_peer *peer);
 void hdmabuf_tx_queue_export(struct hdmabuf_export *exp, unsigned long what);
+void hdmabuf_tx_send_export(struct hdmabuf_export *exp, unsigned long what);
 void hdmabuf_tx_queue_import(struct hdmabuf_import *imp, unsigned long what,
 			     bool in_use);
 void hdmabuf_tx_queue_frame_release(struct hdmabuf_import *imp, u64 seq,
 				    u32 flags);
+void hdmabuf_tx_send_frame_release(struct hdmabuf_import *imp, u64 seq,
+				   u32 flags);
 void hdmabuf_tx_reply(struct hdmabuf_peer *peer, u16 type,
 		      const struct hyper_dmabuf_id *id, u32 req_id, int err);
 int hdmabuf_peers_info(struct hyper_dmabuf_peer __user *up, u32 room,
@@ -508,6 +528,7 @@ bool hdmabuf_frame_export_encode(struct hdmabuf_export *exp,
 bool hdmabuf_frame_export_recv(struct hdmabuf_export *exp,
 			       const struct hdmabuf_msg *msg);
 void hdmabuf_frame_export_send_failed(struct hdmabuf_export *exp, int err);
+void hdmabuf_frame_export_unsend(struct hdmabuf_export *exp);
 void hdmabuf_frame_export_peer_gone(struct hdmabuf_export *exp);
 void hdmabuf_frame_export_end(struct hdmabuf_export *exp);
 void hdmabuf_frame_import_init(struct hdmabuf_import *imp);

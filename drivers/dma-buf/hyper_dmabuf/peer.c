@@ -4,12 +4,14 @@
  *
  * Backends register with the core and announce the peers they reach.  Each
  * peer has a transmit queue served by a work item, so messages are only
- * ever sent in process context and never with a core lock held.  What may
- * be queued is bounded: an export or import sits on its queue at most once
- * (its pending messages are bits), and replies to a peer's requests are
- * capped, beyond which they are dropped and the peer's own request times
- * out.  Received messages are decoded and validated before the export or
- * import side sees them.
+ * ever sent in process context and never with a core lock held; the calls
+ * a peer waits on send their own messages at once when the channel has
+ * room, and leave them to the work otherwise.  What may be queued is
+ * bounded: an export or import sits on its queue at most once (its
+ * pending messages are bits), and replies to a peer's requests are capped,
+ * beyond which they are dropped and the peer's own request times out.
+ * Received messages are decoded and validated before the export or import
+ * side sees them.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -25,9 +27,12 @@
 
 /* Replies queued to one peer at most; see the comment at the top. */
 #define HDMABUF_MAX_REPLIES	256
+/* Items a caller sends from its own context at most; see tx_direct. */
+#define HDMABUF_TX_DIRECT_MAX	4
 
 DEFINE_MUTEX(hdmabuf_lock);	/* the database lock, see hdmabuf.h */
 struct workqueue_struct *hdmabuf_wq;
+struct hdmabuf_tx_counts hdmabuf_tx_counts;
 
 /* Registered backends, under hdmabuf_lock. */
 static LIST_HEAD(hdmabuf_backends);
@@ -112,6 +117,7 @@ static void hdmabuf_peer_free(struct kref *kref)
 	hdmabuf_quota_put(peer->quota);
 	/* hdmabuf_tx_shutdown() cancelled it, and nothing queues it since. */
 	WARN_ON(work_pending(&peer->tx_work));
+	mutex_destroy(&peer->tx_mutex);
 	xa_destroy(&peer->imports);
 	kfree(peer);
 }
@@ -144,20 +150,37 @@ struct hdmabuf_peer *hdmabuf_peer_get(u32 vmid)
 }
 
 static int hdmabuf_send(struct hdmabuf_peer *peer,
-			const struct hdmabuf_msg *msg)
+			const struct hdmabuf_msg *msg, unsigned int flags)
 {
 	u8 buf[HDMABUF_MSG_SIZE];
 	int err;
 
 	hdmabuf_msg_encode(msg, buf);
-	err = peer->be->ops->send(peer->be, peer->vmid, buf, sizeof(buf));
-	if (err)
+	err = peer->be->ops->send(peer->be, peer->vmid, buf, sizeof(buf),
+				  flags);
+	if (err && err != -EAGAIN)
 		pr_warn_ratelimited("vm %u: message type %u not sent: %d\n",
 				    peer->vmid, msg->type, err);
 	return err;
 }
 
-static bool hdmabuf_tx_reply_one(struct hdmabuf_peer *peer)
+/*
+ * Start the transmit work.  Only under tx_lock while the queue is not dead,
+ * so that none is queued once hdmabuf_tx_shutdown() has cancelled it.
+ */
+static void hdmabuf_tx_kick(struct hdmabuf_peer *peer)
+{
+	lockdep_assert_held(&peer->tx_lock);
+	queue_work(hdmabuf_wq, &peer->tx_work);
+}
+
+/*
+ * The hdmabuf_tx_*_one() helpers send the messages of one queued item and
+ * return 1, or 0 when nothing was queued.  With HDMABUF_SEND_NOWAIT they
+ * return -EAGAIN when the channel had no room at once, having put what
+ * was not sent back on the queue for the work.
+ */
+static int hdmabuf_tx_reply_one(struct hdmabuf_peer *peer, unsigned int flags)
 {
 	struct hdmabuf_tx_reply *reply;
 
@@ -170,18 +193,63 @@ static bool hdmabuf_tx_reply_one(struct hdmabuf_peer *peer)
 	}
 	spin_unlock(&peer->tx_lock);
 	if (!reply)
-		return false;
-	hdmabuf_send(peer, &reply->msg);
+		return 0;
+	if (hdmabuf_send(peer, &reply->msg, flags) == -EAGAIN) {
+		/* Back in front: replies go in the order they were made. */
+		spin_lock(&peer->tx_lock);
+		if (!peer->tx_dead) {
+			list_add(&reply->node, &peer->tx_replies);
+			peer->nr_replies++;
+			hdmabuf_tx_kick(peer);
+			reply = NULL;
+		}
+		spin_unlock(&peer->tx_lock);
+		kfree(reply);
+		return -EAGAIN;
+	}
 	kfree(reply);
+	return 1;
+}
+
+/* Queue @what of @exp on its live peer; under the peer's tx_lock. */
+static bool hdmabuf_tx_add_export(struct hdmabuf_export *exp,
+				  unsigned long what, bool kick)
+{
+	struct hdmabuf_peer *peer = exp->peer;
+
+	lockdep_assert_held(&peer->tx_lock);
+	if (peer->tx_dead)
+		return false;
+	exp->tx_pending |= what;
+	if (list_empty(&exp->tx_node)) {
+		kref_get(&exp->kref);
+		list_add_tail(&exp->tx_node, &peer->tx_exports);
+	}
+	if (kick)
+		hdmabuf_tx_kick(peer);
 	return true;
 }
 
-static bool hdmabuf_tx_export_one(struct hdmabuf_peer *peer)
+static void __hdmabuf_tx_queue_export(struct hdmabuf_export *exp,
+				      unsigned long what, bool kick)
+{
+	struct hdmabuf_peer *peer = exp->peer;
+	bool queued;
+
+	spin_lock(&peer->tx_lock);
+	queued = hdmabuf_tx_add_export(exp, what, kick);
+	spin_unlock(&peer->tx_lock);
+	if (!queued)
+		hdmabuf_export_send_failed(exp, what, -ENOTCONN);
+}
+
+static int hdmabuf_tx_export_one(struct hdmabuf_peer *peer,
+				 unsigned int flags)
 {
 	struct hdmabuf_export *exp;
 	struct hdmabuf_msg msg;
 	unsigned long what, bit;
-	int err;
+	int err, ret = 1;
 
 	spin_lock(&peer->tx_lock);
 	exp = list_first_entry_or_null(&peer->tx_exports,
@@ -193,27 +261,74 @@ static bool hdmabuf_tx_export_one(struct hdmabuf_peer *peer)
 	}
 	spin_unlock(&peer->tx_lock);
 	if (!exp)
-		return false;
+		return 0;
 	/* Lowest bit first: EXPORT goes before UNEXPORT, then FRAME. */
 	for (; what; what &= what - 1) {
 		bit = what & -what;
 		if (!hdmabuf_export_encode(exp, bit, &msg))
 			continue;
-		err = hdmabuf_send(peer, &msg);
+		err = hdmabuf_send(peer, &msg, flags);
+		if (err == -EAGAIN) {
+			/* This message and the later ones go in the work. */
+			if (bit == HDMABUF_TX_FRAME)
+				hdmabuf_frame_export_unsend(exp);
+			__hdmabuf_tx_queue_export(exp, what, true);
+			ret = -EAGAIN;
+			break;
+		}
 		if (err)
 			hdmabuf_export_send_failed(exp, bit, err);
 	}
 	hdmabuf_export_put(exp);	/* the queue's reference */
-	return true;
+	return ret;
 }
 
-static bool hdmabuf_tx_import_one(struct hdmabuf_peer *peer)
+/* Queue @what of @imp on its live peer; under the peer's tx_lock. */
+static void hdmabuf_tx_add_import(struct hdmabuf_import *imp,
+				  unsigned long what, bool kick)
+{
+	struct hdmabuf_peer *peer = imp->peer;
+
+	lockdep_assert_held(&peer->tx_lock);
+	imp->tx_pending |= what;
+	if (list_empty(&imp->tx_node)) {
+		kref_get(&imp->kref);
+		list_add_tail(&imp->tx_node, &peer->tx_imports);
+	}
+	if (kick)
+		hdmabuf_tx_kick(peer);
+}
+
+/* Put back what of @imp was not sent, unless newer news came meanwhile. */
+static void hdmabuf_tx_requeue_import(struct hdmabuf_import *imp,
+				      unsigned long what,
+				      const struct hdmabuf_import_tx *tx)
+{
+	struct hdmabuf_peer *peer = imp->peer;
+
+	spin_lock(&peer->tx_lock);
+	if (!peer->tx_dead) {
+		if ((what & HDMABUF_TX_USAGE) &&
+		    !(imp->tx_pending & HDMABUF_TX_USAGE))
+			imp->tx_in_use = tx->in_use;
+		if ((what & HDMABUF_TX_FRAME_RELEASE) &&
+		    !(imp->tx_pending & HDMABUF_TX_FRAME_RELEASE)) {
+			imp->tx_frame_seq = tx->frame_seq;
+			imp->tx_frame_flags = tx->frame_flags;
+		}
+		hdmabuf_tx_add_import(imp, what, true);
+	}
+	spin_unlock(&peer->tx_lock);
+}
+
+static int hdmabuf_tx_import_one(struct hdmabuf_peer *peer,
+				 unsigned int flags)
 {
 	struct hdmabuf_import_tx tx;
 	struct hdmabuf_import *imp;
 	struct hdmabuf_msg msg;
 	unsigned long what, bit;
-	int err;
+	int err, ret = 1;
 
 	spin_lock(&peer->tx_lock);
 	imp = list_first_entry_or_null(&peer->tx_imports,
@@ -228,14 +343,19 @@ static bool hdmabuf_tx_import_one(struct hdmabuf_peer *peer)
 	}
 	spin_unlock(&peer->tx_lock);
 	if (!imp)
-		return false;
+		return 0;
 	/* A RELEASE is final and makes any other report moot. */
 	if (what & HDMABUF_TX_RELEASE)
 		what = HDMABUF_TX_RELEASE;
 	for (; what; what &= what - 1) {
 		bit = what & -what;
 		hdmabuf_import_encode(imp, bit, &msg, &tx);
-		err = hdmabuf_send(peer, &msg);
+		err = hdmabuf_send(peer, &msg, flags);
+		if (err == -EAGAIN) {
+			hdmabuf_tx_requeue_import(imp, what, &tx);
+			ret = -EAGAIN;
+			break;
+		}
 		/*
 		 * A RELEASE or a frame's release must not be lost while the
 		 * peer lives, or the exporter waits for it for ever: retry.
@@ -247,95 +367,115 @@ static bool hdmabuf_tx_import_one(struct hdmabuf_peer *peer)
 						       tx.frame_flags);
 	}
 	hdmabuf_import_put(imp);	/* the queue's reference */
-	return true;
+	return ret;
 }
 
 /*
- * Send one message at a time: a reply whenever one waits, since the peer
- * waits for it and each reply must go before what this VM says later about
- * the same buffer (an UNEXPORT_REPLY before the RELEASE, an EXPORT_REPLY
- * before the USAGE).  Otherwise exports' and imports' messages by turns:
- * they concern buffers shared in opposite directions, so no order binds
- * them, and neither may starve the other.  Under a steady stream of
- * EXPORTs an importer's RELEASEs would wait without end, and with them the
- * peer's release of every buffer this VM has let go of.
+ * Send at most @budget queued items, one at a time: a reply whenever one
+ * waits, since the peer waits for it and each reply must go before what
+ * this VM says later about the same buffer (an UNEXPORT_REPLY before the
+ * RELEASE, an EXPORT_REPLY before the USAGE).  Otherwise exports' and
+ * imports' messages by turns: they concern buffers shared in opposite
+ * directions, so no order binds them, and neither may starve the other.
+ * Under a steady stream of EXPORTs an importer's RELEASEs would wait
+ * without end, and with them the peer's release of every buffer this VM
+ * has let go of.  Returns false when the queue is empty.
  */
+static bool hdmabuf_tx_run(struct hdmabuf_peer *peer, unsigned int budget,
+			   unsigned int flags)
+{
+	bool imports_first = false;
+	int ret;
+
+	lockdep_assert_held(&peer->tx_mutex);
+	for (; budget; budget--) {
+		ret = hdmabuf_tx_reply_one(peer, flags);
+		if (!ret) {
+			if (imports_first)
+				ret = hdmabuf_tx_import_one(peer, flags) ?:
+				      hdmabuf_tx_export_one(peer, flags);
+			else
+				ret = hdmabuf_tx_export_one(peer, flags) ?:
+				      hdmabuf_tx_import_one(peer, flags);
+			if (!ret)
+				return false;
+			imports_first = !imports_first;
+		}
+		if (ret < 0)
+			return true;
+		cond_resched();
+	}
+	return true;
+}
+
 static void hdmabuf_tx_work(struct work_struct *work)
 {
 	struct hdmabuf_peer *peer = container_of(work, struct hdmabuf_peer,
 						 tx_work);
-	bool imports_first = false;
-	bool sent;
 
-	for (;;) {
-		if (hdmabuf_tx_reply_one(peer)) {
-			cond_resched();
-			continue;
-		}
-		if (imports_first)
-			sent = hdmabuf_tx_import_one(peer) ||
-			       hdmabuf_tx_export_one(peer);
-		else
-			sent = hdmabuf_tx_export_one(peer) ||
-			       hdmabuf_tx_import_one(peer);
-		if (!sent)
-			break;
-		imports_first = !imports_first;
-		cond_resched();
-	}
+	mutex_lock(&peer->tx_mutex);
+	hdmabuf_tx_run(peer, UINT_MAX, 0);
+	mutex_unlock(&peer->tx_mutex);
 }
 
 /*
- * Start the transmit work.  Only under tx_lock while the queue is not dead,
- * so that none is queued once hdmabuf_tx_shutdown() has cancelled it.
+ * Send what is queued from the caller's context, for the messages a peer
+ * is waiting on: an EXPORT, a FRAME, a frame's release.  A wake-up of the
+ * work item costs more than sending one message, and a frame's latency is
+ * what a compositor sees.  Only when nobody else is sending and the
+ * channel has room at once, and a few items at most: what is left goes to
+ * the work.  The caller is in process context, holds no core lock, and
+ * holds a reference on @peer (through its export or import).
  */
-static void hdmabuf_tx_kick(struct hdmabuf_peer *peer)
+static void hdmabuf_tx_direct(struct hdmabuf_peer *peer)
 {
-	lockdep_assert_held(&peer->tx_lock);
-	queue_work(hdmabuf_wq, &peer->tx_work);
+	bool more = true;
+
+	if (mutex_trylock(&peer->tx_mutex)) {
+		more = hdmabuf_tx_run(peer, HDMABUF_TX_DIRECT_MAX,
+				      HDMABUF_SEND_NOWAIT);
+		mutex_unlock(&peer->tx_mutex);
+		if (more)
+			atomic_long_inc(&hdmabuf_tx_counts.deferred);
+		else
+			atomic_long_inc(&hdmabuf_tx_counts.direct);
+	} else {
+		atomic_long_inc(&hdmabuf_tx_counts.deferred);
+	}
+	if (more) {
+		spin_lock(&peer->tx_lock);
+		if (!peer->tx_dead)
+			hdmabuf_tx_kick(peer);
+		spin_unlock(&peer->tx_lock);
+	}
 }
 
 /**
  * hdmabuf_tx_queue_export() - queue messages about an export
  * @exp: the export; the queue takes a reference while it is queued
- * @what: HDMABUF_TX_EXPORT and/or HDMABUF_TX_UNEXPORT
+ * @what: HDMABUF_TX_EXPORT, HDMABUF_TX_UNEXPORT and/or HDMABUF_TX_FRAME
  *
  * When the peer is gone nothing is queued and the export learns it through
  * hdmabuf_export_send_failed().
  */
 void hdmabuf_tx_queue_export(struct hdmabuf_export *exp, unsigned long what)
 {
-	struct hdmabuf_peer *peer = exp->peer;
-	bool dead;
-
-	spin_lock(&peer->tx_lock);
-	dead = peer->tx_dead;
-	if (!dead) {
-		exp->tx_pending |= what;
-		if (list_empty(&exp->tx_node)) {
-			kref_get(&exp->kref);
-			list_add_tail(&exp->tx_node, &peer->tx_exports);
-		}
-		hdmabuf_tx_kick(peer);
-	}
-	spin_unlock(&peer->tx_lock);
-	if (dead)
-		hdmabuf_export_send_failed(exp, what, -ENOTCONN);
+	__hdmabuf_tx_queue_export(exp, what, true);
 }
 
-/* Queue @what of @imp on its live peer; under the peer's tx_lock. */
-static void hdmabuf_tx_add_import(struct hdmabuf_import *imp,
-				  unsigned long what)
+/**
+ * hdmabuf_tx_send_export() - queue messages about an export and send them
+ *	now if the channel allows
+ * @exp: the export, held by the caller
+ * @what: as for hdmabuf_tx_queue_export()
+ *
+ * For a caller in process context holding no core lock.  What cannot be
+ * sent at once is left to the work, as with hdmabuf_tx_queue_export().
+ */
+void hdmabuf_tx_send_export(struct hdmabuf_export *exp, unsigned long what)
 {
-	struct hdmabuf_peer *peer = imp->peer;
-
-	lockdep_assert_held(&peer->tx_lock);
-	imp->tx_pending |= what;
-	if (list_empty(&imp->tx_node)) {
-		kref_get(&imp->kref);
-		list_add_tail(&imp->tx_node, &peer->tx_imports);
-	}
-	hdmabuf_tx_kick(peer);
+	__hdmabuf_tx_queue_export(exp, what, false);
+	hdmabuf_tx_direct(exp->peer);
 }
 
 /**
@@ -353,7 +493,21 @@ void hdmabuf_tx_queue_import(struct hdmabuf_import *imp, unsigned long what,
 	if (!peer->tx_dead) {
 		if (what & HDMABUF_TX_USAGE)
 			imp->tx_in_use = in_use;
-		hdmabuf_tx_add_import(imp, what);
+		hdmabuf_tx_add_import(imp, what, true);
+	}
+	spin_unlock(&peer->tx_lock);
+}
+
+static void __hdmabuf_tx_queue_frame_release(struct hdmabuf_import *imp,
+					     u64 seq, u32 flags, bool kick)
+{
+	struct hdmabuf_peer *peer = imp->peer;
+
+	spin_lock(&peer->tx_lock);
+	if (!peer->tx_dead) {
+		imp->tx_frame_seq = seq;
+		imp->tx_frame_flags = flags;
+		hdmabuf_tx_add_import(imp, HDMABUF_TX_FRAME_RELEASE, kick);
 	}
 	spin_unlock(&peer->tx_lock);
 }
@@ -369,15 +523,23 @@ void hdmabuf_tx_queue_import(struct hdmabuf_import *imp, unsigned long what,
 void hdmabuf_tx_queue_frame_release(struct hdmabuf_import *imp, u64 seq,
 				    u32 flags)
 {
-	struct hdmabuf_peer *peer = imp->peer;
+	__hdmabuf_tx_queue_frame_release(imp, seq, flags, true);
+}
 
-	spin_lock(&peer->tx_lock);
-	if (!peer->tx_dead) {
-		imp->tx_frame_seq = seq;
-		imp->tx_frame_flags = flags;
-		hdmabuf_tx_add_import(imp, HDMABUF_TX_FRAME_RELEASE);
-	}
-	spin_unlock(&peer->tx_lock);
+/**
+ * hdmabuf_tx_send_frame_release() - queue the release of an import's frame
+ *	and send it now if the channel allows
+ * @imp: the import, held by the caller
+ * @seq: the frame released
+ * @flags: HDMABUF_MSG_F_DROPPED or 0
+ *
+ * For a caller in process context holding no core lock.
+ */
+void hdmabuf_tx_send_frame_release(struct hdmabuf_import *imp, u64 seq,
+				   u32 flags)
+{
+	__hdmabuf_tx_queue_frame_release(imp, seq, flags, false);
+	hdmabuf_tx_direct(imp->peer);
 }
 
 /**
@@ -436,6 +598,9 @@ static void hdmabuf_tx_shutdown(struct hdmabuf_peer *peer)
 	peer->tx_dead = true;
 	spin_unlock(&peer->tx_lock);
 	cancel_work_sync(&peer->tx_work);
+	/* Wait for a caller sending from its own context (tx_direct). */
+	mutex_lock(&peer->tx_mutex);
+	mutex_unlock(&peer->tx_mutex);
 
 	spin_lock(&peer->tx_lock);
 	list_splice_init(&peer->tx_replies, &replies);
@@ -551,6 +716,7 @@ int hdmabuf_peer_add(struct hdmabuf_backend *be, u32 vmid)
 	peer->vmid = vmid;
 	xa_init(&peer->imports);
 	spin_lock_init(&peer->tx_lock);
+	mutex_init(&peer->tx_mutex);
 	INIT_LIST_HEAD(&peer->tx_exports);
 	INIT_LIST_HEAD(&peer->tx_imports);
 	INIT_LIST_HEAD(&peer->tx_replies);

@@ -20,9 +20,13 @@
 #define MAX_SENT	16
 
 /* What the core sent to the fake peer; under fake_lock. */
-static DEFINE_SPINLOCK(fake_lock);	/* protects fake_sent, fake_nr */
+static DEFINE_SPINLOCK(fake_lock);	/* protects the fake_ variables */
 static u8 fake_sent[MAX_SENT][HDMABUF_MSG_SIZE];
+static unsigned int fake_sent_flags[MAX_SENT];
 static int fake_nr;
+/* The channel has no room for a sender that will not wait. */
+static bool fake_busy;
+static int fake_refused;
 /* fake_sent decoded by core_sent(); the cases run one at a time. */
 static struct hdmabuf_msg rx[MAX_SENT];
 
@@ -49,13 +53,31 @@ static void fake_unmap(struct hdmabuf_backend *be, void *handle)
 }
 
 static int fake_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
-		     size_t len)
+		     size_t len, unsigned int flags)
 {
+	int ret = 0;
+
 	spin_lock(&fake_lock);
-	if (fake_nr < MAX_SENT && len == HDMABUF_MSG_SIZE)
+	if (fake_busy && (flags & HDMABUF_SEND_NOWAIT)) {
+		fake_refused++;
+		ret = -EAGAIN;
+	} else if (fake_nr < MAX_SENT && len == HDMABUF_MSG_SIZE) {
+		fake_sent_flags[fake_nr] = flags;
 		memcpy(fake_sent[fake_nr++], msg, len);
+	}
 	spin_unlock(&fake_lock);
-	return 0;
+	return ret;
+}
+
+/* What the core has sent so far, without waiting for its work. */
+static int fake_count(void)
+{
+	int n;
+
+	spin_lock(&fake_lock);
+	n = fake_nr;
+	spin_unlock(&fake_lock);
+	return n;
 }
 
 static const struct hdmabuf_backend_ops fake_ops = {
@@ -99,6 +121,8 @@ static void db_suite_exit(struct kunit_suite *suite)
 static int db_init(struct kunit *test)
 {
 	fake_nr = 0;
+	fake_busy = false;
+	fake_refused = 0;
 	KUNIT_ASSERT_EQ(test, hdmabuf_backend_register(&fake_be), 0);
 	KUNIT_ASSERT_EQ(test, hdmabuf_peer_add(&fake_be, PEER_VMID), 0);
 	return 0;
@@ -528,6 +552,49 @@ static void db_frames_checked(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, frame_out(&e), 7ull);
 }
 
+/*
+ * A frame's release goes out from the releasing call itself, without
+ * waiting for the work; when the channel has no room at once, the work
+ * sends it later, once and unchanged.
+ */
+static void db_frame_release_sent_at_once(struct kunit *test)
+{
+	static struct hdmabuf_file file;
+	static struct hdmabuf_msg e, m;
+	struct hyper_dmabuf_release_frame r = { };
+
+	peer_export(&e, 1);
+	peer_sends(&e);
+	KUNIT_ASSERT_EQ(test, core_sent(test), 1);
+	KUNIT_ASSERT_EQ(test, rx[0].status, 0u);
+
+	peer_frame(&m, &e, 5);
+	m.nr_damage = 0;
+	peer_sends(&m);
+	r.id = e.id;
+	r.seq = 5;
+	KUNIT_ASSERT_EQ(test, hdmabuf_ioctl_release_frame(&file, &r, NULL), 0L);
+	/* Sent before the call returned, by the caller, not waiting. */
+	KUNIT_ASSERT_EQ(test, fake_count(), 2);
+	KUNIT_EXPECT_TRUE(test, fake_sent_flags[1] & HDMABUF_SEND_NOWAIT);
+
+	fake_busy = true;
+	peer_frame(&m, &e, 6);
+	m.nr_damage = 0;
+	peer_sends(&m);
+	r.seq = 6;
+	KUNIT_ASSERT_EQ(test, hdmabuf_ioctl_release_frame(&file, &r, NULL), 0L);
+	KUNIT_EXPECT_EQ(test, fake_refused, 1);
+	/* The work sends it, as a sender that may wait. */
+	KUNIT_ASSERT_EQ(test, core_sent(test), 3);
+	KUNIT_EXPECT_EQ(test, rx[1].type, HDMABUF_MSG_FRAME_RELEASE);
+	KUNIT_EXPECT_EQ(test, rx[1].seq, 5ull);
+	KUNIT_EXPECT_EQ(test, rx[2].type, HDMABUF_MSG_FRAME_RELEASE);
+	KUNIT_EXPECT_EQ(test, rx[2].seq, 6ull);
+	KUNIT_EXPECT_FALSE(test, fake_sent_flags[2] & HDMABUF_SEND_NOWAIT);
+	KUNIT_EXPECT_EQ(test, fake_refused, 1);
+}
+
 static struct kunit_case hdmabuf_db_cases[] = {
 	KUNIT_CASE(db_export_accepted),
 	KUNIT_CASE(db_export_foreign_vmid_refused),
@@ -542,6 +609,7 @@ static struct kunit_case hdmabuf_db_cases[] = {
 	KUNIT_CASE(db_exporter_messages_out_of_turn),
 	KUNIT_CASE(db_peer_gone_withdraws),
 	KUNIT_CASE(db_frames_checked),
+	KUNIT_CASE(db_frame_release_sent_at_once),
 	{}
 };
 

@@ -14,9 +14,15 @@
  * checked: a peer whose index claims more messages than the ring holds,
  * or takes back ones already counted, broke the protocol and the
  * transport stops.  Messages are copied out of the slot before anyone
- * looks at them.  A doorbell masks the interrupt until the work item has
- * drained the ring, so a peer that rings without pause costs one pass of
- * the work item per pass, not one interrupt each.
+ * looks at them.
+ *
+ * Doorbells are handled in a threaded interrupt handler, so that a message
+ * reaches the core with one wake-up and no trip through a workqueue.  A
+ * doorbell masks the interrupt until the ring is drained, so a peer that
+ * rings without pause costs one pass per pass, not one interrupt each.
+ * The thread (a real-time one) takes a few messages per doorbell; what is
+ * left goes to a work item, at normal priority, which also serves the
+ * link's pokes and breakages.  A mutex makes the two take turns.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -33,8 +39,11 @@
 
 #include "acrn.h"
 
+/* Messages the interrupt thread hands on per doorbell at most. */
+#define HDACRN_THREAD_BUDGET	8
+
 /* Bits of hdacrn_chan.flags. */
-#define HDACRN_CHAN_MASKED	0	/* our IRQ is disabled until the work ran */
+#define HDACRN_CHAN_MASKED	0	/* our IRQ is disabled until a pass ran */
 #define HDACRN_CHAN_STOPPED	1	/* no sending or receiving */
 #define HDACRN_CHAN_BROKEN	2	/* the work must tell the link why */
 
@@ -48,14 +57,17 @@
  * @irq: our doorbell interrupt
  * @ops: the link's callbacks
  * @owner: their argument
- * @work: drains @rx and tells the link about events
+ * @work: drains what the interrupt thread left of @rx, and tells the link
+ *	about pokes and breakages
+ * @rx_lock: serialises the interrupt thread and @work; protects @rx_cons
+ *	and @buf
  * @flags: HDACRN_CHAN_*
  * @tx_lock: serialises senders; protects @tx_prod
  * @tx_prod: messages written to @tx
  * @tx_wait: senders waiting for a free slot in @tx, or for a stop
- * @rx_cons: messages read from @rx; only @work touches it
+ * @rx_cons: messages read from @rx
  * @why: how the peer broke the protocol, for the link
- * @buf: where @work copies a message before handing it on
+ * @buf: where a message is copied before it is handed on
  */
 struct hdacrn_chan {
 	struct pci_dev *pdev;
@@ -67,6 +79,7 @@ struct hdacrn_chan {
 	const struct hdacrn_chan_ops *ops;
 	void *owner;
 	struct work_struct work;
+	struct mutex rx_lock;		/* receivers; @rx_cons, @buf */
 	unsigned long flags;
 	struct mutex tx_lock;		/* senders; @tx_prod */
 	u32 tx_prod;
@@ -132,13 +145,17 @@ static int hdacrn_tx_space(struct hdacrn_chan *chan)
 	return HDACRN_RING_SLOTS - (chan->tx_prod - cons);
 }
 
-static void hdacrn_chan_work(struct work_struct *work)
+/*
+ * One pass: tell the link about a breakage and the doorbell, then hand it
+ * up to @budget messages.  Unmasks the interrupt when the ring is drained;
+ * leaves the rest to the work item otherwise.
+ */
+static void hdacrn_chan_run(struct hdacrn_chan *chan, unsigned int budget)
 {
-	struct hdacrn_chan *chan = container_of(work, struct hdacrn_chan, work);
 	struct hdacrn_ring *rx = chan->rx;
-	unsigned int budget = HDACRN_RING_SLOTS;
 	int avail;
 
+	mutex_lock(&chan->rx_lock);
 	if (test_bit(HDACRN_CHAN_BROKEN, &chan->flags)) {
 		chan->ops->broken(chan->owner, READ_ONCE(chan->why));
 		clear_bit(HDACRN_CHAN_BROKEN, &chan->flags);
@@ -174,10 +191,16 @@ static void hdacrn_chan_work(struct work_struct *work)
 	    test_bit(HDACRN_CHAN_BROKEN, &chan->flags)) {
 		/* More may be waiting: take turns with other work. */
 		queue_work(system_wq, &chan->work);
-		return;
-	}
-	if (test_and_clear_bit(HDACRN_CHAN_MASKED, &chan->flags))
+	} else if (test_and_clear_bit(HDACRN_CHAN_MASKED, &chan->flags)) {
 		enable_irq(chan->irq);
+	}
+	mutex_unlock(&chan->rx_lock);
+}
+
+static void hdacrn_chan_work(struct work_struct *work)
+{
+	hdacrn_chan_run(container_of(work, struct hdacrn_chan, work),
+			HDACRN_RING_SLOTS);
 }
 
 static irqreturn_t hdacrn_chan_irq(int irq, void *data)
@@ -188,7 +211,12 @@ static irqreturn_t hdacrn_chan_irq(int irq, void *data)
 	wake_up_all(&chan->tx_wait);
 	if (!test_and_set_bit(HDACRN_CHAN_MASKED, &chan->flags))
 		disable_irq_nosync(irq);
-	queue_work(system_wq, &chan->work);
+	return IRQ_WAKE_THREAD;
+}
+
+static irqreturn_t hdacrn_chan_thread(int irq, void *data)
+{
+	hdacrn_chan_run(data, HDACRN_THREAD_BUDGET);
 	return IRQ_HANDLED;
 }
 
@@ -242,13 +270,15 @@ static bool hdacrn_tx_ready(struct hdacrn_chan *chan)
  * @msg: the message
  * @len: its length, at most HDMABUF_MSG_SIZE
  * @timeout: how long to wait for a free slot, in jiffies
+ * @nowait: wait neither for a slot nor for another sender
  *
  * Return: 0; -ENOTCONN when the transport is stopped, -ETIMEDOUT when the
- * ring stayed full for @timeout, -EPROTO when the peer's index lies (the
- * transport is then broken), -EINVAL for an oversized message.
+ * ring stayed full for @timeout, -EAGAIN when it was full or another
+ * sender was at it and @nowait is set, -EPROTO when the peer's index lies
+ * (the transport is then broken), -EINVAL for an oversized message.
  */
 int hdacrn_chan_send(struct hdacrn_chan *chan, const void *msg, size_t len,
-		     unsigned long timeout)
+		     unsigned long timeout, bool nowait)
 {
 	struct hdacrn_ring *tx = chan->tx;
 	unsigned long left = timeout;
@@ -257,7 +287,10 @@ int hdacrn_chan_send(struct hdacrn_chan *chan, const void *msg, size_t len,
 
 	if (len > HDMABUF_MSG_SIZE)
 		return -EINVAL;
-	mutex_lock(&chan->tx_lock);
+	if (!nowait)
+		mutex_lock(&chan->tx_lock);
+	else if (!mutex_trylock(&chan->tx_lock))
+		return -EAGAIN;
 	for (;;) {
 		if (test_bit(HDACRN_CHAN_STOPPED, &chan->flags)) {
 			ret = -ENOTCONN;
@@ -271,6 +304,10 @@ int hdacrn_chan_send(struct hdacrn_chan *chan, const void *msg, size_t len,
 		}
 		if (space)
 			break;
+		if (nowait) {
+			ret = -EAGAIN;
+			goto out;
+		}
 		/* Full: ask for a doorbell when the peer frees a slot. */
 		WRITE_ONCE(tx->want_space, cpu_to_le32(1));
 		/* The request before a second look, pairing with the reader. */
@@ -353,6 +390,7 @@ struct hdacrn_chan *hdacrn_chan_create(struct pci_dev *pdev,
 	chan->owner = owner;
 	chan->flags = BIT(HDACRN_CHAN_STOPPED);
 	INIT_WORK(&chan->work, hdacrn_chan_work);
+	mutex_init(&chan->rx_lock);
 	mutex_init(&chan->tx_lock);
 	init_waitqueue_head(&chan->tx_wait);
 
@@ -363,7 +401,8 @@ struct hdacrn_chan *hdacrn_chan_create(struct pci_dev *pdev,
 		goto err_free;
 	}
 	chan->irq = pci_irq_vector(pdev, 0);
-	ret = request_irq(chan->irq, hdacrn_chan_irq, 0, KBUILD_MODNAME, chan);
+	ret = request_threaded_irq(chan->irq, hdacrn_chan_irq,
+				   hdacrn_chan_thread, 0, KBUILD_MODNAME, chan);
 	if (ret)
 		goto err_vectors;
 	return chan;
@@ -372,6 +411,7 @@ err_vectors:
 	pci_free_irq_vectors(pdev);
 err_free:
 	mutex_destroy(&chan->tx_lock);
+	mutex_destroy(&chan->rx_lock);
 	kfree(chan);
 	return ERR_PTR(ret);
 }
@@ -380,7 +420,8 @@ err_free:
  * hdacrn_chan_quiesce() - stop a transport for good before its link goes
  * @chan: the transport
  *
- * Stops it and waits for the work item: once this returns, no message
+ * Stops it and waits for the interrupt thread and the work item: once
+ * this returns, no message
  * reaches the link and no event or breakage is reported to it, so that
  * nothing brings the link back up while it is taken down.  Only
  * hdacrn_chan_kick() and hdacrn_chan_destroy() may follow.
@@ -389,9 +430,9 @@ void hdacrn_chan_quiesce(struct hdacrn_chan *chan)
 {
 	hdacrn_chan_stop(chan);
 	/*
-	 * No handler runs past this, and none queues the work again; the
-	 * work may still re-enable the interrupt once, which leaves it
-	 * disabled by this call, as free_irq() wants it.
+	 * No handler or thread runs past this, and none queues the work
+	 * again; a last pass may still re-enable the interrupt once, which
+	 * leaves it disabled by this call, as free_irq() wants it.
 	 */
 	disable_irq(chan->irq);
 	cancel_work_sync(&chan->work);
@@ -406,5 +447,6 @@ void hdacrn_chan_destroy(struct hdacrn_chan *chan)
 	free_irq(chan->irq, chan);
 	pci_free_irq_vectors(chan->pdev);
 	mutex_destroy(&chan->tx_lock);
+	mutex_destroy(&chan->rx_lock);
 	kfree(chan);
 }

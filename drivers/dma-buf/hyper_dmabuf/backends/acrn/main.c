@@ -327,11 +327,13 @@ static void hdacrn_link_recv(void *owner, const void *msg, size_t len)
 
 	/*
 	 * Before the answer, or after a drop, the ring is not ours to read.
-	 * @up needs no lock here: sessions start and end only in the work
-	 * item that calls this (hdacrn_link_event(), hdacrn_link_broken()),
-	 * which restarts the transport's counts on rings emptied for the new
-	 * session, so a message read here is of the session @up is for; and
-	 * hdacrn_remove() quiesces the work before it takes the link down.
+	 * @up needs no lock here: sessions start and end only in the
+	 * transport's pass that calls this (hdacrn_link_event() and
+	 * hdacrn_link_broken(), from its interrupt thread or its work item,
+	 * which take turns), which restarts the transport's counts on rings
+	 * emptied for the new session, so a message read here is of the
+	 * session @up is for; and hdacrn_remove() quiesces the transport
+	 * before it takes the link down.
 	 */
 	if (READ_ONCE(link->up))
 		hdmabuf_recv(&hdacrn_backend, link->vmid, msg, len);
@@ -364,7 +366,7 @@ static const struct hdacrn_chan_ops hdacrn_link_chan_ops = {
 };
 
 static int hdacrn_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
-		       size_t len);
+		       size_t len, unsigned int flags);
 
 /*
  * Test of the peer's limits: follow an EXPORT with a flood of
@@ -382,7 +384,7 @@ static void hdacrn_announce_flood(struct hdmabuf_backend *be, u32 vmid,
 	for (n = 0; n < HDACRN_FLOOD_ANNOUNCEMENTS; n++) {
 		memcpy(buf, msg, sizeof(buf));
 		hdmabuf_wire_forge_export(buf);
-		if (hdacrn_send(be, vmid, buf, sizeof(buf)))
+		if (hdacrn_send(be, vmid, buf, sizeof(buf), 0))
 			break;
 	}
 	pr_warn("fault: %u forged announcements sent to vm %u\n", n, vmid);
@@ -394,20 +396,28 @@ static void hdacrn_announce_flood(struct hdmabuf_backend *be, u32 vmid,
  * @vmid: the VM
  * @msg: the message
  * @len: its length
+ * @flags: %HDMABUF_SEND_NOWAIT or 0
  *
  * Return: 0, -ENOTCONN when the VM is not linked, -ETIMEDOUT when its ring
- * stayed full for timeout_ms, -EPROTO when it broke the ring protocol.
+ * stayed full for timeout_ms, -EAGAIN when it was full or busy and @flags
+ * said not to wait, -EPROTO when it broke the ring protocol.
  */
 static int hdacrn_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
-		       size_t len)
+		       size_t len, unsigned int flags)
 {
-	struct hdacrn_link *link = hdacrn_link_get(vmid);
+	bool nowait = flags & HDMABUF_SEND_NOWAIT;
+	struct hdacrn_link *link;
 	int ret;
 
+	/* Test only: the flood waits for room, so it goes from the work. */
+	if (nowait && hdmabuf_wire_is_export(msg) &&
+	    hdacrn_fault_active(HDACRN_FAULT_ANNOUNCE_FLOOD))
+		return -EAGAIN;
+	link = hdacrn_link_get(vmid);
 	if (!link)
 		return -ENOTCONN;
 	ret = hdacrn_chan_send(link->chan, msg, len,
-			       msecs_to_jiffies(hdacrn_timeout_ms));
+			       msecs_to_jiffies(hdacrn_timeout_ms), nowait);
 	hdacrn_link_put(link);
 	if (!ret)
 		hdacrn_announce_flood(be, vmid, msg);

@@ -290,7 +290,7 @@ static bool lb_has_room(void)
 }
 
 static int lb_send(struct hdmabuf_backend *be, u32 vmid, const void *buf,
-		   size_t len)
+		   size_t len, unsigned int flags)
 {
 	struct lb_msg *m;
 	long left;
@@ -320,6 +320,10 @@ static int lb_send(struct hdmabuf_backend *be, u32 vmid, const void *buf,
 			return 0;
 		}
 		spin_unlock(&lb_lock);
+		if (flags & HDMABUF_SEND_NOWAIT) {
+			kfree(m);
+			return -EAGAIN;
+		}
 		left = wait_event_timeout(lb_room, lb_has_room(),
 					  msecs_to_jiffies(lb_timeout_ms));
 		if (!left) {

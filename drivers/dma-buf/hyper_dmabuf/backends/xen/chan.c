@@ -32,10 +32,12 @@
  * from the frontend, page 1 one carrying messages from the backend.  Each
  * slot holds one core message; the receiver copies it out, answers with
  * an empty response to free the slot, and hands the copy to the core from
- * a work item, so messages are handled in process context.  The event
- * channel is bound with late EOI: a peer that raises events without
- * messages is throttled by the event-channel code.  A peer whose ring
- * indices lie is disconnected.
+ * the event channel's threaded interrupt handler, in process context and
+ * with no workqueue between the event and the core.  A ring's worth at
+ * most per event: the rest goes to a work item at normal priority, which
+ * takes turns with the thread.  The event channel is bound with late EOI:
+ * a peer that raises events without messages is throttled by the
+ * event-channel code.  A peer whose ring indices lie is disconnected.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -98,11 +100,12 @@ DEFINE_RING_TYPES(hdxen, struct hdxen_req, struct hdxen_rsp);
  * @connected: rings and event channel are live
  * @irq: the event channel's irq, 0 when unbound
  * @tx: ring we send on
- * @rx: ring we receive on; used only by @rx_work
+ * @rx_mutex: serialises the interrupt thread and @rx_work; protects @rx
+ * @rx: ring we receive on
  * @tx_mutex: one sender at a time
  * @tx_wait: woken when a slot frees up or the channel goes
  * @eoi_pending: an event awaits its late EOI
- * @rx_work: handles events: messages in, slots freed
+ * @rx_work: handles what the interrupt thread left, and kicks
  * @fatal_work: disconnects a peer that broke the ring protocol
  */
 struct hdxen_chan {
@@ -120,6 +123,7 @@ struct hdxen_chan {
 	bool connected;
 	int irq;
 	struct hdxen_front_ring tx;
+	struct mutex rx_mutex;	/* receivers; @rx */
 	struct hdxen_back_ring rx;
 	struct mutex tx_mutex;	/* serialises senders */
 	wait_queue_head_t tx_wait;
@@ -164,8 +168,7 @@ static irqreturn_t hdxen_interrupt(int irq, void *data)
 	struct hdxen_chan *ch = data;
 
 	atomic_set(&ch->eoi_pending, 1);
-	queue_work(hdxen_wq, &ch->rx_work);
-	return IRQ_HANDLED;
+	return IRQ_WAKE_THREAD;
 }
 
 static void hdxen_notify(struct hdxen_chan *ch)
@@ -264,11 +267,12 @@ static bool hdxen_rx_requests(struct hdxen_chan *ch, bool *again)
 	return done;
 }
 
-static void hdxen_rx_work(struct work_struct *work)
+/* One pass over both rings, by the interrupt thread or the work. */
+static void hdxen_rx_pass(struct hdxen_chan *ch)
 {
-	struct hdxen_chan *ch = container_of(work, struct hdxen_chan, rx_work);
 	bool done = false, again = false, live;
 
+	mutex_lock(&ch->rx_mutex);
 	spin_lock(&ch->lock);
 	live = ch->connected;
 	spin_unlock(&ch->lock);
@@ -282,8 +286,27 @@ static void hdxen_rx_work(struct work_struct *work)
 	if (ch->irq && atomic_xchg(&ch->eoi_pending, 0))
 		xen_irq_lateeoi(ch->irq, done ? 0 : XEN_EOI_FLAG_SPURIOUS);
 	spin_unlock(&ch->lock);
+	mutex_unlock(&ch->rx_mutex);
 	if (again)
 		queue_work(hdxen_wq, &ch->rx_work);
+}
+
+static irqreturn_t hdxen_irq_thread(int irq, void *data)
+{
+	hdxen_rx_pass(data);
+	return IRQ_HANDLED;
+}
+
+static void hdxen_rx_work(struct work_struct *work)
+{
+	hdxen_rx_pass(container_of(work, struct hdxen_chan, rx_work));
+}
+
+/* Give a bound event channel our handlers. */
+static int hdxen_request_irq(struct hdxen_chan *ch, int irq)
+{
+	return request_threaded_irq(irq, hdxen_interrupt, hdxen_irq_thread, 0,
+				    "hyper_dmabuf", ch);
 }
 
 static bool hdxen_tx_ready(struct hdxen_chan *ch)
@@ -329,7 +352,7 @@ static void hdxen_announce_flood(struct hdmabuf_backend *be, u32 vmid,
 	for (n = 0; n < HDXEN_FLOOD_ANNOUNCEMENTS; n++) {
 		memcpy(buf, msg, sizeof(buf));
 		hdmabuf_wire_forge_export(buf);
-		if (hdxen_send(be, vmid, buf, sizeof(buf)))
+		if (hdxen_send(be, vmid, buf, sizeof(buf), 0))
 			break;
 	}
 	pr_warn("fault: %u forged announcements sent to domain %u\n", n, vmid);
@@ -365,31 +388,46 @@ void hdxen_chan_kick_all(void)
  * @vmid: the domain
  * @msg: the message
  * @len: its length, %HDMABUF_MSG_SIZE
+ * @flags: %HDMABUF_SEND_NOWAIT or 0
  *
- * Waits at most timeout_ms for a free slot.
+ * Waits at most timeout_ms for a free slot, or not at all with
+ * %HDMABUF_SEND_NOWAIT.
  *
  * Return: 0, -ENOTCONN when the domain is not connected, -ETIMEDOUT when
- * its ring stayed full, or -EINVAL for a bad length.
+ * its ring stayed full, -EAGAIN when it was full or another sender was at
+ * it and @flags said not to wait, or -EINVAL for a bad length.
  */
 int hdxen_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
-	       size_t len)
+	       size_t len, unsigned int flags)
 {
+	bool nowait = flags & HDMABUF_SEND_NOWAIT;
 	struct hdxen_chan *ch;
 	int ret = 0, notify;
 
 	if (len != HDMABUF_MSG_SIZE)
 		return -EINVAL;
+	/* Test only: the flood waits for room, so it goes from the work. */
+	if (nowait && hdmabuf_wire_is_export(msg) &&
+	    hdxen_fault_active(HDXEN_FAULT_ANNOUNCE_FLOOD))
+		return -EAGAIN;
 	ch = hdxen_chan_get(vmid);
 	if (!ch)
 		return -ENOTCONN;
-	mutex_lock(&ch->tx_mutex);
-	wait_event_timeout(ch->tx_wait, hdxen_tx_ready(ch),
-			   msecs_to_jiffies(hdxen_timeout_ms));
+	if (nowait) {
+		if (!mutex_trylock(&ch->tx_mutex)) {
+			ret = -EAGAIN;
+			goto out_put;
+		}
+	} else {
+		mutex_lock(&ch->tx_mutex);
+		wait_event_timeout(ch->tx_wait, hdxen_tx_ready(ch),
+				   msecs_to_jiffies(hdxen_timeout_ms));
+	}
 	spin_lock(&ch->lock);
 	if (!ch->connected) {
 		ret = -ENOTCONN;
 	} else if (RING_FULL(&ch->tx)) {
-		ret = -ETIMEDOUT;
+		ret = nowait ? -EAGAIN : -ETIMEDOUT;
 	} else {
 		memcpy(RING_GET_REQUEST(&ch->tx, ch->tx.req_prod_pvt)->msg,
 		       msg, len);
@@ -401,6 +439,7 @@ int hdxen_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
 	}
 	spin_unlock(&ch->lock);
 	mutex_unlock(&ch->tx_mutex);
+out_put:
 	hdxen_chan_put(ch);
 	if (!ret)
 		hdxen_announce_flood(be, vmid, msg);
@@ -520,13 +559,18 @@ again:
 /* Frontend: the backend connected to what we offered. */
 static int hdxen_front_connect(struct hdxen_chan *ch)
 {
-	int irq;
+	int irq, ret;
 
 	lockdep_assert_held(&ch->conn_lock);
-	irq = bind_evtchn_to_irqhandler_lateeoi(ch->evtchn, hdxen_interrupt, 0,
-						"hyper_dmabuf", ch);
+	irq = bind_evtchn_to_irq_lateeoi(ch->evtchn);
 	if (irq < 0)
 		return irq;
+	ret = hdxen_request_irq(ch, irq);
+	if (ret) {
+		evtchn_put(ch->evtchn);		/* unbinds, closes the port */
+		ch->evtchn = 0;
+		return ret;
+	}
 	return hdxen_go_live(ch, irq);
 }
 
@@ -553,11 +597,19 @@ static int hdxen_back_connect(struct hdxen_chan *ch)
 		ch->ring = NULL;
 		return ret;
 	}
-	irq = bind_interdomain_evtchn_to_irqhandler_lateeoi(dev, port,
-							    hdxen_interrupt, 0,
-							    "hyper_dmabuf", ch);
+	irq = bind_interdomain_evtchn_to_irq_lateeoi(dev, port);
 	if (irq < 0)
 		return irq;
+	ret = hdxen_request_irq(ch, irq);
+	if (ret) {
+		/*
+		 * Unbind and close the port.  The event-channel API has no
+		 * call for this with no handler; this one, as xen-scsiback
+		 * uses it, warns once about the handler it does not find.
+		 */
+		unbind_from_irqhandler(irq, ch);
+		return ret;
+	}
 	return hdxen_go_live(ch, irq);
 }
 
@@ -699,6 +751,7 @@ static int hdxen_probe(struct xenbus_device *dev, bool frontend)
 	mutex_init(&ch->conn_lock);
 	spin_lock_init(&ch->lock);
 	mutex_init(&ch->tx_mutex);
+	mutex_init(&ch->rx_mutex);
 	init_waitqueue_head(&ch->tx_wait);
 	INIT_WORK(&ch->rx_work, hdxen_rx_work);
 	INIT_WORK(&ch->fatal_work, hdxen_fatal_work);

@@ -155,7 +155,7 @@ static inline bool hdxen_fault_active(enum hdxen_fault f)
 int hdxen_chan_init(void);
 void hdxen_chan_exit(void);
 int hdxen_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
-	       size_t len);
+	       size_t len, unsigned int flags);
 void hdxen_chan_kick_all(void);	/* test faults only */
 
 /* shbuf.c */
