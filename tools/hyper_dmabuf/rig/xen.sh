@@ -173,7 +173,7 @@ dom0=$out/dom0-root
 common_root "$dom0"
 cp "$xdir/dom0-init" "$dom0/init"
 # hdx-lib.sh and any other library a scenario may source (/rig/NAME.sh).
-cp "$xdir"/*.sh "$xdir/run-scenario" "$dom0/rig/"
+cp "$xdir"/*.sh "$tools/rig/msg-path.sh" "$xdir/run-scenario" "$dom0/rig/"
 mkdir -p "$dom0/rig/scenarios"
 if [ -n "$scenario" ]; then
 	cp "${scenarios[@]}" "$dom0/rig/scenarios/"

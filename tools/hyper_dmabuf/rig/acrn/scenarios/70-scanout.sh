@@ -16,6 +16,7 @@
 # notice one: its self-test, also on a real capture, and once the frame
 # before on screen again (a stale frame), which the host must find wrong.
 . "$HDA_LIB/hda-share.sh"
+. "$HDA_LIB/../msg-path.sh"
 
 frames=9
 if ! on sos test -s /modules/display/load-list >/dev/null; then
@@ -37,6 +38,8 @@ if ! on sos "grep -qs '^DRIVER=cirrus\$' /sys/class/drm/card*/device/uevent"; th
 fi
 ok "the SOS has a cirrus card"
 
+mp_sos=$(on sos hd-msg-path)
+mp_uos1=$(on uos1 hd-msg-path)
 check "the SOS's display waits for buffers" on_bg sos kms \
 	hdmabuf-kms /dev/ttyS3 $frames 3
 check "... once the host's capture daemon answered" \
@@ -108,6 +111,7 @@ else
 	not_ok "uos1's exporter ends cleanly (status $rc)"
 	diag "$(tail -n 5 <<<"$out")"
 fi
+msg_path_check uos1 sos "$mp_uos1" "$mp_sos"
 check "the SOS unloads cirrus" on sos rmmod cirrus
 check "uos1 shares nothing any more" hda_quiet uos1
 check "the SOS imports nothing any more" hda_quiet sos

@@ -16,6 +16,7 @@
 # one: its self-test, also on a real capture, and once the frame before
 # on screen again (a stale frame), which the host must find wrong.
 . /rig/hdx-share.sh
+. /rig/msg-path.sh
 
 # First a share dom0 imports and lets go: its unpopulated pages go back
 # to dom0's pool, which hands the next imports ascending pfns, so that a
@@ -47,6 +48,8 @@ if ! grep -qs '^DRIVER=cirrus$' /sys/class/drm/card*/device/uevent; then
 fi
 ok "dom0 has a cirrus card"
 
+mp_dom0=$(on dom0 hd-msg-path)
+mp_domu1=$(on domU1 hd-msg-path)
 check "dom0's display waits for buffers" on_bg dom0 kms \
 	hdmabuf-kms /dev/ttyS2 $frames 3
 check "... once the host's capture daemon answered" \
@@ -120,6 +123,7 @@ else
 	not_ok "domU1's exporter ends cleanly (status $rc)"
 	diag "$(echo "$out" | tail -n 5)"
 fi
+msg_path_check domU1 dom0 "$mp_domu1" "$mp_dom0"
 check "dom0 unloads cirrus" rmmod cirrus
 check "domU1 shares nothing any more" hdx_quiet domU1
 check "dom0 imports nothing any more" hdx_quiet dom0
