@@ -16,6 +16,7 @@
 #   make demo			the main job, visible to a person
 #   make bench			benchmarks in the ACRN-model and Xen rigs: a table
 #				of ratios, build/bench/results.json, latency.png
+#   make bench-latency		the event and frame series of make bench only
 #   make clean
 #
 # Every target installs missing Debian packages first (tools/hyper_dmabuf/
@@ -66,8 +67,11 @@ demo: deps
 bench: deps
 	@$(T)/bench/run.sh
 
+bench-latency: deps
+	@HDMABUF_BENCH_SERIES=latency $(T)/bench/run.sh
+
 clean:
 	rm -rf build
 
 .PHONY: all deps modules selftests lint kernel-debug check check-xen \
-	check-acrn test demo bench clean
+	check-acrn test demo bench bench-latency clean

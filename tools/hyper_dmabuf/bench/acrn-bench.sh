@@ -14,6 +14,8 @@
 . "$HDA_LIB/hda-share.sh"
 
 reps=${HDMABUF_BENCH_REPS:-15}
+# "latency": only the event and frame series (make bench-latency).
+series=${series:-all}
 scale=${HDMABUF_BENCH_SCALE:-10000}
 events=${HDMABUF_BENCH_EVENTS:-100}
 frames=${HDMABUF_BENCH_FRAMES:-300}
@@ -57,45 +59,47 @@ bench_batch() {
 	keep "$out"
 }
 
-# The SOS's QEMU maps a page of uos1's RAM file into itself the first time
-# the SOS touches it, and the host allocates the page if uos1 never
-# touched it either: costs of this rig, not of sharing (a hypervisor maps
-# a VM's memory once).  Touch all of uos1's RAM from the SOS first, so
-# that imports and the window floor alike read pages the host has ready.
-if out=$(on sos hdmabuf-bench window-map --from 1 --size $((510 << 20)) \
-	--count 1 --offset 0); then
-	ok "the SOS touched all of uos1's RAM once"
-else
-	diag "$out"
-	not_ok "the SOS touched all of uos1's RAM once"
-fi
-
-# 4 KiB, 64 KiB, 1 MiB, 8 MiB (1080p RGBA), 33 MiB (4K RGBA, 3840x2160x4),
-# in batches of at most 96 MiB live (a UOS has 510 MiB of RAM).
-for size in 4096 65536 1048576 8294400 33177600; do
-	batch=$((96 * 1024 * 1024 / size))
-	[ "$batch" -le "$reps" ] || batch=$reps
-	[ "$batch" -ge 1 ] || batch=1
-	done_reps=0
-	while [ "$done_reps" -lt "$reps" ]; do
-		bench_batch "$size" "$batch" || break
-		done_reps=$((done_reps + batch))
-	done
-	if [ "$done_reps" -ge "$reps" ]; then
-		ok "bench $size: $done_reps shares timed"
-	else
-		not_ok "bench $size: $reps shares timed (only $done_reps)"
-	fi
-	# The floor: as many bytes of uos1's RAM mapped from the window.
-	if out=$(on sos hdmabuf-bench window-map --from 1 --size "$size" \
-		--count "$reps"); then
-		keep "$out"
-		ok "floor $size: $reps raw window maps timed"
+if [ "$series" = all ]; then
+	# The SOS's QEMU maps a page of uos1's RAM file into itself the first time
+	# the SOS touches it, and the host allocates the page if uos1 never
+	# touched it either: costs of this rig, not of sharing (a hypervisor maps
+	# a VM's memory once).  Touch all of uos1's RAM from the SOS first, so
+	# that imports and the window floor alike read pages the host has ready.
+	if out=$(on sos hdmabuf-bench window-map --from 1 --size $((510 << 20)) \
+		--count 1 --offset 0); then
+		ok "the SOS touched all of uos1's RAM once"
 	else
 		diag "$out"
-		not_ok "floor $size: $reps raw window maps timed"
+		not_ok "the SOS touched all of uos1's RAM once"
 	fi
-done
+
+	# 4 KiB, 64 KiB, 1 MiB, 8 MiB (1080p RGBA), 33 MiB (4K RGBA, 3840x2160x4),
+	# in batches of at most 96 MiB live (a UOS has 510 MiB of RAM).
+	for size in 4096 65536 1048576 8294400 33177600; do
+		batch=$((96 * 1024 * 1024 / size))
+		[ "$batch" -le "$reps" ] || batch=$reps
+		[ "$batch" -ge 1 ] || batch=1
+		done_reps=0
+		while [ "$done_reps" -lt "$reps" ]; do
+			bench_batch "$size" "$batch" || break
+			done_reps=$((done_reps + batch))
+		done
+		if [ "$done_reps" -ge "$reps" ]; then
+			ok "bench $size: $done_reps shares timed"
+		else
+			not_ok "bench $size: $reps shares timed (only $done_reps)"
+		fi
+		# The floor: as many bytes of uos1's RAM mapped from the window.
+		if out=$(on sos hdmabuf-bench window-map --from 1 --size "$size" \
+			--count "$reps"); then
+			keep "$out"
+			ok "floor $size: $reps raw window maps timed"
+		else
+			diag "$out"
+			not_ok "floor $size: $reps raw window maps timed"
+		fi
+	done
+fi
 
 # --- event and frame latency and the raw doorbell round trip ----------------
 # pair INITIATOR RESPONDER [REPS]: uos1 runs hdmabuf-bench INITIATOR
@@ -132,34 +136,36 @@ for round in 1 2 3; do
 		"$frames"
 done
 
-# --- scale: 10 live exports, then $scale -----------------------------------
-on_bg uos1 sc "exec hdmabuf-bench scale --to 0 --count $scale"
-if on_wait_line uos1 sc '^ready 10$' 120 >/dev/null &&
-   out=$(on sos hdmabuf-bench scale-import --from 1 --count 10); then
-	ok "scale: the SOS lists and imports at 10 live buffers"
-	keep "$out"
-	# What the exporter measured so far (job output is kept as a tail).
-	keep "$(on_out uos1 sc)"
-else
-	not_ok "scale: the SOS lists and imports at 10 live buffers"
-fi
-on_kill uos1 sc USR1 >/dev/null
-if on_wait_line uos1 sc "^ready $scale\$" 1200 >/dev/null &&
-   out=$(on sos hdmabuf-bench scale-import --from 1 --count "$scale"); then
-	ok "scale: the SOS lists and imports at $scale live buffers"
-	keep "$out"
-else
-	on_out uos1 sc | sed 's/^/# /' >&3
-	not_ok "scale: the SOS lists and imports at $scale live buffers"
-fi
-on_kill uos1 sc USR1 >/dev/null
-if out=$(on_wait uos1 sc 1200); then
-	ok "scale: uos1 unexports all $scale"
-	# The tail of the job's output: only what came after "ready 10".
-	keep "$(grep -E "^sample [a-z-]+-at-$scale |^note " <<<"$out")"
-else
-	diag "$out"
-	not_ok "scale: uos1 unexports all $scale"
+if [ "$series" = all ]; then
+	# --- scale: 10 live exports, then $scale -----------------------------------
+	on_bg uos1 sc "exec hdmabuf-bench scale --to 0 --count $scale"
+	if on_wait_line uos1 sc '^ready 10$' 120 >/dev/null &&
+	   out=$(on sos hdmabuf-bench scale-import --from 1 --count 10); then
+		ok "scale: the SOS lists and imports at 10 live buffers"
+		keep "$out"
+		# What the exporter measured so far (job output is kept as a tail).
+		keep "$(on_out uos1 sc)"
+	else
+		not_ok "scale: the SOS lists and imports at 10 live buffers"
+	fi
+	on_kill uos1 sc USR1 >/dev/null
+	if on_wait_line uos1 sc "^ready $scale\$" 1200 >/dev/null &&
+	   out=$(on sos hdmabuf-bench scale-import --from 1 --count "$scale"); then
+		ok "scale: the SOS lists and imports at $scale live buffers"
+		keep "$out"
+	else
+		on_out uos1 sc | sed 's/^/# /' >&3
+		not_ok "scale: the SOS lists and imports at $scale live buffers"
+	fi
+	on_kill uos1 sc USR1 >/dev/null
+	if out=$(on_wait uos1 sc 1200); then
+		ok "scale: uos1 unexports all $scale"
+		# The tail of the job's output: only what came after "ready 10".
+		keep "$(grep -E "^sample [a-z-]+-at-$scale |^note " <<<"$out")"
+	else
+		diag "$out"
+		not_ok "scale: uos1 unexports all $scale"
+	fi
 fi
 for v in sos uos1; do
 	check "$v shares and maps nothing afterwards" hda_quiet $v

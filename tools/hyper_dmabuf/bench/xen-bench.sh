@@ -15,6 +15,8 @@
 bench=/tmp/bench.txt
 : >$bench
 reps=15
+# "latency": only the event and frame series (make bench-latency).
+series=${series:-all}
 scale=10000
 events=100
 frames=300
@@ -128,33 +130,35 @@ pair() {
 	keep "$bb_out"
 }
 
-# 4 KiB, 64 KiB, 1 MiB, 8 MiB (1080p RGBA), 33 MiB (4K RGBA), in batches
-# of at most 96 MiB live.
-for size in 4096 65536 1048576 8294400 33177600; do
-	batch=$((96 * 1024 * 1024 / size))
-	[ "$batch" -le "$reps" ] || batch=$reps
-	[ "$batch" -ge 1 ] || batch=1
-	done_reps=0
-	while [ "$done_reps" -lt "$reps" ]; do
-		bench_batch "$size" "$batch" || break
-		done_reps=$((done_reps + batch))
+if [ "$series" = all ]; then
+	# 4 KiB, 64 KiB, 1 MiB, 8 MiB (1080p RGBA), 33 MiB (4K RGBA), in batches
+	# of at most 96 MiB live.
+	for size in 4096 65536 1048576 8294400 33177600; do
+		batch=$((96 * 1024 * 1024 / size))
+		[ "$batch" -le "$reps" ] || batch=$reps
+		[ "$batch" -ge 1 ] || batch=1
+		done_reps=0
+		while [ "$done_reps" -lt "$reps" ]; do
+			bench_batch "$size" "$batch" || break
+			done_reps=$((done_reps + batch))
+		done
+		if [ "$done_reps" -ge "$reps" ]; then
+			ok "bench $size: $done_reps shares timed"
+		else
+			not_ok "bench $size: $reps shares timed (only $done_reps)"
+		fi
+		done_reps=0
+		while [ "$done_reps" -lt "$reps" ]; do
+			floor_batch "$size" "$batch" || break
+			done_reps=$((done_reps + batch))
+		done
+		if [ "$done_reps" -ge "$reps" ]; then
+			ok "floor $size: $done_reps raw grant maps timed"
+		else
+			not_ok "floor $size: $reps raw grant maps timed (only $done_reps)"
+		fi
 	done
-	if [ "$done_reps" -ge "$reps" ]; then
-		ok "bench $size: $done_reps shares timed"
-	else
-		not_ok "bench $size: $reps shares timed (only $done_reps)"
-	fi
-	done_reps=0
-	while [ "$done_reps" -lt "$reps" ]; do
-		floor_batch "$size" "$batch" || break
-		done_reps=$((done_reps + batch))
-	done
-	if [ "$done_reps" -ge "$reps" ]; then
-		ok "floor $size: $done_reps raw grant maps timed"
-	else
-		not_ok "floor $size: $reps raw grant maps timed (only $done_reps)"
-	fi
-done
+fi
 
 # --- event and frame latency and the raw event-channel round trip ----------
 # Three rounds, each kind in turn, so that the machine's drift hits all:
@@ -176,33 +180,35 @@ for round in 1 2 3; do
 		$frames
 done
 
-# --- scale: 10 live exports, then $scale -----------------------------------
-on_bg domU1 sc "exec hdmabuf-bench scale --to 0 --count $scale"
-if hdx_wait 120 wait_line domU1 sc "ready 10" &&
-   out=$(hdmabuf-bench scale-import --from "$from" --count 10 2>&1); then
-	ok "scale: dom0 lists and imports at 10 live buffers"
-	keep "$out"
-	# What the exporter measured so far (job output is kept as a tail).
-	keep "$(on_out domU1 sc)"
-else
-	not_ok "scale: dom0 lists and imports at 10 live buffers"
-fi
-on_kill domU1 sc USR1 >/dev/null
-if hdx_wait 1200 wait_line domU1 sc "ready $scale" &&
-   out=$(hdmabuf-bench scale-import --from "$from" --count $scale 2>&1); then
-	ok "scale: dom0 lists and imports at $scale live buffers"
-	keep "$out"
-else
-	on_out domU1 sc | sed 's/^/# /' >&3
-	not_ok "scale: dom0 lists and imports at $scale live buffers"
-fi
-on_kill domU1 sc USR1 >/dev/null
-if out=$(on_wait domU1 sc 1200); then
-	ok "scale: domU1 unexports all $scale"
-	# The tail of the job's output: only what came after "ready 10".
-	keep "$(echo "$out" | grep -E "^sample [a-z-]+-at-$scale |^note ")"
-else
-	diag "$out"
-	not_ok "scale: domU1 unexports all $scale"
+if [ "$series" = all ]; then
+	# --- scale: 10 live exports, then $scale -----------------------------------
+	on_bg domU1 sc "exec hdmabuf-bench scale --to 0 --count $scale"
+	if hdx_wait 120 wait_line domU1 sc "ready 10" &&
+	   out=$(hdmabuf-bench scale-import --from "$from" --count 10 2>&1); then
+		ok "scale: dom0 lists and imports at 10 live buffers"
+		keep "$out"
+		# What the exporter measured so far (job output is kept as a tail).
+		keep "$(on_out domU1 sc)"
+	else
+		not_ok "scale: dom0 lists and imports at 10 live buffers"
+	fi
+	on_kill domU1 sc USR1 >/dev/null
+	if hdx_wait 1200 wait_line domU1 sc "ready $scale" &&
+	   out=$(hdmabuf-bench scale-import --from "$from" --count $scale 2>&1); then
+		ok "scale: dom0 lists and imports at $scale live buffers"
+		keep "$out"
+	else
+		on_out domU1 sc | sed 's/^/# /' >&3
+		not_ok "scale: dom0 lists and imports at $scale live buffers"
+	fi
+	on_kill domU1 sc USR1 >/dev/null
+	if out=$(on_wait domU1 sc 1200); then
+		ok "scale: domU1 unexports all $scale"
+		# The tail of the job's output: only what came after "ready 10".
+		keep "$(echo "$out" | grep -E "^sample [a-z-]+-at-$scale |^note ")"
+	else
+		diag "$out"
+		not_ok "scale: domU1 unexports all $scale"
+	fi
 fi
 hdx_export $bench bench.txt
