@@ -282,6 +282,7 @@ void hdacrn_chan_stop(struct hdacrn_chan *chan);
 int hdacrn_chan_send(struct hdacrn_chan *chan, const void *msg, size_t len,
 		     unsigned long timeout, bool nowait);
 void hdacrn_chan_kick(struct hdacrn_chan *chan);
+void hdacrn_chan_listen(struct hdacrn_chan *chan);
 void hdacrn_chan_poke(struct hdacrn_chan *chan);
 
 /**

@@ -99,6 +99,17 @@ void hdacrn_chan_kick(struct hdacrn_chan *chan)
 }
 
 /**
+ * hdacrn_chan_listen() - let doorbells reach the link, once it is ready
+ * @chan: the transport, just created
+ *
+ * A doorbell that rang since the transport was created is delivered now.
+ */
+void hdacrn_chan_listen(struct hdacrn_chan *chan)
+{
+	enable_irq(chan->irq);
+}
+
+/**
  * hdacrn_chan_poke() - make the work item look at the link's state now,
  *	as if the peer had rung
  * @chan: the transport
@@ -358,7 +369,9 @@ out:
  * @owner: their argument
  *
  * The transport starts stopped; hdacrn_chan_start() opens it.  Doorbells
- * reach @ops->event from the moment this returns.
+ * reach @ops->event once hdacrn_chan_listen() was called: the interrupt's
+ * thread may run the moment it is enabled, before the link has stored
+ * what this returns.
  *
  * Return: the transport or an ERR_PTR().
  */
@@ -402,7 +415,8 @@ struct hdacrn_chan *hdacrn_chan_create(struct pci_dev *pdev,
 	}
 	chan->irq = pci_irq_vector(pdev, 0);
 	ret = request_threaded_irq(chan->irq, hdacrn_chan_irq,
-				   hdacrn_chan_thread, 0, KBUILD_MODNAME, chan);
+				   hdacrn_chan_thread, IRQF_NO_AUTOEN,
+				   KBUILD_MODNAME, chan);
 	if (ret)
 		goto err_vectors;
 	return chan;

@@ -607,16 +607,12 @@ static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_del;
 	}
 	pci_set_drvdata(pdev, link);
-	mutex_lock(&hdacrn_lock);
-	link->pokable = true;
-	mutex_unlock(&hdacrn_lock);
 	link->bench = hdacrn_bench_create(pdev, regs, peer_id, link->vmid,
 					  link->sos ? &link->window : NULL);
 
 	if (link->sos) {
 		dev_info(&pdev->dev, "service VM side of vm %u: %llu MiB window\n",
 			 link->vmid, link->window.size >> 20);
-		hdacrn_chan_poke(link->chan);
 	} else {
 		link->session = get_random_u32() | 1;
 		WRITE_ONCE(link->mbox->uos_session,
@@ -624,8 +620,13 @@ static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_info(&pdev->dev, "user VM %u: attaching to the service VM\n",
 			 self_vmid);
 		hdacrn_chan_kick(link->chan);
-		hdacrn_chan_poke(link->chan);
 	}
+	/* The link is whole: its doorbells and pokes may come now. */
+	hdacrn_chan_listen(link->chan);
+	mutex_lock(&hdacrn_lock);
+	link->pokable = true;
+	mutex_unlock(&hdacrn_lock);
+	hdacrn_chan_poke(link->chan);
 	return 0;
 
 err_del:
