@@ -13,6 +13,8 @@
  * window.c the SOS's window onto a UOS's RAM, with struct pages
  * reclaim.c when a UOS may reuse pages it shared: the SOS's count of its
  *	    mappings, the UOS's quarantine
+ * vring.c  the device's side of a split virtqueue in a UOS's RAM, read
+ *	    through the window (for the virtio transport)
  * bench.c  test builds: the raw floors make bench measures against
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
