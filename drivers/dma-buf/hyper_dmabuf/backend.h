@@ -13,6 +13,7 @@
 #define _HDMABUF_BACKEND_H
 
 #include <linux/list.h>
+#include <linux/sched.h>
 #include <linux/types.h>
 #include <linux/hyper_dmabuf.h>
 
@@ -180,6 +181,23 @@ void hdmabuf_recv(struct hdmabuf_backend *be, u32 vmid, const void *msg,
 void hdmabuf_unshare_done(void *owner);
 bool hdmabuf_id_match(const struct hyper_dmabuf_id *a,
 		      const struct hyper_dmabuf_id *b);
+
+/**
+ * hdmabuf_irq_thread_normal() - run a backend's interrupt thread at normal
+ *	priority
+ *
+ * Call at the start of a threaded interrupt handler that hands messages
+ * to hdmabuf_recv().  The IRQ core starts the thread real-time
+ * (SCHED_FIFO); this one does the core's work (mutexes, allocations, the
+ * event queues) for a peer that may flood, and, in both rigs, a
+ * real-time thread preempting the very programs that wait for its
+ * messages made every path slower than a normal one.
+ */
+static inline void hdmabuf_irq_thread_normal(void)
+{
+	if (unlikely(current->policy != SCHED_NORMAL))
+		sched_set_normal(current, 0);
+}
 
 /* Size of every message the core asks a backend to carry. */
 #define HDMABUF_MSG_SIZE	416

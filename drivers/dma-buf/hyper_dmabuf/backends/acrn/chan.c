@@ -20,9 +20,8 @@
  * reaches the core with one wake-up and no trip through a workqueue.  A
  * doorbell masks the interrupt until the ring is drained, so a peer that
  * rings without pause costs one pass per pass, not one interrupt each.
- * The thread (a real-time one) takes a few messages per doorbell; what is
- * left goes to a work item, at normal priority, which also serves the
- * link's pokes and breakages.  A mutex makes the two take turns.
+ * The thread takes a few messages per doorbell; what is left goes to a
+ * work item, which also serves the link's pokes and breakages.  A mutex makes the two take turns.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -227,6 +226,7 @@ static irqreturn_t hdacrn_chan_irq(int irq, void *data)
 
 static irqreturn_t hdacrn_chan_thread(int irq, void *data)
 {
+	hdmabuf_irq_thread_normal();
 	hdacrn_chan_run(data, HDACRN_THREAD_BUDGET);
 	return IRQ_HANDLED;
 }

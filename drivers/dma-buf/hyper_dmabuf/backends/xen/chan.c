@@ -34,10 +34,11 @@
  * an empty response to free the slot, and hands the copy to the core from
  * the event channel's threaded interrupt handler, in process context and
  * with no workqueue between the event and the core.  A ring's worth at
- * most per event: the rest goes to a work item at normal priority, which
- * takes turns with the thread.  The event channel is bound with late EOI:
- * a peer that raises events without messages is throttled by the
- * event-channel code.  A peer whose ring indices lie is disconnected.
+ * most per event: the rest goes to a work item, which takes turns with the
+ * thread.  Both run at normal priority (hdmabuf_irq_thread_normal()).
+ * The event channel is bound with late EOI: a peer that raises events
+ * without messages is throttled by the event-channel code.  A peer whose
+ * ring indices lie is disconnected.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -293,6 +294,7 @@ static void hdxen_rx_pass(struct hdxen_chan *ch)
 
 static irqreturn_t hdxen_irq_thread(int irq, void *data)
 {
+	hdmabuf_irq_thread_normal();
 	hdxen_rx_pass(data);
 	return IRQ_HANDLED;
 }
