@@ -178,7 +178,8 @@ static void hdmabuf_tx_kick(struct hdmabuf_peer *peer)
  * The hdmabuf_tx_*_one() helpers send the messages of one queued item and
  * return 1, or 0 when nothing was queued.  With HDMABUF_SEND_NOWAIT they
  * return -EAGAIN when the channel had no room at once, having put what
- * was not sent back on the queue for the work.
+ * was not sent back on the queue; hdmabuf_tx_direct(), the only sender
+ * that does not wait, then kicks the work.
  */
 static int hdmabuf_tx_reply_one(struct hdmabuf_peer *peer, unsigned int flags)
 {
@@ -200,7 +201,6 @@ static int hdmabuf_tx_reply_one(struct hdmabuf_peer *peer, unsigned int flags)
 		if (!peer->tx_dead) {
 			list_add(&reply->node, &peer->tx_replies);
 			peer->nr_replies++;
-			hdmabuf_tx_kick(peer);
 			reply = NULL;
 		}
 		spin_unlock(&peer->tx_lock);
@@ -272,7 +272,7 @@ static int hdmabuf_tx_export_one(struct hdmabuf_peer *peer,
 			/* This message and the later ones go in the work. */
 			if (bit == HDMABUF_TX_FRAME)
 				hdmabuf_frame_export_unsend(exp);
-			__hdmabuf_tx_queue_export(exp, what, true);
+			__hdmabuf_tx_queue_export(exp, what, false);
 			ret = -EAGAIN;
 			break;
 		}
@@ -316,7 +316,7 @@ static void hdmabuf_tx_requeue_import(struct hdmabuf_import *imp,
 			imp->tx_frame_seq = tx->frame_seq;
 			imp->tx_frame_flags = tx->frame_flags;
 		}
-		hdmabuf_tx_add_import(imp, what, true);
+		hdmabuf_tx_add_import(imp, what, false);
 	}
 	spin_unlock(&peer->tx_lock);
 }
