@@ -370,6 +370,19 @@ static int hdmabuf_tx_import_one(struct hdmabuf_peer *peer,
 	return ret;
 }
 
+/* Whether anything waits on the peer's transmit queue. */
+static bool hdmabuf_tx_queued(struct hdmabuf_peer *peer)
+{
+	bool queued;
+
+	spin_lock(&peer->tx_lock);
+	queued = !list_empty(&peer->tx_replies) ||
+		 !list_empty(&peer->tx_exports) ||
+		 !list_empty(&peer->tx_imports);
+	spin_unlock(&peer->tx_lock);
+	return queued;
+}
+
 /*
  * Send at most @budget queued items, one at a time: a reply whenever one
  * waits, since the peer waits for it and each reply must go before what
@@ -379,7 +392,7 @@ static int hdmabuf_tx_import_one(struct hdmabuf_peer *peer,
  * directions, so no order binds them, and neither may starve the other.
  * Under a steady stream of EXPORTs an importer's RELEASEs would wait
  * without end, and with them the peer's release of every buffer this VM
- * has let go of.  Returns false when the queue is empty.
+ * has let go of.  Returns whether anything was left on the queue.
  */
 static bool hdmabuf_tx_run(struct hdmabuf_peer *peer, unsigned int budget,
 			   unsigned int flags)
@@ -405,7 +418,8 @@ static bool hdmabuf_tx_run(struct hdmabuf_peer *peer, unsigned int budget,
 			return true;
 		cond_resched();
 	}
-	return true;
+	/* Out of budget: left behind only what is still queued. */
+	return hdmabuf_tx_queued(peer);
 }
 
 static void hdmabuf_tx_work(struct work_struct *work)
