@@ -79,6 +79,12 @@ hd_add_kmod vgem "$root/modules"
 hd_add_kmod brd "$root/modules"
 # Endpoints live in configfs (a module on Debian's kernel).
 hd_add_kmod configfs "$root/modules"
+# hyper_dmabuf_acrn's virtio driver needs the virtio core where the kernel
+# has one (modules on Debian's kernel; none in the kasan kernel).
+if modprobe -d "${KMODDIR%/lib/modules/*}/" -S "$KVER" -n virtio_ring \
+	>/dev/null 2>&1; then
+	hd_add_kmod virtio_ring "$root/modules"
+fi
 for m in $(cat "$mods/load-order"); do
 	cp "$mods/$m.ko" "$root/modules/"
 	echo "$m" >>"$root/modules/load-list"
