@@ -8,13 +8,18 @@
  * one SOS serves many UOSes.
  *
  * main.c   module, PCI driver, links and their handshake, the ops table
- * chan.c   the message transport: rings in a shared mailbox, doorbells
+ * chan.c   the mailbox transport: rings in a shared mailbox, doorbells
+ * vdev.c   the virtio transport's device, on the SOS
+ * virtio.c the virtio transport's driver, on a UOS (a virtio_driver)
  * table.c  the UOS's address tables (share) and the SOS's walk (map)
  * window.c the SOS's window onto a UOS's RAM, with struct pages
  * reclaim.c when a UOS may reuse pages it shared: the SOS's count of its
  *	    mappings, the UOS's quarantine
  * vring.c  the device's side of a split virtqueue in a UOS's RAM, read
- *	    through the window (for the virtio transport)
+ *	    through the window (for vdev.c)
+ *
+ * virtio_ivshmem.c is a module of its own: the UOS's virtio transport over
+ * an ivshmem link, which a virtio-pci device replaces on a real ACRN.
  * bench.c  test builds: the raw floors make bench measures against
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
@@ -31,11 +36,14 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/virtio_hdmabuf.h>
 
 #include "../../backend.h"
 
 struct hdacrn_bench;
 struct page;
+struct dentry;
+struct device;
 struct pci_dev;
 
 /*
@@ -174,21 +182,92 @@ struct hdacrn_desc {
 	__le64 root;
 };
 
-/* The message transport of one link (chan.c). */
-struct hdacrn_chan;
+/*
+ * The handshake words of a link (main.c): where they live is the
+ * transport's business (the mailbox's header, or the virtio device's
+ * configuration), so the link reads and writes them through it.
+ */
+enum hdacrn_hs_word {
+	HDACRN_HS_UOS_SESSION,
+	HDACRN_HS_SOS_SESSION,
+	HDACRN_HS_SOS_EPOCH,
+	HDACRN_HS_SOS_CLEAR,
+};
 
 /**
  * struct hdacrn_chan_ops - what a transport tells its link
  * @recv: a message arrived; called in process context, one at a time
  * @event: the transport's state may have changed (a handshake word, the
  *	host's word): the link should look at it.  Process context.
- * @broken: the peer broke the ring protocol; the transport has stopped.
- *	Process context.
+ * @broken: the peer broke the transport's protocol; the transport has
+ *	stopped.  Process context.
  */
 struct hdacrn_chan_ops {
 	void (*recv)(void *owner, const void *msg, size_t len);
 	void (*event)(void *owner);
 	void (*broken)(void *owner, const char *why);
+};
+
+/* Where the virtio device's configuration keeps handshake word @w. */
+static inline unsigned int hdacrn_virtio_word(enum hdacrn_hs_word w)
+{
+	static const unsigned char off[] = {
+		[HDACRN_HS_UOS_SESSION] = offsetof(struct virtio_hdmabuf_config,
+						   driver_session),
+		[HDACRN_HS_SOS_SESSION] = offsetof(struct virtio_hdmabuf_config,
+						   device_session),
+		[HDACRN_HS_SOS_EPOCH] = offsetof(struct virtio_hdmabuf_config,
+						 device_epoch),
+		[HDACRN_HS_SOS_CLEAR] = offsetof(struct virtio_hdmabuf_config,
+						 device_clear),
+	};
+
+	return off[w];
+}
+
+struct hdacrn_chan;
+
+/**
+ * struct hdacrn_chan_impl - a message transport's implementation
+ * @name: "mailbox" or "virtio", for the links file
+ * @start: (re)start on empty rings; @clear_shared: the SOS empties the
+ *	shared rings too (mailbox), before it answers an attachment
+ * @stop: stop sending and receiving; senders give up with -ENOTCONN
+ * @send: send one message; see hdacrn_mbox_send() for the contract
+ * @kick: tell the peer to look at the handshake words
+ * @listen: let the peer's interrupts reach the link, once it is whole
+ * @poke: look at the link's state now, as if the peer had rung
+ * @quiesce: stop for good and wait for the transport's contexts
+ * @destroy: free it, quiesced
+ * @hs_read: read a handshake word
+ * @hs_write: write a handshake word (atomic context allowed on the SOS)
+ *
+ * Three implement it: the mailbox rings (chan.c, either side), the
+ * virtio device (vdev.c, the SOS) and the virtio driver (virtio.c, a UOS).
+ */
+struct hdacrn_chan_impl {
+	const char *name;
+	void (*start)(struct hdacrn_chan *chan, bool clear_shared);
+	void (*stop)(struct hdacrn_chan *chan);
+	int (*send)(struct hdacrn_chan *chan, const void *msg, size_t len,
+		    unsigned long timeout, bool nowait);
+	void (*kick)(struct hdacrn_chan *chan);
+	void (*listen)(struct hdacrn_chan *chan);
+	void (*poke)(struct hdacrn_chan *chan);
+	void (*quiesce)(struct hdacrn_chan *chan);
+	void (*destroy)(struct hdacrn_chan *chan);
+	u32 (*hs_read)(struct hdacrn_chan *chan, enum hdacrn_hs_word w);
+	void (*hs_write)(struct hdacrn_chan *chan, enum hdacrn_hs_word w,
+			 u32 val);
+};
+
+/**
+ * struct hdacrn_chan - the message transport of one link
+ * @impl: its implementation; embedded first in each implementation's
+ *	own structure
+ */
+struct hdacrn_chan {
+	const struct hdacrn_chan_impl *impl;
 };
 
 /**
@@ -207,7 +286,8 @@ struct hdacrn_window {
  * struct hdacrn_link - this VM's link to one peer VM over one device
  * @kref: held by the device while it is bound and by every mapping of the
  *	peer's pages
- * @pdev: the ivshmem-doorbell device
+ * @pdev: the ivshmem-doorbell device, or NULL for a virtio driver's link
+ * @dev: the device to log against: @pdev's, or the virtio device's
  * @vmid: the peer's VM id
  * @sos: this VM is the service VM on this link
  * @regs: the device's registers (BAR 0), for doorbells outside @chan
@@ -226,6 +306,9 @@ struct hdacrn_window {
  * @broken: the session in @session is over (the peer broke the protocol,
  *	or its VM ended): stay down until the UOS attaches with a new one
  * @complained: kinds of peer misbehaviour already logged (logged once)
+ * @drops: times the peer broke the transport's protocol, for the links
+ *	file
+ * @why: how it did, the last time (a constant string), or NULL
  * @maps_lock: protects @maps_live, @maps_epoch, @nr_maps_cur,
  *	@nr_maps_old and the SOS's writes of the mailbox's sos_clear
  * @maps_live: a session is up: its imports may be mapped (SOS only)
@@ -236,6 +319,7 @@ struct hdacrn_window {
 struct hdacrn_link {
 	struct kref kref;
 	struct pci_dev *pdev;
+	struct device *dev;
 	u32 vmid;
 	bool sos;
 	void __iomem *regs;
@@ -251,6 +335,8 @@ struct hdacrn_link {
 	u32 epoch;
 	bool broken;
 	unsigned long complained;
+	unsigned int drops;
+	const char *why;
 	spinlock_t maps_lock;	/* @maps_*, @nr_maps_*, mailbox sos_clear */
 	bool maps_live;
 	u32 maps_epoch;
@@ -265,27 +351,93 @@ enum hdacrn_lie {
 };
 
 extern struct hdmabuf_backend hdacrn_backend;
+extern const struct hdacrn_chan_ops hdacrn_link_chan_ops;
 
 void hdacrn_complain(struct hdacrn_link *link, enum hdacrn_lie kind,
 		     const char *fmt, ...) __printf(3, 4);
 struct hdacrn_link *hdacrn_link_get(u32 vmid);
 void hdacrn_link_put(struct hdacrn_link *link);
+struct hdacrn_link *hdacrn_link_alloc(struct device *dev, u32 vmid, bool sos);
+int hdacrn_link_add(struct hdacrn_link *link, u32 self_vmid);
+void hdacrn_link_del(struct hdacrn_link *link);
+void hdacrn_link_attach(struct hdacrn_link *link);
+void hdacrn_link_shut(struct hdacrn_link *link);
 
-/* chan.c */
-struct hdacrn_chan *hdacrn_chan_create(struct pci_dev *pdev,
+/* The transport's calls, for the link. */
+static inline void hdacrn_chan_start(struct hdacrn_chan *chan, bool clear)
+{
+	chan->impl->start(chan, clear);
+}
+
+static inline void hdacrn_chan_stop(struct hdacrn_chan *chan)
+{
+	chan->impl->stop(chan);
+}
+
+static inline int hdacrn_chan_send(struct hdacrn_chan *chan, const void *msg,
+				   size_t len, unsigned long timeout,
+				   bool nowait)
+{
+	return chan->impl->send(chan, msg, len, timeout, nowait);
+}
+
+static inline void hdacrn_chan_kick(struct hdacrn_chan *chan)
+{
+	chan->impl->kick(chan);
+}
+
+static inline void hdacrn_chan_listen(struct hdacrn_chan *chan)
+{
+	chan->impl->listen(chan);
+}
+
+static inline void hdacrn_chan_poke(struct hdacrn_chan *chan)
+{
+	chan->impl->poke(chan);
+}
+
+static inline void hdacrn_chan_quiesce(struct hdacrn_chan *chan)
+{
+	chan->impl->quiesce(chan);
+}
+
+static inline void hdacrn_chan_destroy(struct hdacrn_chan *chan)
+{
+	chan->impl->destroy(chan);
+}
+
+static inline u32 hdacrn_hs_read(struct hdacrn_link *link,
+				 enum hdacrn_hs_word w)
+{
+	return link->chan->impl->hs_read(link->chan, w);
+}
+
+static inline void hdacrn_hs_write(struct hdacrn_link *link,
+				   enum hdacrn_hs_word w, u32 val)
+{
+	link->chan->impl->hs_write(link->chan, w, val);
+}
+
+/* chan.c: the mailbox transport */
+struct hdacrn_chan *hdacrn_mbox_create(struct pci_dev *pdev,
 				       void __iomem *regs, void *mbox,
 				       u32 peer_id, bool sos,
 				       const struct hdacrn_chan_ops *ops,
 				       void *owner);
-void hdacrn_chan_quiesce(struct hdacrn_chan *chan);
-void hdacrn_chan_destroy(struct hdacrn_chan *chan);
-void hdacrn_chan_start(struct hdacrn_chan *chan, bool clear_shared);
-void hdacrn_chan_stop(struct hdacrn_chan *chan);
-int hdacrn_chan_send(struct hdacrn_chan *chan, const void *msg, size_t len,
-		     unsigned long timeout, bool nowait);
-void hdacrn_chan_kick(struct hdacrn_chan *chan);
-void hdacrn_chan_listen(struct hdacrn_chan *chan);
-void hdacrn_chan_poke(struct hdacrn_chan *chan);
+
+/* vdev.c: the virtio device, on the SOS */
+struct hdacrn_chan *hdacrn_vdev_create(struct hdacrn_link *link,
+				       void *mbox,
+				       const struct hdacrn_chan_ops *ops);
+
+/* virtio.c: the virtio driver, on a UOS */
+#if IS_ENABLED(CONFIG_VIRTIO)
+int hdacrn_virtio_init(void);
+void hdacrn_virtio_exit(void);
+#else
+static inline int hdacrn_virtio_init(void) { return 0; }
+static inline void hdacrn_virtio_exit(void) { }
+#endif
 
 /**
  * struct hdacrn_shbuf - a UOS's shared buffer: its address tables
@@ -372,8 +524,7 @@ struct hdacrn_bench *hdacrn_bench_create(struct pci_dev *pdev,
 					 void __iomem *regs, u32 peer_id,
 					 u32 vmid, struct hdacrn_window *window);
 void hdacrn_bench_destroy(struct hdacrn_bench *b);
-void hdacrn_bench_init(void);
-void hdacrn_bench_exit(void);
+void hdacrn_bench_init(struct dentry *root);
 #else
 #define hdacrn_fault(f)		false
 #define hdacrn_fault_active(f)	false
@@ -386,8 +537,7 @@ hdacrn_bench_create(struct pci_dev *pdev, void __iomem *regs, u32 peer_id,
 }
 
 static inline void hdacrn_bench_destroy(struct hdacrn_bench *b) { }
-static inline void hdacrn_bench_init(void) { }
-static inline void hdacrn_bench_exit(void) { }
+static inline void hdacrn_bench_init(struct dentry *root) { }
 #endif
 
 #endif /* _HDACRN_H */

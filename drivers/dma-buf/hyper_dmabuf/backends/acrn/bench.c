@@ -284,17 +284,10 @@ void hdacrn_bench_destroy(struct hdacrn_bench *b)
 }
 
 /**
- * hdacrn_bench_init() - create hyper_dmabuf_acrn/ in debugfs
+ * hdacrn_bench_init() - where the links' directories go
+ * @root: the module's debugfs directory, hyper_dmabuf_acrn/ (main.c's)
  */
-void hdacrn_bench_init(void)
+void hdacrn_bench_init(struct dentry *root)
 {
-	hdacrn_bench_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
-}
-
-/**
- * hdacrn_bench_exit() - remove hyper_dmabuf_acrn/ from debugfs
- */
-void hdacrn_bench_exit(void)
-{
-	debugfs_remove(hdacrn_bench_root);
+	hdacrn_bench_root = root;
 }

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hyper_dmabuf ACRN backend: the message transport of one link.
+ * hyper_dmabuf ACRN backend: the mailbox transport of one link.
  *
  * Two single-producer, single-consumer rings of fixed-size slots in the
  * link's mailbox, one each way, and doorbell interrupts between the two
  * VMs (an ivshmem-doorbell device: write "peer << 16 | vector" to its
  * doorbell register; receive MSI-X vector 0).  This file is the only one
- * that knows the mailbox rings and the device's registers; ACRN's own
- * virtio transport would replace it behind the same few calls.
+ * that knows the mailbox rings; the virtio transport (vdev.c on the SOS,
+ * virtio.c on a UOS) implements the same calls (struct hdacrn_chan_impl).
  *
  * Each side keeps its own copy of the index it owns and never reads it
  * back from shared memory.  The peer's index is read once per look and
@@ -21,7 +21,8 @@
  * doorbell masks the interrupt until the ring is drained, so a peer that
  * rings without pause costs one pass per pass, not one interrupt each.
  * The thread takes a few messages per doorbell; what is left goes to a
- * work item, which also serves the link's pokes and breakages.  A mutex makes the two take turns.
+ * work item, which also serves the link's pokes and breakages.  A mutex
+ * makes the two take turns.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -42,12 +43,14 @@
 #define HDACRN_THREAD_BUDGET	8
 
 /* Bits of hdacrn_chan.flags. */
-#define HDACRN_CHAN_MASKED	0	/* our IRQ is disabled until a pass ran */
-#define HDACRN_CHAN_STOPPED	1	/* no sending or receiving */
-#define HDACRN_CHAN_BROKEN	2	/* the work must tell the link why */
+#define HDACRN_MBOX_MASKED	0	/* our IRQ is disabled until a pass ran */
+#define HDACRN_MBOX_STOPPED	1	/* no sending or receiving */
+#define HDACRN_MBOX_BROKEN	2	/* the work must tell the link why */
 
 /**
- * struct hdacrn_chan - one link's transport
+ * struct hdacrn_mbox - one link's mailbox transport
+ * @chan: what the link holds
+ * @hdr: the mailbox's header, with the handshake words
  * @pdev: the device
  * @regs: its registers (BAR 0)
  * @tx: the ring this VM produces into
@@ -60,7 +63,7 @@
  *	about pokes and breakages
  * @rx_lock: serialises the interrupt thread and @work; protects @rx_cons
  *	and @buf
- * @flags: HDACRN_CHAN_*
+ * @flags: HDACRN_MBOX_*
  * @tx_lock: serialises senders; protects @tx_prod
  * @tx_prod: messages written to @tx
  * @tx_wait: senders waiting for a free slot in @tx, or for a stop
@@ -68,7 +71,9 @@
  * @why: how the peer broke the protocol, for the link
  * @buf: where a message is copied before it is handed on
  */
-struct hdacrn_chan {
+struct hdacrn_mbox {
+	struct hdacrn_chan chan;
+	struct hdacrn_mbox_hdr *hdr;
 	struct pci_dev *pdev;
 	void __iomem *regs;
 	struct hdacrn_ring *tx;
@@ -88,33 +93,48 @@ struct hdacrn_chan {
 	u8 buf[HDMABUF_MSG_SIZE];
 };
 
-/**
- * hdacrn_chan_kick() - ring the peer's doorbell
- * @chan: the transport
- */
-void hdacrn_chan_kick(struct hdacrn_chan *chan)
+static struct hdacrn_mbox *to_mbox(struct hdacrn_chan *c)
+{
+	return container_of(c, struct hdacrn_mbox, chan);
+}
+
+/* Ring the peer's doorbell. */
+static void hdacrn_mbox_ring(struct hdacrn_mbox *chan)
 {
 	hdacrn_doorbell(chan->regs, chan->peer_id, 0);
 }
 
 /**
- * hdacrn_chan_listen() - let doorbells reach the link, once it is ready
- * @chan: the transport, just created
+ * hdacrn_mbox_kick() - ring the peer's doorbell
+ * @c: the transport
+ */
+static void hdacrn_mbox_kick(struct hdacrn_chan *c)
+{
+	hdacrn_mbox_ring(to_mbox(c));
+}
+
+/**
+ * hdacrn_mbox_listen() - let doorbells reach the link, once it is ready
+ * @c: the transport, just created
  *
  * A doorbell that rang since the transport was created is delivered now.
  */
-void hdacrn_chan_listen(struct hdacrn_chan *chan)
+static void hdacrn_mbox_listen(struct hdacrn_chan *c)
 {
+	struct hdacrn_mbox *chan = to_mbox(c);
+
 	enable_irq(chan->irq);
 }
 
 /**
- * hdacrn_chan_poke() - make the work item look at the link's state now,
+ * hdacrn_mbox_poke() - make the work item look at the link's state now,
  *	as if the peer had rung
- * @chan: the transport
+ * @c: the transport
  */
-void hdacrn_chan_poke(struct hdacrn_chan *chan)
+static void hdacrn_mbox_poke(struct hdacrn_chan *c)
 {
+	struct hdacrn_mbox *chan = to_mbox(c);
+
 	queue_work(system_wq, &chan->work);
 }
 
@@ -123,11 +143,11 @@ void hdacrn_chan_poke(struct hdacrn_chan *chan)
  * (a sender may be the core's own work, which the link's reaction waits
  * for).
  */
-static void hdacrn_chan_break(struct hdacrn_chan *chan, const char *why)
+static void hdacrn_mbox_break(struct hdacrn_mbox *chan, const char *why)
 {
-	set_bit(HDACRN_CHAN_STOPPED, &chan->flags);
+	set_bit(HDACRN_MBOX_STOPPED, &chan->flags);
 	wake_up_all(&chan->tx_wait);
-	if (!test_and_set_bit(HDACRN_CHAN_BROKEN, &chan->flags)) {
+	if (!test_and_set_bit(HDACRN_MBOX_BROKEN, &chan->flags)) {
 		WRITE_ONCE(chan->why, why);
 		queue_work(system_wq, &chan->work);
 	}
@@ -146,7 +166,7 @@ static int hdacrn_ring_avail(struct hdacrn_ring *ring, u32 seen)
 }
 
 /* Slots free in our @tx, or -1 when the peer's index lies. */
-static int hdacrn_tx_space(struct hdacrn_chan *chan)
+static int hdacrn_tx_space(struct hdacrn_mbox *chan)
 {
 	u32 cons = le32_to_cpu(READ_ONCE(chan->tx->cons));
 
@@ -160,24 +180,24 @@ static int hdacrn_tx_space(struct hdacrn_chan *chan)
  * up to @budget messages.  Unmasks the interrupt when the ring is drained;
  * leaves the rest to the work item otherwise.
  */
-static void hdacrn_chan_run(struct hdacrn_chan *chan, unsigned int budget)
+static void hdacrn_mbox_run(struct hdacrn_mbox *chan, unsigned int budget)
 {
 	struct hdacrn_ring *rx = chan->rx;
 	int avail;
 
 	mutex_lock(&chan->rx_lock);
-	if (test_bit(HDACRN_CHAN_BROKEN, &chan->flags)) {
+	if (test_bit(HDACRN_MBOX_BROKEN, &chan->flags)) {
 		chan->ops->broken(chan->owner, READ_ONCE(chan->why));
-		clear_bit(HDACRN_CHAN_BROKEN, &chan->flags);
+		clear_bit(HDACRN_MBOX_BROKEN, &chan->flags);
 	}
 	chan->ops->event(chan->owner);
 	if (hdacrn_fault_active(HDACRN_FAULT_DEAF))
 		budget = 0;	/* test only: a peer that stopped reading */
 
-	while (!test_bit(HDACRN_CHAN_STOPPED, &chan->flags) && budget) {
+	while (!test_bit(HDACRN_MBOX_STOPPED, &chan->flags) && budget) {
 		avail = hdacrn_ring_avail(rx, chan->rx_cons);
 		if (avail < 0) {
-			hdacrn_chan_break(chan, "receive ring index out of range");
+			hdacrn_mbox_break(chan, "receive ring index out of range");
 			break;
 		}
 		if (!avail)
@@ -191,57 +211,59 @@ static void hdacrn_chan_run(struct hdacrn_chan *chan, unsigned int budget)
 		WRITE_ONCE(rx->cons, cpu_to_le32(chan->rx_cons));
 		if (READ_ONCE(rx->want_space)) {
 			WRITE_ONCE(rx->want_space, 0);
-			hdacrn_chan_kick(chan);
+			hdacrn_mbox_ring(chan);
 		}
 		chan->ops->recv(chan->owner, chan->buf, HDMABUF_MSG_SIZE);
 		budget--;
 	}
 
 	if ((!budget && !hdacrn_fault_active(HDACRN_FAULT_DEAF)) ||
-	    test_bit(HDACRN_CHAN_BROKEN, &chan->flags)) {
+	    test_bit(HDACRN_MBOX_BROKEN, &chan->flags)) {
 		/* More may be waiting: take turns with other work. */
 		queue_work(system_wq, &chan->work);
-	} else if (test_and_clear_bit(HDACRN_CHAN_MASKED, &chan->flags)) {
+	} else if (test_and_clear_bit(HDACRN_MBOX_MASKED, &chan->flags)) {
 		enable_irq(chan->irq);
 	}
 	mutex_unlock(&chan->rx_lock);
 }
 
-static void hdacrn_chan_work(struct work_struct *work)
+static void hdacrn_mbox_work(struct work_struct *work)
 {
-	hdacrn_chan_run(container_of(work, struct hdacrn_chan, work),
+	hdacrn_mbox_run(container_of(work, struct hdacrn_mbox, work),
 			HDACRN_RING_SLOTS);
 }
 
-static irqreturn_t hdacrn_chan_irq(int irq, void *data)
+static irqreturn_t hdacrn_mbox_irq(int irq, void *data)
 {
-	struct hdacrn_chan *chan = data;
+	struct hdacrn_mbox *chan = data;
 
 	/* A doorbell may mean a slot came free. */
 	wake_up_all(&chan->tx_wait);
-	if (!test_and_set_bit(HDACRN_CHAN_MASKED, &chan->flags))
+	if (!test_and_set_bit(HDACRN_MBOX_MASKED, &chan->flags))
 		disable_irq_nosync(irq);
 	return IRQ_WAKE_THREAD;
 }
 
-static irqreturn_t hdacrn_chan_thread(int irq, void *data)
+static irqreturn_t hdacrn_mbox_thread(int irq, void *data)
 {
 	hdmabuf_irq_thread_normal();
-	hdacrn_chan_run(data, HDACRN_THREAD_BUDGET);
+	hdacrn_mbox_run(data, HDACRN_THREAD_BUDGET);
 	return IRQ_HANDLED;
 }
 
 /**
- * hdacrn_chan_start() - (re)start a transport on empty rings
- * @chan: the transport
+ * hdacrn_mbox_start() - (re)start a transport on empty rings
+ * @c: the transport
  * @clear_shared: also empty the shared rings (the SOS does, for both
  *	directions, before it answers a UOS's attachment; the UOS then only
  *	resets its own counts)
  *
  * Called by the link with no message in flight: stopped, or never started.
  */
-void hdacrn_chan_start(struct hdacrn_chan *chan, bool clear_shared)
+static void hdacrn_mbox_start(struct hdacrn_chan *c, bool clear_shared)
 {
+	struct hdacrn_mbox *chan = to_mbox(c);
+
 	mutex_lock(&chan->tx_lock);
 	if (clear_shared) {
 		memset(chan->tx, 0, sizeof(*chan->tx));
@@ -251,33 +273,35 @@ void hdacrn_chan_start(struct hdacrn_chan *chan, bool clear_shared)
 	}
 	chan->tx_prod = 0;
 	chan->rx_cons = 0;
-	clear_bit(HDACRN_CHAN_STOPPED, &chan->flags);
+	clear_bit(HDACRN_MBOX_STOPPED, &chan->flags);
 	mutex_unlock(&chan->tx_lock);
 }
 
 /**
- * hdacrn_chan_stop() - stop sending and receiving
- * @chan: the transport
+ * hdacrn_mbox_stop() - stop sending and receiving
+ * @c: the transport
  *
  * Senders waiting for a slot give up with -ENOTCONN.  Doorbells still
  * reach the link's event callback.  Does not wait for the work item, which
- * may call this itself: hdacrn_chan_quiesce() does.
+ * may call this itself: hdacrn_mbox_quiesce() does.
  */
-void hdacrn_chan_stop(struct hdacrn_chan *chan)
+static void hdacrn_mbox_stop(struct hdacrn_chan *c)
 {
-	set_bit(HDACRN_CHAN_STOPPED, &chan->flags);
+	struct hdacrn_mbox *chan = to_mbox(c);
+
+	set_bit(HDACRN_MBOX_STOPPED, &chan->flags);
 	wake_up_all(&chan->tx_wait);
 }
 
-static bool hdacrn_tx_ready(struct hdacrn_chan *chan)
+static bool hdacrn_tx_ready(struct hdacrn_mbox *chan)
 {
-	return test_bit(HDACRN_CHAN_STOPPED, &chan->flags) ||
+	return test_bit(HDACRN_MBOX_STOPPED, &chan->flags) ||
 	       hdacrn_tx_space(chan);
 }
 
 /**
- * hdacrn_chan_send() - send one message to the peer
- * @chan: the transport
+ * hdacrn_mbox_send() - send one message to the peer
+ * @c: the transport
  * @msg: the message
  * @len: its length, at most HDMABUF_MSG_SIZE
  * @timeout: how long to wait for a free slot, in jiffies
@@ -288,9 +312,10 @@ static bool hdacrn_tx_ready(struct hdacrn_chan *chan)
  * sender was at it and @nowait is set, -EPROTO when the peer's index lies
  * (the transport is then broken), -EINVAL for an oversized message.
  */
-int hdacrn_chan_send(struct hdacrn_chan *chan, const void *msg, size_t len,
-		     unsigned long timeout, bool nowait)
+static int hdacrn_mbox_send(struct hdacrn_chan *c, const void *msg,
+			    size_t len, unsigned long timeout, bool nowait)
 {
+	struct hdacrn_mbox *chan = to_mbox(c);
 	struct hdacrn_ring *tx = chan->tx;
 	unsigned long left = timeout;
 	int space, ret = 0;
@@ -303,14 +328,14 @@ int hdacrn_chan_send(struct hdacrn_chan *chan, const void *msg, size_t len,
 	else if (!mutex_trylock(&chan->tx_lock))
 		return -EAGAIN;
 	for (;;) {
-		if (test_bit(HDACRN_CHAN_STOPPED, &chan->flags)) {
+		if (test_bit(HDACRN_MBOX_STOPPED, &chan->flags)) {
 			ret = -ENOTCONN;
 			goto out;
 		}
 		space = hdacrn_tx_space(chan);
 		if (space < 0) {
 			ret = -EPROTO;
-			hdacrn_chan_break(chan, "send ring index out of range");
+			hdacrn_mbox_break(chan, "send ring index out of range");
 			goto out;
 		}
 		if (space)
@@ -327,7 +352,7 @@ int hdacrn_chan_send(struct hdacrn_chan *chan, const void *msg, size_t len,
 			continue;
 		/* In case the peer missed a doorbell: never wait on a lost one. */
 		if (left == timeout)
-			hdacrn_chan_kick(chan);
+			hdacrn_mbox_ring(chan);
 		if (!left) {
 			ret = -ETIMEDOUT;
 			goto out;
@@ -346,20 +371,51 @@ int hdacrn_chan_send(struct hdacrn_chan *chan, const void *msg, size_t len,
 		WRITE_ONCE(tx->prod, cpu_to_le32(chan->tx_prod + 1000));
 	else
 		WRITE_ONCE(tx->prod, cpu_to_le32(chan->tx_prod));
-	hdacrn_chan_kick(chan);
+	hdacrn_mbox_ring(chan);
 	if (hdacrn_fault(HDACRN_FAULT_FLOOD)) {
 		unsigned int i;
 
 		for (i = 0; i < 100000; i++)
-			hdacrn_chan_kick(chan);
+			hdacrn_mbox_ring(chan);
 	}
 out:
 	mutex_unlock(&chan->tx_lock);
 	return ret;
 }
 
+/* The handshake words, in the mailbox's header. */
+static __le32 *hdacrn_mbox_word(struct hdacrn_mbox *chan,
+				enum hdacrn_hs_word w)
+{
+	struct hdacrn_mbox_hdr *hdr = chan->hdr;
+
+	switch (w) {
+	case HDACRN_HS_UOS_SESSION:
+		return &hdr->uos_session;
+	case HDACRN_HS_SOS_SESSION:
+		return &hdr->sos_session;
+	case HDACRN_HS_SOS_EPOCH:
+		return &hdr->sos_epoch;
+	default:
+		return &hdr->sos_clear;
+	}
+}
+
+static u32 hdacrn_mbox_hs_read(struct hdacrn_chan *c, enum hdacrn_hs_word w)
+{
+	return le32_to_cpu(READ_ONCE(*hdacrn_mbox_word(to_mbox(c), w)));
+}
+
+static void hdacrn_mbox_hs_write(struct hdacrn_chan *c, enum hdacrn_hs_word w,
+				 u32 val)
+{
+	WRITE_ONCE(*hdacrn_mbox_word(to_mbox(c), w), cpu_to_le32(val));
+}
+
+static const struct hdacrn_chan_impl hdacrn_mbox_impl;
+
 /**
- * hdacrn_chan_create() - set up the transport of a link
+ * hdacrn_mbox_create() - set up the transport of a link
  * @pdev: the ivshmem-doorbell device, enabled, with BAR 0 mapped
  * @regs: BAR 0
  * @mbox: the mailbox, mapped
@@ -368,14 +424,14 @@ out:
  * @ops: the link's callbacks
  * @owner: their argument
  *
- * The transport starts stopped; hdacrn_chan_start() opens it.  Doorbells
- * reach @ops->event once hdacrn_chan_listen() was called: the interrupt's
+ * The transport starts stopped; hdacrn_mbox_start() opens it.  Doorbells
+ * reach @ops->event once hdacrn_mbox_listen() was called: the interrupt's
  * thread may run the moment it is enabled, before the link has stored
  * what this returns.
  *
  * Return: the transport or an ERR_PTR().
  */
-struct hdacrn_chan *hdacrn_chan_create(struct pci_dev *pdev,
+struct hdacrn_chan *hdacrn_mbox_create(struct pci_dev *pdev,
 				       void __iomem *regs, void *mbox,
 				       u32 peer_id, bool sos,
 				       const struct hdacrn_chan_ops *ops,
@@ -383,7 +439,7 @@ struct hdacrn_chan *hdacrn_chan_create(struct pci_dev *pdev,
 {
 	struct hdacrn_ring *u2s = mbox + HDACRN_RING_OFF_U2S;
 	struct hdacrn_ring *s2u = mbox + HDACRN_RING_OFF_S2U;
-	struct hdacrn_chan *chan;
+	struct hdacrn_mbox *chan;
 	int ret;
 
 	BUILD_BUG_ON(HDACRN_RING_OFF_U2S + sizeof(struct hdacrn_ring) >
@@ -394,6 +450,8 @@ struct hdacrn_chan *hdacrn_chan_create(struct pci_dev *pdev,
 	chan = kzalloc(sizeof(*chan), GFP_KERNEL);
 	if (!chan)
 		return ERR_PTR(-ENOMEM);
+	chan->chan.impl = &hdacrn_mbox_impl;
+	chan->hdr = mbox;
 	chan->pdev = pdev;
 	chan->regs = regs;
 	chan->tx = sos ? s2u : u2s;
@@ -401,8 +459,8 @@ struct hdacrn_chan *hdacrn_chan_create(struct pci_dev *pdev,
 	chan->peer_id = peer_id;
 	chan->ops = ops;
 	chan->owner = owner;
-	chan->flags = BIT(HDACRN_CHAN_STOPPED);
-	INIT_WORK(&chan->work, hdacrn_chan_work);
+	chan->flags = BIT(HDACRN_MBOX_STOPPED);
+	INIT_WORK(&chan->work, hdacrn_mbox_work);
 	mutex_init(&chan->rx_lock);
 	mutex_init(&chan->tx_lock);
 	init_waitqueue_head(&chan->tx_wait);
@@ -414,12 +472,12 @@ struct hdacrn_chan *hdacrn_chan_create(struct pci_dev *pdev,
 		goto err_free;
 	}
 	chan->irq = pci_irq_vector(pdev, 0);
-	ret = request_threaded_irq(chan->irq, hdacrn_chan_irq,
-				   hdacrn_chan_thread, IRQF_NO_AUTOEN,
+	ret = request_threaded_irq(chan->irq, hdacrn_mbox_irq,
+				   hdacrn_mbox_thread, IRQF_NO_AUTOEN,
 				   KBUILD_MODNAME, chan);
 	if (ret)
 		goto err_vectors;
-	return chan;
+	return &chan->chan;
 
 err_vectors:
 	pci_free_irq_vectors(pdev);
@@ -431,18 +489,20 @@ err_free:
 }
 
 /**
- * hdacrn_chan_quiesce() - stop a transport for good before its link goes
- * @chan: the transport
+ * hdacrn_mbox_quiesce() - stop a transport for good before its link goes
+ * @c: the transport
  *
  * Stops it and waits for the interrupt thread and the work item: once
  * this returns, no message
  * reaches the link and no event or breakage is reported to it, so that
  * nothing brings the link back up while it is taken down.  Only
- * hdacrn_chan_kick() and hdacrn_chan_destroy() may follow.
+ * hdacrn_mbox_kick() and hdacrn_mbox_destroy() may follow.
  */
-void hdacrn_chan_quiesce(struct hdacrn_chan *chan)
+static void hdacrn_mbox_quiesce(struct hdacrn_chan *c)
 {
-	hdacrn_chan_stop(chan);
+	struct hdacrn_mbox *chan = to_mbox(c);
+
+	hdacrn_mbox_stop(c);
 	/*
 	 * No handler or thread runs past this, and none queues the work
 	 * again; a last pass may still re-enable the interrupt once, which
@@ -453,14 +513,30 @@ void hdacrn_chan_quiesce(struct hdacrn_chan *chan)
 }
 
 /**
- * hdacrn_chan_destroy() - tear a transport down
- * @chan: the transport, quiesced
+ * hdacrn_mbox_destroy() - tear a transport down
+ * @c: the transport, quiesced
  */
-void hdacrn_chan_destroy(struct hdacrn_chan *chan)
+static void hdacrn_mbox_destroy(struct hdacrn_chan *c)
 {
+	struct hdacrn_mbox *chan = to_mbox(c);
+
 	free_irq(chan->irq, chan);
 	pci_free_irq_vectors(chan->pdev);
 	mutex_destroy(&chan->tx_lock);
 	mutex_destroy(&chan->rx_lock);
 	kfree(chan);
 }
+
+static const struct hdacrn_chan_impl hdacrn_mbox_impl = {
+	.name = "mailbox",
+	.start = hdacrn_mbox_start,
+	.stop = hdacrn_mbox_stop,
+	.send = hdacrn_mbox_send,
+	.kick = hdacrn_mbox_kick,
+	.listen = hdacrn_mbox_listen,
+	.poke = hdacrn_mbox_poke,
+	.quiesce = hdacrn_mbox_quiesce,
+	.destroy = hdacrn_mbox_destroy,
+	.hs_read = hdacrn_mbox_hs_read,
+	.hs_write = hdacrn_mbox_hs_write,
+};

@@ -28,11 +28,13 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/debugfs.h>
 #include <linux/io.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/random.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
@@ -41,6 +43,7 @@
 
 #include "../../proto.h"
 #include "acrn.h"
+#include "virtio_ivshmem.h"
 
 #define PCI_VENDOR_ID_IVSHMEM	0x1af4
 #define PCI_DEVICE_ID_IVSHMEM	0x1110
@@ -164,8 +167,8 @@ void hdacrn_complain(struct hdacrn_link *link, enum hdacrn_lie kind,
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
-	if (link->pdev)
-		dev_warn(&link->pdev->dev, "vm %u: %s: %pV (logged once)\n",
+	if (link->dev)
+		dev_warn(link->dev, "vm %u: %s: %pV (logged once)\n",
 			 link->vmid, what[kind], &vaf);
 	else	/* a KUnit test's link */
 		pr_warn("test link to vm %u: %s: %pV (logged once)\n",
@@ -243,7 +246,7 @@ static int hdacrn_link_up(struct hdacrn_link *link)
 			hdacrn_maps_close(link);
 		else
 			hdacrn_reclaim_close();
-		dev_err(&link->pdev->dev, "vm %u: cannot add it: %d\n",
+		dev_err(link->dev, "vm %u: cannot add it: %d\n",
 			link->vmid, ret);
 		return ret;
 	}
@@ -257,15 +260,14 @@ static int hdacrn_link_up(struct hdacrn_link *link)
  */
 static void hdacrn_sos_event(struct hdacrn_link *link)
 {
-	struct hdacrn_mbox_hdr *hdr = link->mbox;
-	u32 host = le32_to_cpu(READ_ONCE(hdr->host_state));
-	u32 uos = le32_to_cpu(READ_ONCE(hdr->uos_session));
+	u32 host = le32_to_cpu(READ_ONCE(link->mbox->host_state));
+	u32 uos = hdacrn_hs_read(link, HDACRN_HS_UOS_SESSION);
 	/* 0: the host does not report; even: the UOS's VM has ended. */
 	bool dead = host && !(host & 1);
 
 	if (link->up && (dead || uos != link->session)) {
 		hdacrn_link_down(link);
-		WRITE_ONCE(hdr->sos_session, 0);
+		hdacrn_hs_write(link, HDACRN_HS_SOS_SESSION, 0);
 		/* A dead UOS's nonce stays behind: never answer it again. */
 		link->broken = dead;
 	}
@@ -281,19 +283,18 @@ static void hdacrn_sos_event(struct hdacrn_link *link)
 	hdacrn_chan_start(link->chan, true);
 	if (hdacrn_link_up(link))
 		return;
-	WRITE_ONCE(hdr->sos_epoch, cpu_to_le32(link->epoch));
+	hdacrn_hs_write(link, HDACRN_HS_SOS_EPOCH, link->epoch);
 	/* Empty rings and the new epoch before the answer. */
 	smp_wmb();
-	WRITE_ONCE(hdr->sos_session, cpu_to_le32(uos));
+	hdacrn_hs_write(link, HDACRN_HS_SOS_SESSION, uos);
 	hdacrn_chan_kick(link->chan);
 }
 
 /* The UOS's look at its link: the SOS answered, went away, or came back. */
 static void hdacrn_uos_event(struct hdacrn_link *link)
 {
-	struct hdacrn_mbox_hdr *hdr = link->mbox;
-	u32 sos = le32_to_cpu(READ_ONCE(hdr->sos_session));
-	u32 epoch = le32_to_cpu(READ_ONCE(hdr->sos_epoch));
+	u32 sos = hdacrn_hs_read(link, HDACRN_HS_SOS_SESSION);
+	u32 epoch = hdacrn_hs_read(link, HDACRN_HS_SOS_EPOCH);
 
 	if (link->up && (sos != link->session || epoch != link->epoch))
 		hdacrn_link_down(link);
@@ -345,21 +346,22 @@ static void hdacrn_link_broken(void *owner, const char *why)
 
 	hdacrn_complain(link, HDACRN_LIE_RING, "%s", why);
 	mutex_lock(&link->lock);
+	link->drops++;
+	link->why = why;
 	hdacrn_link_down(link);
 	if (link->sos) {
 		link->broken = true;
-		WRITE_ONCE(link->mbox->sos_session, 0);
+		hdacrn_hs_write(link, HDACRN_HS_SOS_SESSION, 0);
 	} else {
 		/* Start over, on rings the SOS empties for a new session. */
 		link->session = get_random_u32() | 1;
-		WRITE_ONCE(link->mbox->uos_session,
-			   cpu_to_le32(link->session));
+		hdacrn_hs_write(link, HDACRN_HS_UOS_SESSION, link->session);
 	}
 	hdacrn_chan_kick(link->chan);
 	mutex_unlock(&link->lock);
 }
 
-static const struct hdacrn_chan_ops hdacrn_link_chan_ops = {
+const struct hdacrn_chan_ops hdacrn_link_chan_ops = {
 	.recv = hdacrn_link_recv,
 	.event = hdacrn_link_event,
 	.broken = hdacrn_link_broken,
@@ -438,11 +440,41 @@ struct hdmabuf_backend hdacrn_backend = {
 	.ops = &hdacrn_ops,
 };
 
-/*
- * Add @link under its peer's id; the first link decides this VM's role and
- * registers the backend.  A UOS has one link; a VM is never both.
+/**
+ * hdacrn_link_alloc() - a new link, not yet anyone's
+ * @dev: the device to log against
+ * @vmid: the peer's VM id
+ * @sos: this VM is the service VM on the link
+ *
+ * Return: the link, with one reference, or NULL.
  */
-static int hdacrn_link_add(struct hdacrn_link *link, u32 self_vmid)
+struct hdacrn_link *hdacrn_link_alloc(struct device *dev, u32 vmid, bool sos)
+{
+	struct hdacrn_link *link = kzalloc(sizeof(*link), GFP_KERNEL);
+
+	if (!link)
+		return NULL;
+	kref_init(&link->kref);
+	mutex_init(&link->lock);
+	spin_lock_init(&link->maps_lock);
+	link->dev = dev;
+	link->vmid = vmid;
+	link->sos = sos;
+	return link;
+}
+
+/**
+ * hdacrn_link_add() - make a link findable, and this VM's role known
+ * @link: the link, its peer's id set
+ * @self_vmid: this VM's id
+ *
+ * The first link decides this VM's role and registers the backend.  A UOS
+ * has one link; a VM is never both.
+ *
+ * Return: 0, -EBUSY when the link does not fit the role, or an error of
+ * the xarray or of the core.
+ */
+int hdacrn_link_add(struct hdacrn_link *link, u32 self_vmid)
 {
 	enum hdacrn_role role = link->sos ? HDACRN_SOS : HDACRN_UOS;
 	int ret;
@@ -474,7 +506,13 @@ out:
 	return ret;
 }
 
-static void hdacrn_link_del(struct hdacrn_link *link)
+/**
+ * hdacrn_link_del() - undo hdacrn_link_add()
+ * @link: the link
+ *
+ * The last link unregisters the backend.  No core lock may be held.
+ */
+void hdacrn_link_del(struct hdacrn_link *link)
 {
 	bool last;
 
@@ -491,30 +529,127 @@ static void hdacrn_link_del(struct hdacrn_link *link)
 	}
 }
 
-/*
- * Whether the memory behind @pdev carries the signature the host writes
- * into a link's mailbox.  Only reads: an ivshmem device without it is
- * another user's shared memory.
+/**
+ * hdacrn_link_attach() - let a whole link run: a UOS attaches
+ * @link: the link, added, its transport created
+ *
+ * A UOS writes its session nonce, a fresh one unless the transport set
+ * one, and rings; then doorbells and pokes may reach the link.
  */
-static bool hdacrn_signed(struct pci_dev *pdev, phys_addr_t mbox)
+void hdacrn_link_attach(struct hdacrn_link *link)
+{
+	if (!link->sos) {
+		/* A transport may have needed the nonce earlier (virtio.c). */
+		if (!link->session)
+			link->session = get_random_u32() | 1;
+		hdacrn_hs_write(link, HDACRN_HS_UOS_SESSION, link->session);
+		hdacrn_chan_kick(link->chan);
+	}
+	/* The link is whole: its doorbells and pokes may come now. */
+	hdacrn_chan_listen(link->chan);
+	mutex_lock(&hdacrn_lock);
+	link->pokable = true;
+	mutex_unlock(&hdacrn_lock);
+	hdacrn_chan_poke(link->chan);
+}
+
+/**
+ * hdacrn_link_shut() - take a link down for good, before it is freed
+ * @link: the link
+ *
+ * Quiesces its transport, takes it down for the core, detaches, and
+ * removes it from the links.  The transport is left to destroy.
+ */
+void hdacrn_link_shut(struct hdacrn_link *link)
+{
+	/*
+	 * First make the transport stop for good: a doorbell it handled
+	 * after the link went down would attach the peer again, and a
+	 * message it received could reach the core while the peer is being
+	 * removed.  Nobody pokes it either.
+	 */
+	mutex_lock(&hdacrn_lock);
+	link->pokable = false;
+	mutex_unlock(&hdacrn_lock);
+	hdacrn_chan_quiesce(link->chan);
+	mutex_lock(&link->lock);
+	hdacrn_link_down(link);
+	hdacrn_hs_write(link, link->sos ? HDACRN_HS_SOS_SESSION :
+			HDACRN_HS_UOS_SESSION, 0);
+	hdacrn_chan_kick(link->chan);
+	mutex_unlock(&link->lock);
+	/* What the SOS allows already; the rest waits for a new link. */
+	if (!link->sos)
+		hdacrn_reclaim_poll(link);
+
+	/* Nobody finds the link any more. */
+	hdacrn_link_del(link);
+}
+
+/* The links file: one line per link, for operators and the rigs. */
+static int hdacrn_links_show(struct seq_file *m, void *unused)
+{
+	struct hdacrn_link *link;
+	unsigned long vmid;
+
+	mutex_lock(&hdacrn_lock);
+	/*
+	 * Without link->lock, which is held while the core is waited for,
+	 * and the core's transmit work takes hdacrn_lock: a snapshot.
+	 */
+	xa_for_each(&hdacrn_links, vmid, link) {
+		const char *why = READ_ONCE(link->why);
+
+		seq_printf(m, "vm %u %s %s drops %u why %s\n", link->vmid,
+			   link->chan ? link->chan->impl->name : "-",
+			   READ_ONCE(link->up) ? "up" : "down",
+			   READ_ONCE(link->drops), why ?: "-");
+	}
+	mutex_unlock(&hdacrn_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hdacrn_links);
+
+/* hyper_dmabuf_acrn/ in debugfs: the links file, and the bench's floors. */
+static struct dentry *hdacrn_debugfs;
+
+static void hdacrn_debugfs_init(void)
+{
+	hdacrn_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("links", 0444, hdacrn_debugfs, NULL,
+			    &hdacrn_links_fops);
+	hdacrn_bench_init(hdacrn_debugfs);
+}
+
+static void hdacrn_debugfs_exit(void)
+{
+	debugfs_remove_recursive(hdacrn_debugfs);
+}
+
+/*
+ * Which transport the host signed the memory behind @pdev for: the
+ * mailbox's magic, virtio's, or none (0).  Only reads: an ivshmem device
+ * without a signature is another user's shared memory.
+ */
+static u32 hdacrn_signed(struct pci_dev *pdev, phys_addr_t mbox)
 {
 	const struct hdacrn_mbox_hdr *hdr;
 	u32 magic, version;
 
 	hdr = memremap(mbox, sizeof(*hdr), MEMREMAP_WB);
 	if (!hdr)
-		return false;
+		return 0;
 	magic = le32_to_cpu(READ_ONCE(hdr->magic));
 	version = le32_to_cpu(READ_ONCE(hdr->version));
 	memunmap((void *)hdr);
-	if (magic != HDACRN_MBOX_MAGIC)
-		return false;
+	if (magic != HDACRN_MBOX_MAGIC && magic != HDVIO_MAGIC)
+		return 0;
 	if (version != HDACRN_MBOX_VERSION) {
 		dev_info(&pdev->dev, "mailbox layout %u, not %u: not bound\n",
 			 version, HDACRN_MBOX_VERSION);
-		return false;
+		return 0;
 	}
-	return true;
+	return magic;
 }
 
 static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -522,7 +657,8 @@ static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	resource_size_t bar_start, bar_len;
 	struct hdacrn_link *link;
 	void __iomem *regs;
-	u32 self, self_vmid, peer_id;
+	u32 self, self_vmid, vmid, peer_id, magic;
+	bool sos;
 	void *mbox;
 	int ret;
 
@@ -540,7 +676,8 @@ static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
-	if (!hdacrn_signed(pdev, bar_start + bar_len - HDACRN_MBOX_SIZE)) {
+	magic = hdacrn_signed(pdev, bar_start + bar_len - HDACRN_MBOX_SIZE);
+	if (!magic) {
 		dev_dbg(&pdev->dev, "no hyper_dmabuf mailbox: not ours\n");
 		return -ENODEV;
 	}
@@ -552,30 +689,33 @@ static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	regs = pcim_iomap_table(pdev)[0];
 
 	self = readl(regs + IVSHMEM_IVPOSITION);
-	link = kzalloc(sizeof(*link), GFP_KERNEL);
-	if (!link)
-		return -ENOMEM;
-	kref_init(&link->kref);
-	mutex_init(&link->lock);
-	spin_lock_init(&link->maps_lock);
-	link->pdev = pdev;
-	link->regs = regs;
 	if (self > HDACRN_SOS_ID_BASE && self <= HDACRN_SOS_ID_BASE + HDACRN_VMID_MAX) {
-		link->sos = true;
-		link->vmid = self - HDACRN_SOS_ID_BASE;
+		sos = true;
+		vmid = self - HDACRN_SOS_ID_BASE;
 		self_vmid = HDACRN_SOS_VMID;
-		peer_id = link->vmid;
+		peer_id = vmid;
 	} else if (self && self <= HDACRN_VMID_MAX) {
-		link->vmid = HDACRN_SOS_VMID;
+		sos = false;
+		vmid = HDACRN_SOS_VMID;
 		self_vmid = self;
 		peer_id = HDACRN_SOS_ID_BASE + self;
 	} else {
 		dev_err(&pdev->dev, "doorbell id %u names no side of a link\n",
 			self);
-		ret = -ENODEV;
-		goto err_free;
+		return -ENODEV;
 	}
+	/*
+	 * A UOS's end of a virtio link is a virtio transport's
+	 * (virtio_ivshmem.c), which this module's virtio driver then binds.
+	 */
+	if (!sos && magic == HDVIO_MAGIC)
+		return -ENODEV;
 
+	link = hdacrn_link_alloc(&pdev->dev, vmid, sos);
+	if (!link)
+		return -ENOMEM;
+	link->pdev = pdev;
+	link->regs = regs;
 	mbox = memremap(bar_start + bar_len - HDACRN_MBOX_SIZE,
 			HDACRN_MBOX_SIZE, MEMREMAP_WB);
 	if (!mbox) {
@@ -584,8 +724,7 @@ static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	}
 	link->mbox = mbox;
 	link->peer_id = peer_id;
-	if (link->sos) {
-		hdacrn_maps_init(link);
+	if (sos) {
 		ret = hdacrn_window_init(&link->window, pdev, bar_start,
 					 bar_len - HDACRN_MBOX_SIZE);
 		if (ret) {
@@ -594,45 +733,42 @@ static int hdacrn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			goto err_unmap;
 		}
 	}
+	if (magic == HDVIO_MAGIC)
+		link->chan = hdacrn_vdev_create(link, mbox,
+						&hdacrn_link_chan_ops);
+	else
+		link->chan = hdacrn_mbox_create(pdev, regs, mbox, peer_id, sos,
+						&hdacrn_link_chan_ops, link);
+	if (IS_ERR(link->chan)) {
+		ret = PTR_ERR(link->chan);
+		link->chan = NULL;
+		goto err_window;
+	}
+	if (sos)
+		hdacrn_maps_init(link);
 	ret = hdacrn_link_add(link, self_vmid);
 	if (ret) {
 		dev_err(&pdev->dev, "a %s link to vm %u cannot join: %d\n",
-			link->sos ? "service VM" : "user VM", link->vmid, ret);
-		goto err_window;
-	}
-	link->chan = hdacrn_chan_create(pdev, regs, mbox, peer_id, link->sos,
-					&hdacrn_link_chan_ops, link);
-	if (IS_ERR(link->chan)) {
-		ret = PTR_ERR(link->chan);
-		goto err_del;
+			sos ? "service VM" : "user VM", vmid, ret);
+		goto err_chan;
 	}
 	pci_set_drvdata(pdev, link);
-	link->bench = hdacrn_bench_create(pdev, regs, peer_id, link->vmid,
-					  link->sos ? &link->window : NULL);
-
-	if (link->sos) {
-		dev_info(&pdev->dev, "service VM side of vm %u: %llu MiB window\n",
-			 link->vmid, link->window.size >> 20);
-	} else {
-		link->session = get_random_u32() | 1;
-		WRITE_ONCE(link->mbox->uos_session,
-			   cpu_to_le32(link->session));
+	link->bench = hdacrn_bench_create(pdev, regs, peer_id, vmid,
+					  sos ? &link->window : NULL);
+	if (sos)
+		dev_info(&pdev->dev, "service VM side of vm %u (%s): %llu MiB window\n",
+			 vmid, link->chan->impl->name, link->window.size >> 20);
+	else
 		dev_info(&pdev->dev, "user VM %u: attaching to the service VM\n",
 			 self_vmid);
-		hdacrn_chan_kick(link->chan);
-	}
-	/* The link is whole: its doorbells and pokes may come now. */
-	hdacrn_chan_listen(link->chan);
-	mutex_lock(&hdacrn_lock);
-	link->pokable = true;
-	mutex_unlock(&hdacrn_lock);
-	hdacrn_chan_poke(link->chan);
+	hdacrn_link_attach(link);
 	return 0;
 
-err_del:
-	hdacrn_link_del(link);
+err_chan:
+	hdacrn_chan_quiesce(link->chan);
+	hdacrn_chan_destroy(link->chan);
 err_window:
-	if (link->sos)
+	if (sos)
 		hdacrn_window_fini(&link->window);
 err_unmap:
 	memunmap(mbox);
@@ -647,34 +783,16 @@ static void hdacrn_remove(struct pci_dev *pdev)
 	struct hdacrn_link *link = pci_get_drvdata(pdev);
 
 	hdacrn_bench_destroy(link->bench);
+	hdacrn_link_shut(link);
 	/*
-	 * First make the work item stop for good: a doorbell it handled
-	 * after the link went down would attach the peer again, and a
-	 * message it received could reach the core while the peer is being
-	 * removed.  Nobody pokes it either.
+	 * Waits for the mappings of the window's pages to go.  The last one
+	 * tells the UOS through the transport's handshake words, so the
+	 * transport goes only then; a virtio device's UOS sees it leave
+	 * once it has heard that.
 	 */
-	mutex_lock(&hdacrn_lock);
-	link->pokable = false;
-	mutex_unlock(&hdacrn_lock);
-	hdacrn_chan_quiesce(link->chan);
-	mutex_lock(&link->lock);
-	hdacrn_link_down(link);
-	if (link->sos)
-		WRITE_ONCE(link->mbox->sos_session, 0);
-	else
-		WRITE_ONCE(link->mbox->uos_session, 0);
-	hdacrn_chan_kick(link->chan);
-	mutex_unlock(&link->lock);
-	/* What the SOS allows already; the rest waits for a new link. */
-	if (!link->sos)
-		hdacrn_reclaim_poll(link);
-
-	/* Nobody finds the link and its transport any more: free that. */
-	hdacrn_link_del(link);
-	hdacrn_chan_destroy(link->chan);
-	/* Waits for the mappings of the window's pages to go. */
 	if (link->sos)
 		hdacrn_window_fini(&link->window);
+	hdacrn_chan_destroy(link->chan);
 	memunmap(link->mbox);
 	mutex_destroy(&link->lock);
 	hdacrn_link_put(link);
@@ -697,10 +815,19 @@ static int __init hdacrn_init(void)
 {
 	int ret;
 
-	hdacrn_bench_init();
+	hdacrn_debugfs_init();
+	ret = hdacrn_virtio_init();
+	if (ret)
+		goto err_debugfs;
 	ret = pci_register_driver(&hdacrn_driver);
 	if (ret)
-		hdacrn_bench_exit();
+		goto err_virtio;
+	return 0;
+
+err_virtio:
+	hdacrn_virtio_exit();
+err_debugfs:
+	hdacrn_debugfs_exit();
 	return ret;
 }
 module_init(hdacrn_init);
@@ -708,7 +835,8 @@ module_init(hdacrn_init);
 static void __exit hdacrn_exit(void)
 {
 	pci_unregister_driver(&hdacrn_driver);
-	hdacrn_bench_exit();
+	hdacrn_virtio_exit();
+	hdacrn_debugfs_exit();
 	hdacrn_reclaim_exit();
 }
 module_exit(hdacrn_exit);

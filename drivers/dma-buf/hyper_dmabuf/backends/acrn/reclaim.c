@@ -52,7 +52,7 @@ static void hdacrn_maps_publish(struct hdacrn_link *link, u32 clear)
 	lockdep_assert_held(&link->maps_lock);
 	/* The unmapping that got us here before the word that ends it. */
 	smp_wmb();
-	WRITE_ONCE(link->mbox->sos_clear, cpu_to_le32(clear));
+	hdacrn_hs_write(link, HDACRN_HS_SOS_CLEAR, clear);
 	if (link->regs)
 		hdacrn_doorbell(link->regs, link->peer_id, 0);
 }
@@ -68,8 +68,8 @@ static void hdacrn_maps_publish(struct hdacrn_link *link, u32 clear)
  */
 void hdacrn_maps_init(struct hdacrn_link *link)
 {
-	u32 epoch = le32_to_cpu(READ_ONCE(link->mbox->sos_epoch));
-	u32 clear = le32_to_cpu(READ_ONCE(link->mbox->sos_clear));
+	u32 epoch = hdacrn_hs_read(link, HDACRN_HS_SOS_EPOCH);
+	u32 clear = hdacrn_hs_read(link, HDACRN_HS_SOS_CLEAR);
 
 	/* An attach that failed used an epoch without announcing it. */
 	link->epoch = hdacrn_after(clear - 1, epoch) ? clear - 1 : epoch;
@@ -269,7 +269,7 @@ void hdacrn_reclaim(struct hdacrn_shbuf *sb)
 void hdacrn_reclaim_poll(struct hdacrn_link *link)
 {
 	struct hdacrn_reclaim *r = &hdacrn_reclaim_state;
-	u32 clear = le32_to_cpu(READ_ONCE(link->mbox->sos_clear));
+	u32 clear = hdacrn_hs_read(link, HDACRN_HS_SOS_CLEAR);
 	struct hdacrn_shbuf *sb, *next;
 	LIST_HEAD(done);
 
