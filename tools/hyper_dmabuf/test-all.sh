@@ -7,7 +7,8 @@
 # when nothing failed.
 #
 # Steps: kernel-debug, lint, rig-selfcheck, qemu-stock, qemu-kasan,
-# qemu-swiotlb, qemu-xen, qemu-acrn.
+# qemu-swiotlb, qemu-xen, qemu-acrn, qemu-acrn-virtio (the ACRN-model rig
+# with virtio links).
 # Default: all of them.
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -56,7 +57,7 @@ account() {
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] &&
 	steps=(kernel-debug lint rig-selfcheck qemu-stock qemu-kasan
-	       qemu-swiotlb qemu-xen qemu-acrn)
+	       qemu-swiotlb qemu-xen qemu-acrn qemu-acrn-virtio)
 start=$SECONDS
 for step in "${steps[@]}"; do
 	hd_log "step $step"
@@ -74,7 +75,10 @@ for step in "${steps[@]}"; do
 	qemu-xen)	HDMABUF_RIG_TIMEOUT=1800 \
 			rig_step qemu-xen "$tools/rig/xen.sh" \
 			--scenario-timeout 600 ;;
-	qemu-acrn)	rig_step qemu-acrn "$tools/rig/acrn.sh" ;;
+	qemu-acrn)	rig_step qemu-acrn "$tools/rig/acrn.sh" \
+				--transport mailbox ;;
+	qemu-acrn-virtio) rig_step qemu-acrn-virtio "$tools/rig/acrn.sh" \
+				--transport virtio ;;
 	*)		hd_die "unknown step $step" ;;
 	esac
 done

@@ -3,7 +3,7 @@
  * hdmabuf-ivshmem-server: an ivshmem-doorbell server for the ACRN-model
  * rig, speaking the protocol of QEMU's docs/specs/ivshmem-spec.rst.
  *
- *   hdmabuf-ivshmem-server [-v VECTORS] [-p PIDFILE]
+ *   hdmabuf-ivshmem-server [-v VECTORS] [-p PIDFILE] [-t mailbox|virtio]
  *	--peer SOCKET,id=N,shm=FILE[,status=OFFSET][,mbox=OFFSET] [--peer ...]
  *
  * Unlike QEMU's own server, every peer has a listening socket of its own,
@@ -33,6 +33,14 @@
  * The driver binds only ivshmem devices whose memory is signed, so that
  * the shared memory of any other ivshmem user is never written.
  *
+ * The magic names the link's transport, the same for every mbox= of one
+ * server: -t mailbox (--transport; the default) signs "HDAC" (0x43414448),
+ * the mailbox's own rings; -t virtio signs "HDAV" (0x56414448), a virtio
+ * device over the link (backends/acrn/virtio_ivshmem.h).  The layout
+ * version is 1 for both, and the header's third word, where the rig puts
+ * status=, is the presence word in both.  A file without mbox= is never
+ * signed, whatever -t says.
+ *
  * Runs in the foreground until SIGTERM or SIGINT.  Errors go to stderr.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
@@ -60,8 +68,9 @@
 #define MAX_PEERS	16
 #define MAX_VECTORS	64
 
-/* The mailbox signature, as acrn.h defines it. */
-#define MBOX_MAGIC	0x43414448u	/* "HDAC" */
+/* The mailbox signatures, as acrn.h and virtio_ivshmem.h define them. */
+#define MBOX_MAGIC	0x43414448u	/* "HDAC": the mailbox transport */
+#define VIRTIO_MAGIC	0x56414448u	/* "HDAV": virtio over the link */
 #define MBOX_VERSION	1u
 
 /**
@@ -75,6 +84,8 @@
  * @status: the presence counter in the memory file, NULL without status=
  * @map: the mapping holding @status
  * @map_len: its length
+ * @shm_path: the memory file's path, for messages
+ * @mbox: the mailbox's offset in it, -1 without mbox=
  */
 struct peer {
 	const char *path;
@@ -86,18 +97,25 @@ struct peer {
 	uint32_t *status;
 	void *map;
 	size_t map_len;
+	const char *shm_path;
+	long mbox;
 };
 
 static struct peer peers[MAX_PEERS];
 static int nr_peers;
 static int nr_vectors = 1;
+/* The magic sign_mbox() writes: -t mailbox or -t virtio. */
+static uint32_t mbox_magic = MBOX_MAGIC;
 
 static void die_usage(void)
 {
 	fprintf(stderr,
 		"usage: hdmabuf-ivshmem-server [-v VECTORS] [-p PIDFILE]\n"
+		"\t[-t mailbox|virtio]\n"
 		"\t--peer SOCKET,id=N,shm=FILE[,status=OFFSET][,mbox=OFFSET]\n"
-		"\t[--peer ...]\n");
+		"\t[--peer ...]\n"
+		"-t, --transport: the magic mbox= signs, \"HDAC\" (mailbox, the\n"
+		"\tdefault) or \"HDAV\" (virtio)\n");
 	exit(2);
 }
 
@@ -230,10 +248,13 @@ static void accept_one(struct peer *p)
 	presence(p);
 }
 
-/* sign_mbox - write the mailbox signature at @off of @fd: version, magic */
+/*
+ * sign_mbox - write the mailbox signature at @off of @fd: version, then
+ * the magic of the transport -t chose
+ */
 static void sign_mbox(int fd, const char *shm, long off)
 {
-	uint32_t version = htole32(MBOX_VERSION), magic = htole32(MBOX_MAGIC);
+	uint32_t version = htole32(MBOX_VERSION), magic = htole32(mbox_magic);
 	struct stat st;
 
 	if (fstat(fd, &st) || off + 8 > st.st_size) {
@@ -311,8 +332,8 @@ static void parse_peer(char *arg)
 		}
 		p->status = (uint32_t *)((char *)p->map + (status - base));
 	}
-	if (mbox >= 0)
-		sign_mbox(p->shm, shm, mbox);
+	p->shm_path = shm;
+	p->mbox = mbox;
 	nr_peers++;
 }
 
@@ -346,6 +367,7 @@ int main(int argc, char **argv)
 		{ "peer", required_argument, NULL, 'P' },
 		{ "vectors", required_argument, NULL, 'v' },
 		{ "pidfile", required_argument, NULL, 'p' },
+		{ "transport", required_argument, NULL, 't' },
 		{ }
 	};
 	struct pollfd pfd[2 * MAX_PEERS + 1];
@@ -354,10 +376,18 @@ int main(int argc, char **argv)
 	sigset_t block;
 	char buf[64];
 
-	while ((c = getopt_long(argc, argv, "v:p:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "v:p:t:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'P':
 			parse_peer(optarg);
+			break;
+		case 't':
+			if (!strcmp(optarg, "mailbox"))
+				mbox_magic = MBOX_MAGIC;
+			else if (!strcmp(optarg, "virtio"))
+				mbox_magic = VIRTIO_MAGIC;
+			else
+				die_usage();
 			break;
 		case 'v':
 			nr_vectors = atoi(optarg);
@@ -373,12 +403,17 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || !nr_peers)
 		die_usage();
-	for (i = 0; i < nr_peers; i++) {
+	for (i = 0; i < nr_peers; i++)
 		for (n = i + 1; n < nr_peers; n++)
 			if (peers[i].id == peers[n].id)
 				die_usage();
+	/* Signed before anyone can connect, with the magic -t chose. */
+	for (i = 0; i < nr_peers; i++)
+		if (peers[i].mbox >= 0)
+			sign_mbox(peers[i].shm, peers[i].shm_path,
+				  peers[i].mbox);
+	for (i = 0; i < nr_peers; i++)
 		listen_on(&peers[i]);
-	}
 
 	/* SIGTERM and SIGINT arrive as a readable signalfd. */
 	sigemptyset(&block);

@@ -11,8 +11,13 @@
  * the messages each client gets on connect and when the other leaves, the
  * presence word and its doorbell, that a second client of a taken socket
  * is refused, and a clean exit on SIGTERM; that the mailbox is signed
- * (version, magic) and nothing else of the file written, and that c's
- * file is not touched at all; and that a bad mbox= is refused.
+ * (version, magic "HDAC") and nothing else of the file written, and that
+ * c's file is not touched at all; and that a bad mbox= is refused.
+ *
+ * Then the transports (-t): -t virtio signs the same mailbox "HDAV" and
+ * nothing else, keeps the presence word as before and leaves c's file
+ * alone; -t mailbox and no -t sign "HDAC"; --transport is -t; an unknown
+ * transport is refused (exit 2) and signs nothing.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -22,6 +27,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +41,8 @@
 #define SHM_SIZE	0x100000
 #define MBOX_OFF	(SHM_SIZE - 4096)
 #define STATUS_OFF	(MBOX_OFF + 8)
-#define MBOX_MAGIC	0x43414448u
+#define MBOX_MAGIC	0x43414448u	/* "HDAC" */
+#define VIRTIO_MAGIC	0x56414448u	/* "HDAV" */
 #define MBOX_VERSION	1u
 
 static int nr_test;
@@ -120,6 +127,19 @@ static uint32_t status_word(int shm)
 	return word_at(shm, STATUS_OFF);
 }
 
+/*
+ * status_becomes - the presence word is @want within 2 s (with nobody to
+ * ring, nothing tells when the server has written it)
+ */
+static int status_becomes(int shm, uint32_t want)
+{
+	int i;
+
+	for (i = 0; i < 100 && status_word(shm) != want; i++)
+		usleep(20000);
+	return status_word(shm) == want;
+}
+
 /* The byte of the foreign file's pattern at @off. */
 static unsigned char pattern(off_t off)
 {
@@ -147,8 +167,12 @@ static int only_expected(int shm, int is_mbox)
 	return 1;
 }
 
-/* run_bad - the server given @peer exits with @want without listening */
-static int run_bad(const char *server, const char *peer, int want)
+/*
+ * run_bad - the server given @opt (NULL: none) and @peer exits with @want
+ * without listening
+ */
+static int run_bad(const char *server, const char *opt, const char *peer,
+		   int want)
 {
 	int st;
 	pid_t pid = fork();
@@ -157,7 +181,104 @@ static int run_bad(const char *server, const char *peer, int want)
 		int null = open("/dev/null", O_WRONLY);
 
 		dup2(null, 2);
-		execl(server, server, "--peer", peer, (char *)NULL);
+		if (opt)
+			execl(server, server, opt, "--peer", peer,
+			      (char *)NULL);
+		else
+			execl(server, server, "--peer", peer, (char *)NULL);
+		_exit(127);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	       WEXITSTATUS(st) == want;
+}
+
+/* argv_of - @server, then the arguments of @ap up to NULL, into @av[16] */
+static void argv_of(const char **av, const char *server, va_list ap)
+{
+	int i = 0;
+
+	av[i++] = server;
+	while (i < 15 && (av[i] = va_arg(ap, const char *)))
+		i++;
+	av[i] = NULL;
+}
+
+/*
+ * serve - start @server with the arguments that follow @sock, up to NULL;
+ * its pid once @sock exists (the mailbox is signed by then), else -1
+ */
+static pid_t serve(const char *server, const char *sock, ...)
+{
+	const char *av[16];
+	va_list ap;
+	pid_t pid;
+	int i;
+
+	va_start(ap, sock);
+	argv_of(av, server, ap);
+	va_end(ap);
+	pid = fork();
+	if (!pid) {
+		execv(server, (char *const *)av);
+		_exit(127);
+	}
+	if (pid < 0)
+		return -1;
+	for (i = 0; i < 100 && access(sock, F_OK); i++)
+		usleep(20000);
+	if (access(sock, F_OK)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+/* stop - SIGTERM to @pid: it exits 0 */
+static int stop(pid_t pid)
+{
+	int st;
+
+	if (pid < 0)
+		return 0;
+	kill(pid, SIGTERM);
+	return waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	       !WEXITSTATUS(st);
+}
+
+/* signed_as - the mailbox of @shm holds @magic and the layout version */
+static int signed_as(int shm, uint32_t magic)
+{
+	return word_at(shm, MBOX_OFF) == magic &&
+	       word_at(shm, MBOX_OFF + 4) == MBOX_VERSION;
+}
+
+/* blank - @shm all zeros again, as a new memory file */
+static int blank(int shm)
+{
+	return !ftruncate(shm, 0) && !ftruncate(shm, SHM_SIZE);
+}
+
+/*
+ * run_args - @server given the arguments after @want, up to NULL, exits
+ * with @want without listening
+ */
+static int run_args(const char *server, int want, ...)
+{
+	const char *av[16];
+	va_list ap;
+	pid_t pid;
+	int st;
+
+	va_start(ap, want);
+	argv_of(av, server, ap);
+	va_end(ap);
+	pid = fork();
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 2);
+		execv(server, (char *const *)av);
 		_exit(127);
 	}
 	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
@@ -213,10 +334,10 @@ int main(int argc, char **argv)
 
 	snprintf(bad, sizeof(bad), "%s,id=1,shm=%s,mbox=%d", sa, shm_path,
 		 MBOX_OFF + 4);
-	result(run_bad(argv[1], bad, 2), "mbox= not page aligned: exit 2");
+	result(run_bad(argv[1], NULL, bad, 2), "mbox= not page aligned: exit 2");
 	snprintf(bad, sizeof(bad), "%s,id=1,shm=%s,mbox=%d", sa, shm_path,
 		 SHM_SIZE);
-	result(run_bad(argv[1], bad, 1), "mbox= past the end: exit 1");
+	result(run_bad(argv[1], NULL, bad, 1), "mbox= past the end: exit 1");
 	result(only_expected(shm, 1) && !word_at(shm, MBOX_OFF),
 	       "a refused mbox= signed nothing");
 
@@ -285,6 +406,53 @@ int main(int argc, char **argv)
 	       "c's memory, with no mbox=, is not touched at all");
 	close(a);
 	close(b);
+
+	/* The transports: -t picks the magic, and nothing else changes. */
+	result(blank(shm) &&
+	       run_args(argv[1], 2, "-t", "bogus", "--peer", peer_a, NULL) &&
+	       run_args(argv[1], 2, "--peer", peer_a, "--transport", "bogus",
+			NULL) &&
+	       only_expected(shm, 1) && !word_at(shm, MBOX_OFF),
+	       "-t bogus: exit 2, before or after --peer, nothing signed");
+
+	pid = serve(argv[1], sa, "-v", "1", "-t", "virtio", "--peer", peer_a,
+		    "--peer", peer_c, NULL);
+	result(pid > 0 && signed_as(shm, VIRTIO_MAGIC),
+	       "-t virtio: the mailbox is signed \"HDAV\", version 1, before any client comes");
+	a = client(sa);
+	result(expect(a, 0, 0, NULL) && expect(a, 1, 0, NULL) &&
+	       expect(a, -1, 1, NULL) && expect(a, 1, 1, NULL),
+	       "-t virtio: a gets version, id 1, memory fd, its eventfd");
+	result(status_becomes(shm, 1),
+	       "-t virtio: a's presence word is 1 (odd: there)");
+	close(a);
+	result(status_becomes(shm, 2),
+	       "-t virtio: a's presence word is 2 once a leaves");
+	result(stop(pid), "-t virtio: SIGTERM: the server exits 0");
+	result(signed_as(shm, VIRTIO_MAGIC) && only_expected(shm, 1),
+	       "-t virtio: the server wrote only the signature and the presence word");
+	result(only_expected(other, 0),
+	       "-t virtio: c's memory, with no mbox=, is not touched at all");
+
+	pid = blank(shm) ? serve(argv[1], sa, "-t", "mailbox", "--peer", peer_a,
+				 NULL) : -1;
+	result(pid > 0 && signed_as(shm, MBOX_MAGIC),
+	       "-t mailbox: the mailbox is signed \"HDAC\", version 1");
+	result(stop(pid) && only_expected(shm, 1),
+	       "-t mailbox: nothing else written, exit 0");
+
+	pid = blank(shm) ? serve(argv[1], sa, "--transport", "virtio",
+				 "--peer", peer_a, NULL) : -1;
+	result(pid > 0 && signed_as(shm, VIRTIO_MAGIC),
+	       "--transport virtio: signed \"HDAV\"");
+	result(stop(pid), "--transport virtio: exit 0");
+
+	pid = blank(shm) ? serve(argv[1], sa, "--peer", peer_a, "-t", "virtio",
+				 NULL) : -1;
+	result(pid > 0 && signed_as(shm, VIRTIO_MAGIC),
+	       "-t virtio after --peer: signed \"HDAV\" all the same");
+	result(stop(pid), "-t virtio after --peer: exit 0");
+
 	close(other);
 	unlink(shm_path);
 	unlink(other_path);

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# acrn.sh [--scenario FILE] [--keep] [--timeout SECONDS]
-#         [--scenario-timeout SECONDS]
+# acrn.sh [--transport mailbox|virtio] [--scenario FILE] [--keep]
+#         [--timeout SECONDS] [--scenario-timeout SECONDS]
 #
 # The ACRN-model rig: ACRN's memory model without ACRN (which needs VT-x).
 # Three QEMU TCG VMs on the "xen" debug kernel (booted bare: lockdep,
@@ -18,13 +18,26 @@
 # more ivshmem-doorbell device each, someone else's: 4 MiB files full of a
 # pattern and no signature, which the driver must neither bind nor write
 # (scenario 95-foreign).  Every VM loads vgem, hyper_dmabuf and, when built,
-# hyper_dmabuf_acrn.  The host then runs the scenarios of
-# rig/acrn/scenarios/ in order, each a TAP suite, driving the VMs through
-# an agent on their second serial port.  Then every surviving VM unloads
-# our modules and checks lockdep, kmemleak and its taint, and every VM's
-# kernel logs are scanned for kernel complaints (rig/logscan.sh), which
-# fail the run even when every test passed.  Last line: "qemu-acrn: N
-# passed, N failed, N skipped"; exit status 0 only when everything passed.
+# hyper_dmabuf_acrn.
+#
+# The links' transport is --transport (or $HDMABUF_ACRN_TRANSPORT),
+# "mailbox" by default: the servers sign each mailbox "HDAC" and the link
+# carries the mailbox's rings.  With "virtio" they sign it "HDAV", and
+# every VM also loads hyper_dmabuf_virtio_ivshmem after hyper_dmabuf_acrn
+# (the run stops when it is not built): on a UOS it binds the link's
+# device and registers a virtio device over it, which hyper_dmabuf_acrn
+# drives; the SOS's hyper_dmabuf_acrn is that device, and the module binds
+# nothing in the SOS.  The foreign devices stay unsigned either way.  The
+# scenarios see the transport as $HDA_TRANSPORT.
+#
+# The host then runs the scenarios of rig/acrn/scenarios/ in order, each a
+# TAP suite, driving the VMs through an agent on their second serial port.
+# Then every surviving VM unloads our modules and checks lockdep, kmemleak
+# and its taint, and every VM's kernel logs are scanned for kernel
+# complaints (rig/logscan.sh), which fail the run even when every test
+# passed.  Last line: "qemu-acrn: N passed, N failed, N skipped"
+# ("qemu-acrn-virtio: ..." with virtio); exit status 0 only when
+# everything passed.
 #
 # Channels of each VM (files in the output directory):
 #   first serial port	kernel console		-> VM-console.log
@@ -33,6 +46,7 @@
 #			everything it said is kept in agent/VM.agent
 #   third serial port	the full kernel log at the end -> VM-dmesg.log
 #
+# --transport T		mailbox (the default) or virtio, see above
 # --scenario FILE	run only FILE (any path) instead of rig/acrn/scenarios/*
 # --keep		keep the initramfs tree and image in the output directory
 # --timeout S		kill the VMs after S seconds, a failure (default 900,
@@ -43,7 +57,8 @@
 # Before booting, ivshmem-server-check (tools/hyper_dmabuf/acrn/) checks
 # the server on the host, as suite acrn-server.
 #
-# Output: build/xen/rig-acrn/, or build/xen/rig-acrn-NAME/ with --scenario.
+# Output: build/xen/rig-acrn/, or build/xen/rig-acrn-NAME/ with --scenario;
+# build/xen/rig-acrn-virtio[-NAME]/ with --transport virtio.
 # See rig/acrn/README.md for the layout and writing scenarios.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
@@ -51,15 +66,22 @@ set -euo pipefail
 
 scenario='' keep='' scen_timeout=''
 timeout_s=${HDMABUF_RIG_TIMEOUT:-900}
+transport=${HDMABUF_ACRN_TRANSPORT:-mailbox}
+usage="usage: acrn.sh [--transport mailbox|virtio] [--scenario FILE] [--keep] [--timeout S] [--scenario-timeout S]"
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--transport)	transport=$2; shift 2 ;;
 	--scenario)	scenario=$(realpath "$2"); shift 2 ;;
 	--keep)		keep=1; shift ;;
 	--timeout)	timeout_s=$2; shift 2 ;;
 	--scenario-timeout) scen_timeout=$2; shift 2 ;;
-	*)		hd_die "usage: acrn.sh [--scenario FILE] [--keep] [--timeout S] [--scenario-timeout S]" ;;
+	*)		hd_die "$usage" ;;
 	esac
 done
+case "$transport" in
+mailbox|virtio) ;;
+*)	hd_die "acrn.sh: unknown transport '$transport' (mailbox or virtio); $usage" ;;
+esac
 [ -z "$scenario" ] || [ -r "$scenario" ] || hd_die "no scenario $scenario"
 scen_timeout=${scen_timeout:-$((timeout_s / 2))}
 flavor=xen
@@ -67,7 +89,9 @@ hd_flavor "$flavor"
 
 tools=$HDMABUF_TOP/tools/hyper_dmabuf
 adir=$tools/rig/acrn
-name=acrn${scenario:+-$(basename "$scenario" .sh)}
+name=acrn
+[ "$transport" = mailbox ] || name=$name-$transport
+name=$name${scenario:+-$(basename "$scenario" .sh)}
 out=$FBUILD/rig-$name
 rm -rf "$out"
 mkdir -p "$out"/{boot,agent}
@@ -112,9 +136,15 @@ done
 : >"$root/modules/unload-list"
 hd_add_kmod vgem "$root/modules"
 acrn=
-for m in hyper_dmabuf hyper_dmabuf_acrn; do
+# The virtio transport's module comes last: it binds each UOS's link and
+# registers the virtio device that hyper_dmabuf_acrn's virtio driver takes.
+vmods=(hyper_dmabuf hyper_dmabuf_acrn)
+[ "$transport" = virtio ] && vmods+=(hyper_dmabuf_virtio_ivshmem)
+for m in "${vmods[@]}"; do
 	if [ ! -e "$mods/$m.ko" ]; then
 		[ "$m" = hyper_dmabuf ] && hd_die "$mods/$m.ko missing"
+		[ "$transport" = virtio ] &&
+			hd_die "acrn: --transport virtio needs $m.ko, not built in $mods (hyper_dmabuf_virtio_ivshmem needs CONFIG_VIRTIO in the $flavor kernel)"
 		hd_log "acrn: $m.ko not built, the rig loads hyper_dmabuf alone"
 		continue
 	fi
@@ -156,12 +186,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 export HDA_RUN=$run HDA_OUT=$out HDA_ACRN=$acrn HDA_T0=$EPOCHSECONDS HDA_SHM=$shm
+export HDA_TRANSPORT=$transport
 # shellcheck source=acrn/hda-lib.sh
 . "$adir/hda-lib.sh"
 mbox=$((510 * 1024 * 1024))
+# -t: the mailbox's magic, "HDAC" (mailbox) or "HDAV" (virtio).
 for n in 1 2; do
 	truncate -s 512M "$shm-uos$n"
-	"$server" -v 2 -p "$run/server$n.pid" \
+	"$server" -v 2 -t "$transport" -p "$run/server$n.pid" \
 		--peer "$run/uos$n.sock,id=$n,shm=$shm-uos$n,status=$((mbox + 8)),mbox=$mbox" \
 		--peer "$run/sos-uos$n.sock,id=$((0x100 + n)),shm=$shm-uos$n" \
 		>"$out/server$n.log" 2>&1 &
@@ -169,8 +201,8 @@ for n in 1 2; do
 done
 # Someone else's shared memory, with ids our driver would once have taken
 # for links: uos1's is a UOS id and probes before uos1's link (it comes
-# first on the command line), the SOS's a link to a UOS 3.  The originals
-# stay in $run for the check.
+# first on the command line), the SOS's a link to a UOS 3.  No mbox=:
+# unsigned in both transports.  The originals stay in $run for the check.
 for v in uos1 sos; do
 	# yes dies of SIGPIPE, which pipefail would count.
 	{ yes "foreign ivshmem memory of $v, not ours" || :; } |
@@ -211,7 +243,7 @@ vm() {
 	cat "$run/$v.out" >>"$run/$v.agent" &
 	pids+=($!)
 }
-hd_log "$flavor: booting $KVER under QEMU (TCG): sos, uos1, uos2"
+hd_log "$flavor: booting $KVER under QEMU (TCG): sos, uos1, uos2 ($transport links)"
 # foreign VM: the arguments of VM's foreign ivshmem-doorbell device
 foreign() {
 	echo -chardev "socket,id=fgn,path=$run/foreign-$1.sock" \

@@ -29,13 +29,21 @@
 #   hda_vmid VM			print VM's id
 #   hda_wait SECS CMD...	retry CMD every 0.5 s until it succeeds
 #   hda_quote STRING		STRING as one single-quoted shell word
+#   hda_fault KIND		"FILE VALUE": the parameter file that arms
+#				fault KIND and what to write, for this run's
+#				transport (see below)
+#   hda_arm VM KIND		arm fault KIND in VM
+#   hda_link VM VMID		"TRANSPORT STATE DROPS WHY" of VM's link to
+#				VMID, from the driver's links file
 #
 # The library uses file descriptor 3 (TAP).  Variables from acrn.sh:
 # HDA_RUN (FIFOs, pids), HDA_OUT (the output directory), HDA_T0 (the
 # epoch second the VMs started, for progress.log); HDA_ACRN is 1 when
-# hyper_dmabuf_acrn.ko is in the rig, else empty.
+# hyper_dmabuf_acrn.ko is in the rig, else empty; HDA_TRANSPORT is the
+# links' transport, "mailbox" or "virtio" (acrn.sh --transport).
 
 HDA_ON_TIMEOUT=${HDA_ON_TIMEOUT:-120}
+HDA_TRANSPORT=${HDA_TRANSPORT:-mailbox}
 # shellcheck disable=SC2034 # for the scenarios
 HDA_UOSES="uos1 uos2"
 # shellcheck disable=SC2034 # for the scenarios
@@ -203,4 +211,52 @@ on_wait_line() {
 			usleep 100000
 			i=\$((i + 1))
 		done"
+}
+
+# --- transports -------------------------------------------------------------
+# The test builds' faults (CONFIG_HYPER_DMABUF_ACRN_TEST_FAULTS): each
+# module's parameter "fault", one-shot on the VM's next share or send but
+# deaf, which lasts until none.  hyper_dmabuf_acrn's ring-lie and flood lie
+# about the mailbox's rings, which a virtio link does not have; there the
+# transport module's faults stand for them.
+HDA_FAULT=/sys/module/hyper_dmabuf_acrn/parameters/fault
+HDA_VFAULT=/sys/module/hyper_dmabuf_virtio_ivshmem/parameters/fault
+# One line a link: "vm ID mailbox|virtio up|down drops N why TEXT|-".
+HDA_LINKS=/sys/kernel/debug/hyper_dmabuf_acrn/links
+
+# hda_fault KIND: "FILE VALUE".  KIND ring-lie, a lie about the ring that
+# costs the UOS its link until it attaches again: mailbox ring-lie, virtio
+# avail-jump.  flood, a storm of doorbells that changes nothing: mailbox
+# flood, virtio notify-flood.  The virtio transport's own (desc-oob,
+# chain-loop, chain-long, indirect-oob, avail-jump, notify-flood) go to its
+# module; anything else (gpa-oob, deaf, none...) to hyper_dmabuf_acrn.
+hda_fault() {
+	case "$HDA_TRANSPORT:$1" in
+	virtio:ring-lie)	echo "$HDA_VFAULT avail-jump" ;;
+	virtio:flood)		echo "$HDA_VFAULT notify-flood" ;;
+	*:desc-oob|*:chain-loop|*:chain-long|*:indirect-oob|*:avail-jump|\
+	*:notify-flood)
+				echo "$HDA_VFAULT $1" ;;
+	*)			echo "$HDA_FAULT $1" ;;
+	esac
+}
+
+hda_arm() {
+	local f
+	f=$(hda_fault "$2")
+	on "$1" "echo ${f#* } >${f%% *}"
+}
+
+# hda_link VM VMID: "TRANSPORT STATE DROPS WHY" (WHY may have spaces: read
+# it last); fails when VM lists no link to VMID
+hda_link() {
+	on "$1" cat "$HDA_LINKS" | awk -v id="$2" '
+		$1 == "vm" && $2 == id {
+			w = $8
+			for (i = 9; i <= NF; i++)
+				w = w " " $i
+			print $3, $4, $6, w
+			found = 1
+		}
+		END { exit !found }'
 }

@@ -20,11 +20,15 @@
 #				it (sos: 1 and 2; a UOS: 0), backend "acrn"
 #   hda_sos_dev N		the PCI address of the SOS's device of uosN's
 #				link (its doorbell id is 0x100 + N)
-#   hda_rebind VM DEV		unbind VM's device DEV from hyper_dmabuf_acrn
+#   hda_rebind VM DEV		unbind VM's link device DEV from its driver
 #				and bind it again (a UOS: a new session; the
 #				SOS: a new epoch); DEV defaults to a UOS's
-#				only bound device
+#				only link device
 #   HDA_DRV			the driver's directory in the VMs' sysfs
+#   HDA_VDRV			the virtio transport's (its PCI driver)
+#   hda_link_drv VM		the directory of the driver that binds VM's
+#				link devices: HDA_DRV, but on a UOS with
+#				virtio links HDA_VDRV
 #   hda_churn VM		start job "churn" in UOS VM: export 64 KiB
 #				buffers to the SOS over and over, two at a
 #				time, each with its own pattern K, named in
@@ -133,6 +137,20 @@ hda_share() {
 }
 
 HDA_DRV=/sys/bus/pci/drivers/hyper_dmabuf_acrn
+# Its PCI driver is named after its module, as hyper_dmabuf_acrn's is.
+HDA_VDRV=/sys/bus/pci/drivers/hyper_dmabuf_virtio_ivshmem
+
+# With virtio links a UOS's ivshmem device belongs to the transport,
+# whose virtio device hyper_dmabuf_acrn drives: unbinding that PCI device
+# takes the virtio device away, and hyper_dmabuf_acrn with it.  The SOS's
+# are hyper_dmabuf_acrn's in both transports.
+hda_link_drv() {
+	if [ "$HDA_TRANSPORT" = virtio ] && [ "$1" != sos ]; then
+		echo "$HDA_VDRV"
+	else
+		echo "$HDA_DRV"
+	fi
+}
 
 hda_sos_dev() {
 	on sos "for d in $HDA_DRV/0000:*; do
@@ -142,8 +160,10 @@ hda_sos_dev() {
 }
 
 hda_rebind() {
-	on "$1" "d=${2:-\$(basename \"\$(readlink -f $HDA_DRV/0000:*)\")} &&
-		echo \$d >$HDA_DRV/unbind && echo \$d >$HDA_DRV/bind"
+	local drv
+	drv=$(hda_link_drv "$1")
+	on "$1" "d=${2:-\$(basename \"\$(readlink -f $drv/0000:*)\")} &&
+		echo \$d >$drv/unbind && echo \$d >$drv/bind"
 }
 
 hda_churn() {

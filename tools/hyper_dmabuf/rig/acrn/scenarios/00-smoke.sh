@@ -3,12 +3,17 @@
 #
 # 00-smoke.sh: the ACRN-model rig's first scenario.
 #  - every VM has vgem, hyper_dmabuf and (when built) hyper_dmabuf_acrn
-#    loaded, and /dev/hyper_dmabuf;
+#    loaded, with virtio links hyper_dmabuf_virtio_ivshmem too, and
+#    /dev/hyper_dmabuf;
 #  - the rig's remote execution works: exit status and output come back,
 #    a background job runs, dies by signal and reports it;
 #  - "hdmabuf info": the SOS is vmid 0 and reaches UOSes 1 and 2, UOS n is
 #    vmid n and reaches the SOS alone, all through backend "acrn".  The
 #    links come up by themselves: allow 60 s.
+#  - each link's line in the driver's links file names this run's
+#    transport (HDA_TRANSPORT), up; with virtio, each UOS's link device is
+#    the transport's, whose virtio device hyper_dmabuf_acrn drives, and the
+#    transport binds nothing in the SOS.
 . "$HDA_LIB/hda-share.sh"
 
 for v in $HDA_VMS; do
@@ -18,7 +23,9 @@ for v in $HDA_VMS; do
 		not_ok "$v: module and device state"
 		continue
 	fi
-	for m in vgem hyper_dmabuf hyper_dmabuf_acrn; do
+	mods="vgem hyper_dmabuf hyper_dmabuf_acrn"
+	[ "$HDA_TRANSPORT" = virtio ] && mods="$mods hyper_dmabuf_virtio_ivshmem"
+	for m in $mods; do
 		if echo "$state" | grep -qx $m; then
 			ok "$v: $m loaded"
 		elif [ $m = hyper_dmabuf_acrn ] && [ -z "$HDA_ACRN" ]; then
@@ -74,4 +81,47 @@ for v in $HDA_VMS; do
 		diag "$hda_info"
 		not_ok "$v: hdmabuf info: vmid $(hda_vmid $v), its peers, backend acrn"
 	fi
+done
+
+[ -n "$HDA_ACRN" ] || return 0
+
+# The transport.
+# link_ok VM VMID: VM's links file has VMID's link, this transport's, up
+link_ok() {
+	local tr st
+	read -r tr st _ < <(hda_link "$1" "$2") &&
+		[ "$tr $st" = "$HDA_TRANSPORT up" ]
+}
+for v in $HDA_VMS; do
+	if [ $v = sos ]; then
+		ids="1 2"
+	else
+		ids=0
+	fi
+	for id in $ids; do
+		if hda_wait 30 link_ok $v $id; then
+			ok "$v: links: vm $id $HDA_TRANSPORT up"
+		else
+			diag "$(on $v cat "$HDA_LINKS")"
+			not_ok "$v: links: vm $id $HDA_TRANSPORT up"
+		fi
+	done
+done
+[ "$HDA_TRANSPORT" = virtio ] || return 0
+check "sos: hyper_dmabuf_virtio_ivshmem binds nothing" \
+	on sos "test -d $HDA_VDRV && ! ls $HDA_VDRV | grep -q '^0000:'"
+for v in $HDA_UOSES; do
+	check "$v: its link device is hyper_dmabuf_virtio_ivshmem's, not hyper_dmabuf_acrn's" \
+		on $v "ls $HDA_VDRV | grep -q '^0000:' &&
+			! ls $HDA_DRV | grep -q '^0000:'"
+	# Its driver's module, or its name when it has no module link.
+	# shellcheck disable=SC2016 # for the VM's shell
+	check "$v: hyper_dmabuf_acrn drives a virtio device" on $v \
+		'for d in /sys/bus/virtio/devices/*; do
+			drv=$(readlink -f $d/driver) || continue
+			m=$(readlink -f $drv/module)
+			[ "${m##*/}" = hyper_dmabuf_acrn ] ||
+				[ "${drv##*/}" = hyper_dmabuf_acrn ] && exit 0
+		done
+		exit 1'
 done

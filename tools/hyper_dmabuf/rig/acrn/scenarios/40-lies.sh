@@ -9,17 +9,30 @@
 # exports fail with ETIMEDOUT, also once the ring is full, and uos1
 # carries on when it reads again.  The SOS logs each kind of complaint once per link,
 # and uos2 never notices any of it.
+#
+# With virtio links (HDA_TRANSPORT) the mailbox's ring faults do nothing;
+# the transport module's stand for them (hda_fault): notify-flood for
+# flood, avail-jump for ring-lie.  The mailbox's ring indices, which the
+# host reads from the memory file, do not exist there: those two checks
+# skip.  45-virtio has the transport's other lies.
 . "$HDA_LIB/hda-share.sh"
 
-fault=/sys/module/hyper_dmabuf_acrn/parameters/fault
 # What the SOS logs about a lying UOS: lines of hyper_dmabuf_acrn naming
 # the UOS ("vm N: ...") and one of these (grep -E), one per kind.
 complaints=("rejected address table" "protocol error")
 
-# lie FAULT IMPORT-ARGS DESC: uos1 exports 1 MiB to the SOS telling lie FAULT
+# as_armed KIND: " (VALUE)" when the transport arms KIND as another value
+as_armed() {
+	local f
+	f=$(hda_fault "$1")
+	[ "${f#* }" = "$1" ] || echo " (${f#* })"
+}
+
+# lie FAULT IMPORT-ARGS DESC: uos1 exports 1 MiB to the SOS telling lie
+# FAULT, armed through hda_fault (a virtio link floods its own way)
 lie() {
 	local id
-	check "$1: uos1 arms the lie" on uos1 "echo $1 >$fault"
+	check "$1: uos1 arms the lie$(as_armed "$1")" hda_arm uos1 "$1"
 	id=$(hda_export_bg uos1 exp --to 0 --size 1m --seed 5)
 	if [ -n "$id" ]; then
 		ok "$1: uos1's export itself succeeds"
@@ -52,7 +65,7 @@ hda_share uos1 sos 64k rw 41
 hda_share uos2 sos 64k rw 42
 
 # --- lying ring indices: the SOS drops the link, and only that link ----------
-check "ring-lie: uos1 arms the lie" on uos1 "echo ring-lie >$fault"
+check "ring-lie: uos1 arms the lie$(as_armed ring-lie)" hda_arm uos1 ring-lie
 on uos1 hdmabuf export --to 0 --size 4k --exit-after-export >/dev/null 2>&1
 check "ring-lie: the SOS drops uos1" \
 	hda_wait 20 eval '! hda_reaches sos 1'
@@ -69,12 +82,13 @@ hda_share uos1 sos 64k rw 44
 # after msg_timeout_ms (ETIMEDOUT) and withdraws, two messages each, so
 # the ring to the SOS fills up and the last sends give up too (ETIMEDOUT).
 # The host reads the ring's indices in the mailbox (acrn.h: the uos->sos
-# ring at 4 KiB into it, prod then cons).
+# ring at 4 KiB into it, prod then cons); a virtio link's rings are in
+# uos1's RAM, where the host does not know them.
 ring_u2s() {	# ring_u2s N: "PROD CONS" of uosN's ring to the SOS
 	od -A n -t u4 -j $((510 * 1024 * 1024 + 4096)) -N 8 "$HDA_SHM-uos$1" |
 		awk '{ print $1, $2 }'
 }
-check "deaf: the SOS stops reading" on sos "echo deaf >$fault"
+check "deaf: the SOS stops reading" hda_arm sos deaf
 out=$(HDA_ON_TIMEOUT=180 on uos1 'for i in $(seq 20); do
 		hdmabuf export --to 0 --size 4k --exit-after-export \
 			>/tmp/deaf.$i 2>&1 &
@@ -88,20 +102,30 @@ else
 	diag "$out"
 	not_ok "deaf: all 20 exports of uos1 fail with ETIMEDOUT"
 fi
-read -r prod cons < <(ring_u2s 1)
-if [ $((prod - cons)) = 32 ]; then
-	ok "deaf: uos1's ring to the SOS is full ($prod, $cons)"
+if [ "$HDA_TRANSPORT" != mailbox ]; then
+	skip "deaf: uos1's ring to the SOS is full" \
+		"no mailbox ring on $HDA_TRANSPORT links: the vrings are in uos1's RAM, where the host does not know them"
 else
-	not_ok "deaf: uos1's ring to the SOS is full ($prod, $cons)"
+	read -r prod cons < <(ring_u2s 1)
+	if [ $((prod - cons)) = 32 ]; then
+		ok "deaf: uos1's ring to the SOS is full ($prod, $cons)"
+	else
+		not_ok "deaf: uos1's ring to the SOS is full ($prod, $cons)"
+	fi
 fi
-check "deaf: the SOS reads again" on sos "echo none >$fault"
+check "deaf: the SOS reads again" hda_arm sos none
 check "deaf: the SOS still reaches uos1" hda_wait 30 hda_reaches sos 1
 hda_share uos1 sos 64k rw 45
-read -r prod cons < <(ring_u2s 1)
-if [ "$prod" = "$cons" ]; then
-	ok "deaf: the SOS has read everything ($prod, $cons)"
+if [ "$HDA_TRANSPORT" != mailbox ]; then
+	skip "deaf: the SOS has read everything" \
+		"no mailbox ring on $HDA_TRANSPORT links"
 else
-	not_ok "deaf: the SOS has read everything ($prod, $cons)"
+	read -r prod cons < <(ring_u2s 1)
+	if [ "$prod" = "$cons" ]; then
+		ok "deaf: the SOS has read everything ($prod, $cons)"
+	else
+		not_ok "deaf: the SOS has read everything ($prod, $cons)"
+	fi
 fi
 check "deaf: the SOS lists nothing of uos1's" \
 	on sos "! hdmabuf list | grep -q '^1:'"

@@ -3,7 +3,10 @@
 #
 # 50-reload.sh: unload and reload the ACRN backend in one VM while the
 # others stay up: the links come back by themselves.  The SOS cannot
-# unload it while it holds an import of a UOS's pages.
+# unload it while it holds an import of a UOS's pages.  With virtio links
+# the transport's module, hyper_dmabuf_virtio_ivshmem, reloads too: in
+# the SOS, where it binds nothing, without a link noticing; in a UOS,
+# whose link goes with it and comes back.
 . "$HDA_LIB/hda-share.sh"
 
 # --- the SOS --------------------------------------------------------------------
@@ -27,6 +30,27 @@ check "uos2 loads it again" on uos2 insmod /modules/hyper_dmabuf_acrn.ko
 check "the SOS reaches uos2 again" hda_wait 30 hda_reaches sos 2
 check "uos2 reaches the SOS again" hda_wait 30 hda_reaches uos2 0
 hda_share uos2 sos 64k rw 53
+
+# --- the virtio transport's module ----------------------------------------------
+if [ "$HDA_TRANSPORT" = virtio ]; then
+	check "the SOS reloads hyper_dmabuf_virtio_ivshmem" on sos \
+		"rmmod hyper_dmabuf_virtio_ivshmem &&
+		 insmod /modules/hyper_dmabuf_virtio_ivshmem.ko"
+	check "... which binds nothing there" \
+		on sos "! ls $HDA_VDRV | grep -q '^0000:'"
+	for n in 1 2; do
+		check "the SOS still reaches uos$n" hda_reaches sos $n
+	done
+	check "uos2 unloads hyper_dmabuf_virtio_ivshmem" \
+		on uos2 rmmod hyper_dmabuf_virtio_ivshmem
+	check "the SOS sees uos2 go" hda_wait 20 eval '! hda_reaches sos 2'
+	check "uos2's link goes with it" hda_wait 20 eval '! hda_reaches uos2 0'
+	check "uos2 loads it again" \
+		on uos2 insmod /modules/hyper_dmabuf_virtio_ivshmem.ko
+	check "the SOS reaches uos2 again" hda_wait 30 hda_reaches sos 2
+	check "uos2 reaches the SOS again" hda_wait 30 hda_reaches uos2 0
+	hda_share uos2 sos 64k rw 56
+fi
 
 # --- the SOS holds an import ------------------------------------------------------
 id=$(hda_export_bg uos1 exp --to 0 --size 64k --seed 54)

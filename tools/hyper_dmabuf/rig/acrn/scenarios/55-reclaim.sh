@@ -5,8 +5,9 @@
 # A process of the SOS keeps a read-write mapping of a UOS's buffer (its
 # local dma-buf stays valid after the link goes) while the link ends:
 #   A. the SOS unbinds the link's device (which waits for the mapping);
-#   B. the UOS breaks the ring (fault=ring-lie: the SOS drops it) and then
-#      attaches again, so that a new session runs next to the old mapping.
+#   B. the UOS breaks the ring (fault=ring-lie, with virtio links the
+#      transport's avail-jump: the SOS drops it) and then attaches again,
+#      so that a new session runs next to the old mapping.
 # Each time the UOS unexports the buffer and then fills about all of its
 # free memory with a pattern; the SOS's process writes over its whole
 # mapping; none of that may reach the UOS's memory, and the UOS counts the
@@ -14,8 +15,6 @@
 # (its counters back to zero).  The SOS's process is rig-mem scribble, the
 # UOS's memory rig-mem fill.
 . "$HDA_LIB/hda-share.sh"
-
-fault=/sys/module/hyper_dmabuf_acrn/parameters/fault
 
 # reuse CASE SEED: uos1 fills its free memory, the SOS's process writes
 # over its mapping, and uos1 finds its memory as it wrote it
@@ -81,7 +80,7 @@ id=$(hda_export_bg uos1 exp --to 0 --size 4m --seed 58)
 check "B: a process of the SOS maps it read-write" \
 	on_bg sos scr rig-mem scribble "$id"
 check "B: ... mapped" on_wait_line sos scr '^mapped 4194304' 30
-check "B: uos1 arms a ring lie" on uos1 "echo ring-lie >$fault"
+check "B: uos1 arms a ring lie" hda_arm uos1 ring-lie
 on uos1 hdmabuf export --to 0 --size 4k --exit-after-export >/dev/null 2>&1
 check "B: the SOS drops uos1" hda_wait 20 eval '! hda_reaches sos 1'
 check "B: uos1 sees it" hda_wait 20 eval '! hda_reaches uos1 0'

@@ -21,7 +21,6 @@
 # counters.
 . "$HDA_LIB/hda-share.sh"
 
-fault=/sys/module/hyper_dmabuf_acrn/parameters/fault
 hp=/sys/module/hyper_dmabuf/parameters
 
 # mem VM: one line, "sunreclaim_kb N exports: N imports: N ..."
@@ -53,7 +52,7 @@ check "flood: a process of the SOS listens" on_bg sos ev \
 check "flood: ... listening" on_wait_line sos ev '^listening' 30
 m0=$(mem sos)
 diag "flood: the SOS before: $m0"
-check "flood: uos1 arms announce-flood" on uos1 "echo announce-flood >$fault"
+check "flood: uos1 arms announce-flood" hda_arm uos1 announce-flood
 id=$(hda_export_bg uos1 fl --to 0 --size 4k --seed 58)
 if [ -n "$id" ]; then
 	ok "flood: uos1's export that starts it succeeds"
@@ -108,7 +107,7 @@ uos2_shares "flood, after" 582
 # counted.
 check "deaf: uos1 waits 60 s for an answer" \
 	on uos1 "echo 60000 >$hp/msg_timeout_ms"
-check "deaf: the SOS stops reading" on sos "echo deaf >$fault"
+check "deaf: the SOS stops reading" hda_arm sos deaf
 m0=$(mem uos1)
 diag "deaf: uos1 before: $m0"
 check "deaf: uos1 starts twelve 8 MiB exports to the SOS" on_bg uos1 dq \
@@ -148,7 +147,7 @@ fi
 fails_with "deaf: a ninth export is refused at once (ENOSPC)" \
 	"export: ENOSPC" \
 	on uos1 hdmabuf export --to 0 --size 8m --exit-after-export
-check "deaf: the SOS reads again" on sos "echo none >$fault"
+check "deaf: the SOS reads again" hda_arm sos none
 check "deaf: uos1 waits 3.5 s for an answer again" \
 	on uos1 "echo 3500 >$hp/msg_timeout_ms"
 check "deaf: uos1 shares nothing any more" hda_quiet uos1

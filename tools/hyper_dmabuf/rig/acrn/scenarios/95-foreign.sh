@@ -7,7 +7,8 @@
 # (uos1's is 3 and probes before uos1's own link; the SOS's is 0x103).
 # After every load, reload and unbind of the scenarios before, and an
 # explicit bind now, neither is bound and the host finds both files
-# exactly as it wrote them.
+# exactly as it wrote them.  With virtio links the transport's driver
+# (hyper_dmabuf_virtio_ivshmem) refuses them too.
 . "$HDA_LIB/hda-share.sh"
 
 # The guest's foreign device: the ivshmem one whose BAR 2 is 4 MiB.
@@ -29,6 +30,10 @@ for v in uos1 sos; do
 		on $v "! test -e /sys/bus/pci/devices/$dev/driver"
 	fails_with "$v: binding it by hand fails (ENODEV)" "No such device" \
 		on $v "echo $dev >$HDA_DRV/bind"
+	if [ "$HDA_TRANSPORT" = virtio ]; then
+		fails_with "$v: binding it to the virtio transport fails (ENODEV)" \
+			"No such device" on $v "echo $dev >$HDA_VDRV/bind"
+	fi
 	check "$v: it is still unbound" \
 		on $v "! test -e /sys/bus/pci/devices/$dev/driver"
 	if cmp -s "$HDA_RUN/foreign-$v.orig" "$HDA_SHM-foreign-$v"; then
