@@ -8,15 +8,18 @@
 #   make lint			checkpatch --strict, W=1 and sparse builds
 #   make kernel-debug		build the KASAN and Xen debug kernels (cached)
 #   make check			the QEMU rig on Debian's kernel and the KASAN kernel,
-#				the Xen rig and the ACRN-model rig
+#				the Xen rig and the ACRN-model rig (both transports)
 #   make check-xen		the Xen rig alone (dom0 + two domUs under Xen 4.17)
 #   make check-acrn		the ACRN-model rig alone (a service VM + two user
-#				VMs whose RAM it maps, over ivshmem)
+#				VMs whose RAM it maps, over ivshmem), twice: the
+#				links over the mailbox, then over virtio
 #   make test			everything CI runs; ends with "N passed, N failed"
 #   make demo			the main job, visible to a person
-#   make bench			benchmarks in the ACRN-model and Xen rigs: a table
-#				of ratios, build/bench/results.json, latency.png
-#   make bench-latency		the event and frame series of make bench only
+#   make bench			benchmarks in the ACRN-model rig (mailbox links,
+#				then virtio links) and the Xen rig: a table of
+#				ratios, build/bench/results.json, latency.png
+#   make bench-latency		the event and frame series of make bench only,
+#				in the same three rigs
 #   make clean
 #
 # Every target installs missing Debian packages first (tools/hyper_dmabuf/
@@ -50,13 +53,13 @@ kernel-debug: deps
 
 check: deps
 	@$(T)/test-all.sh kernel-debug qemu-stock qemu-kasan qemu-swiotlb \
-		qemu-xen qemu-acrn
+		qemu-xen qemu-acrn qemu-acrn-virtio
 
 check-xen: deps
 	@$(T)/test-all.sh qemu-xen
 
 check-acrn: deps
-	@$(T)/test-all.sh qemu-acrn
+	@$(T)/test-all.sh qemu-acrn qemu-acrn-virtio
 
 test: deps
 	@$(T)/test-all.sh

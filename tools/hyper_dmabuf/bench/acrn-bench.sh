@@ -2,9 +2,11 @@
 # shellcheck shell=bash
 #
 # acrn-bench.sh: make bench's scenario for the ACRN-model rig
-# (rig/acrn.sh --scenario), uos1 sharing with the SOS.  Every series
-# hdmabuf-bench prints goes to $HDA_OUT/bench.txt as "acrn LINE"; the
-# results here only say whether each step ran, never how fast.
+# (rig/acrn.sh --scenario), uos1 sharing with the SOS, over the links'
+# transport ($HDA_TRANSPORT).  Every series hdmabuf-bench prints goes to
+# $HDA_OUT/bench.txt as "RIG LINE", RIG being "acrn" with mailbox links
+# and "acrn-virtio" with virtio links; the results here only say whether
+# each step ran, never how fast.
 #
 # HDMABUF_BENCH_REPS (default 15) buffers per size; HDMABUF_BENCH_SCALE
 # (default 10000) live exports for the scale series; HDMABUF_BENCH_EVENTS
@@ -19,6 +21,11 @@ series=${series:-all}
 scale=${HDMABUF_BENCH_SCALE:-10000}
 events=${HDMABUF_BENCH_EVENTS:-100}
 frames=${HDMABUF_BENCH_FRAMES:-300}
+# The report's name for this run, and uos1's raw doorbell: on virtio links
+# its device is the virtio transport's, which has the doorbell file.
+rig=acrn ubell=acrn:0
+[ "$HDA_TRANSPORT" = mailbox ] ||
+	rig=acrn-$HDA_TRANSPORT ubell=acrn-$HDA_TRANSPORT:0
 bench=$HDA_OUT/bench.txt
 : >"$bench"
 HDA_ON_TIMEOUT=900
@@ -33,7 +40,7 @@ on sos "echo $((2 * scale)) >$hp/max_imports" ||
 
 # keep OUTPUT: the sample and note lines of OUTPUT, into bench.txt
 keep() {
-	grep -E '^(sample|note) ' <<<"$1" | sed 's/^/acrn /' >>"$bench"
+	grep -E '^(sample|note) ' <<<"$1" | sed "s/^/$rig /" >>"$bench"
 }
 
 # bench_batch SIZE N: uos1 exports N buffers of SIZE, the SOS imports and
@@ -104,13 +111,13 @@ fi
 # --- event and frame latency and the raw doorbell round trip ----------------
 # pair INITIATOR RESPONDER [REPS]: uos1 runs hdmabuf-bench INITIATOR
 # against the SOS's RESPONDER over the raw doorbell (vector 1 of their
-# link), REPS times (default $events)
+# link; uos1's is $ubell), REPS times (default $events)
 pair() {
 	local out reps=${3:-$events}
 
 	on_bg sos pr "exec hdmabuf-bench $2 --bell acrn:1 --reps $reps"
 	# shellcheck disable=SC2086 # INITIATOR is a command and its options
-	if ! out=$(on uos1 hdmabuf-bench $1 --bell acrn:0 --reps "$reps"); then
+	if ! out=$(on uos1 hdmabuf-bench $1 --bell $ubell --reps "$reps"); then
 		diag "$out"
 		on_kill sos pr KILL >/dev/null
 		return 1

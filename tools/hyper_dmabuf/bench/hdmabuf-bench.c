@@ -86,10 +86,13 @@
  *	when the importer is ready.
  *
  * BELL is the raw doorbell: "acrn:VMID" (ACRN model: vector 1 of the link
- * to VMID, the driver's debugfs file in test builds), or on Xen an event
- * channel of /dev/xen/evtchn: "xen-listen:DOMID" (allocates a port for
- * DOMID and prints "port P") on one side, "xen-connect:DOMID:P" on the
- * other.  The responder (pong, event-echo) rings once when ready, and the
+ * to VMID, hyper_dmabuf_acrn's debugfs file in test builds,
+ * hyper_dmabuf_acrn/vmN/doorbell), "acrn-virtio:VMID" (the same vector on
+ * a user VM whose link carries virtio, whose device is the virtio
+ * transport's: hyper_dmabuf_virtio_ivshmem/vmN/doorbell, N being 0, the
+ * service VM), or on Xen an event channel of /dev/xen/evtchn:
+ * "xen-listen:DOMID" (allocates a port for DOMID and prints "port P") on
+ * one side, "xen-connect:DOMID:P" on the other.  The responder (pong, event-echo) rings once when ready, and the
  * initiator waits for that ring before it starts.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
@@ -124,6 +127,7 @@ typedef uint32_t grant_ref_t;
 #define DEV_PATH	"/dev/" HYPER_DMABUF_DEVICE_NAME
 #define HEAP_PATH	"/dev/dma_heap/system"
 #define ACRN_DEBUGFS	"/sys/kernel/debug/hyper_dmabuf_acrn"
+#define VIRTIO_DEBUGFS	"/sys/kernel/debug/hyper_dmabuf_virtio_ivshmem"
 #define WINDOW_OFFSET	(64ull << 20)	/* where the window floor starts */
 #define WAIT_MS		120000
 #define SAMPLE		10
@@ -941,8 +945,10 @@ static void bell_open(struct bell *b, const char *spec)
 	memset(b, 0, sizeof(*b));
 	if (!spec)
 		die("--bell is required", EINVAL);
-	if (sscanf(spec, "acrn:%u", &vm) == 1) {
-		snprintf(path, sizeof(path), ACRN_DEBUGFS "/vm%u/doorbell", vm);
+	if (sscanf(spec, "acrn:%u", &vm) == 1 ||
+	    sscanf(spec, "acrn-virtio:%u", &vm) == 1) {
+		snprintf(path, sizeof(path), "%s/vm%u/doorbell",
+			 spec[4] == ':' ? ACRN_DEBUGFS : VIRTIO_DEBUGFS, vm);
 		b->fd = open(path, O_RDWR | O_CLOEXEC);
 		if (b->fd < 0)
 			die(path, errno);

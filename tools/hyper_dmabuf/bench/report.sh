@@ -8,14 +8,19 @@
 # prints each target the issue set with the ratio measured against it,
 # and the frame figures that have none.  Ratios are taken between series
 # of one rig's run only; OUTDIR/derived.txt (and "derived" in
-# results.json) holds them.
+# results.json) holds them, and OUTDIR/latency-ratios.txt (also printed)
+# puts the event and frame ratios of the rigs side by side: the ACRN
+# model's mailbox transport ("acrn") beside its virtio transport
+# ("acrn-virtio"), and Xen, each against its own run's raw round trip.
 set -euo pipefail
+# Rig names sort "acrn" before "acrn-virtio"; numbers print with a point.
+export LC_ALL=C
 out=$1
 shift
 mkdir -p "$out"
 all=$out/bench.txt
 # Samples to "RIG result SERIES SIZE N MEDIAN P10 P90"; notes as they are.
-cat "$@" | grep -E '^[a-z]+ (sample|note) ' | sort -k1,1 -k3,3 -k4,4n -k5,5n |
+cat "$@" | grep -E '^[a-z-]+ (sample|note) ' | sort -k1,1 -k3,3 -k4,4n -k5,5n |
 awk '
 function flush() {
 	if (!n)
@@ -68,6 +73,35 @@ END {
 		put(r, "frame-copy/swapchain-frame", ratio(cp, sw))
 	}
 }' "$all" | sort >"$derived"
+
+# --- latency ratios, rig beside rig --------------------------------------------
+# Each row one rig's run, each ratio against that run's own raw-rtt
+# (medians): the NEW event's and the frame's one way, PRESENT to
+# FRAME_RELEASED (and halved), a swapchain frame, and its frame rate.
+{
+	printf '%-11s %8s %7s %7s %15s %10s %7s\n' "" raw-rtt event frame \
+		present-release swapchain fps
+	printf '%-11s %8s %7s %7s %15s %10s %7s\n' "" us 1-way 1-way \
+		"rtt (halved)" frame ""
+	awk '
+	FILENAME == ARGV[1] { d[$1, $2] = $3; rig[$1] = 1; next }
+	$2 == "result" && $3 == "raw-rtt" { w[$1] = $6 }
+	function v(x) { return x == "" ? "-" : x }
+	END {
+		for (r in rig) {
+			if (d[r, "event-one-way/raw-rtt"] == "" &&
+			    d[r, "frame-one-way/raw-rtt"] == "")
+				continue
+			pr = d[r, "present-release-rtt/raw-rtt"]
+			printf "%-11s %8s %7s %7s %15s %10s %7s\n", r,
+				(w[r] > 0 ? sprintf("%.0f", w[r] / 1000) : "-"),
+				v(d[r, "event-one-way/raw-rtt"]),
+				v(d[r, "frame-one-way/raw-rtt"]),
+				(pr == "" ? "-" : pr " (" d[r, "present-release-half/raw-rtt"] ")"),
+				v(d[r, "swapchain-frame/raw-rtt"]), v(d[r, "swapchain-fps"])
+		}
+	}' "$derived" "$all" | sort
+} | sed "s/ *$//" | tee "$out/latency-ratios.txt"
 
 # --- table ---------------------------------------------------------------
 awk '
@@ -134,13 +168,13 @@ $2 == "note" { note[$1, $3] = $4 }
 function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2f", a / b) : "" }
 # A figure with no target.
 function tell(r, what, v) {
-	printf "%-5s %-52s %8s\n", r, what, v == "" ? "n/a" : v
+	printf "%-11s %-52s %8s\n", r, what, v == "" ? "n/a" : v
 }
 function say(r, what, v, goal, good) {
 	if (v == "")
-		printf "%-5s %-52s %8s   target %s\n", r, what, "n/a", goal
+		printf "%-11s %-52s %8s   target %s\n", r, what, "n/a", goal
 	else
-		printf "%-5s %-52s %8s   target %s: %s\n", r, what, v, goal, good ? "met" : "MISSED"
+		printf "%-11s %-52s %8s   target %s: %s\n", r, what, v, goal, good ? "met" : "MISSED"
 }
 END {
 	for (r in rig) {
@@ -227,4 +261,4 @@ plot $plots
 EOF
 fi
 rm -f "$out"/plot-*.dat
-echo "report: $out/{table.txt,targets.txt,results.json,latency.png}"
+echo "report: $out/{table.txt,targets.txt,latency-ratios.txt,results.json,latency.png}"

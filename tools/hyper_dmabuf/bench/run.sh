@@ -1,22 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh [acrn] [xen]: make bench.  Boots the ACRN-model rig and the Xen
-# rig (default: both) with the bench scenarios next to this file, which run
-# hdmabuf-bench inside the VMs, then writes the report (report.sh) to
-# build/bench/: table.txt, targets.txt, results.json and latency.png.
+# run.sh [acrn] [acrn-virtio] [xen]: make bench.  Boots the ACRN-model
+# rig with mailbox links (acrn), the ACRN-model rig with virtio links
+# (acrn-virtio, acrn.sh --transport virtio) and the Xen rig (xen), by
+# default all three in that order, with the bench scenarios next to this
+# file, which run hdmabuf-bench inside the VMs, then writes the report
+# (report.sh) to build/bench/: table.txt, targets.txt, latency-ratios.txt,
+# results.json and latency.png.  Each rig's results are its own (RIG in
+# the report), their ratios taken against that run's own raw floors;
+# the raw files stay in the rigs' output directories:
+# build/xen/rig-acrn-acrn-bench/, rig-acrn-virtio-acrn-bench/ and
+# rig-xen-xen-bench/files/.
 #
 # Benchmarks never fail on timing: the exit status says only whether every
 # step ran.  HDMABUF_BENCH_REPS and HDMABUF_BENCH_SCALE tune the ACRN
 # scenario (see acrn-bench.sh); HDMABUF_BENCH_SERIES=latency (make
 # bench-latency) runs only the event and frame series, with their raw
-# round trips, in both.
+# round trips, in each.
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 
 here=$(cd "$(dirname "$0")" && pwd)
 rigs=("$@")
-[ ${#rigs[@]} -gt 0 ] || rigs=(acrn xen)
+[ ${#rigs[@]} -gt 0 ] || rigs=(acrn acrn-virtio xen)
 mkdir -p "$HDMABUF_BUILD"
 hd_log "bench: xen debug kernel (built once, then cached in $HDMABUF_KCACHE)"
 "$here/../kernel/build.sh" xen "$HDMABUF_KCACHE" >"$HDMABUF_BUILD/kernel-xen.log" 2>&1 || {
@@ -42,17 +49,20 @@ for r in "${rigs[@]}"; do
 	log=$HDMABUF_BUILD/bench-$r.log
 	hd_log "bench: $r rig (log: $log)"
 	case "$r" in
-	acrn)
+	acrn|acrn-virtio)
+		t=${r#acrn}
+		t=${t#-}
 		HDMABUF_RIG_TIMEOUT=3600 "$here/../rig/acrn.sh" \
+			--transport "${t:-mailbox}" \
 			--scenario "$sdir/acrn-bench.sh" \
 			--scenario-timeout 3300 >"$log" 2>&1 || rc=1
-		f=$HDMABUF_BUILD/xen/rig-acrn-acrn-bench/bench.txt ;;
+		f=$HDMABUF_BUILD/xen/rig-$r-acrn-bench/bench.txt ;;
 	xen)
 		HDMABUF_RIG_TIMEOUT=3600 "$here/../rig/xen.sh" \
 			--scenario "$sdir/xen-bench.sh" \
 			--scenario-timeout 3300 >"$log" 2>&1 || rc=1
 		f=$HDMABUF_BUILD/xen/rig-xen-xen-bench/files/bench.txt ;;
-	*)	hd_die "unknown rig $r (acrn, xen)" ;;
+	*)	hd_die "unknown rig $r (acrn, acrn-virtio, xen)" ;;
 	esac
 	tail -n 1 "$log"
 	if [ -s "$f" ]; then
