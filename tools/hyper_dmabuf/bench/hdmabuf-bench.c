@@ -92,8 +92,9 @@
  * transport's: hyper_dmabuf_virtio_ivshmem/vmN/doorbell, N being 0, the
  * service VM), or on Xen an event channel of /dev/xen/evtchn:
  * "xen-listen:DOMID" (allocates a port for DOMID and prints "port P") on
- * one side, "xen-connect:DOMID:P" on the other.  The responder (pong, event-echo) rings once when ready, and the
- * initiator waits for that ring before it starts.
+ * one side, "xen-connect:DOMID:P" on the other.  The responder (pong,
+ * event-echo) rings once when ready, and the initiator waits for that ring
+ * before it starts.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */

@@ -81,8 +81,10 @@ hd_add_kmod brd "$root/modules"
 hd_add_kmod configfs "$root/modules"
 # hyper_dmabuf_acrn's virtio driver needs the virtio core where the kernel
 # has one (modules on Debian's kernel; none in the kasan kernel).
+# (virtio_ring does not pull virtio in: both.)
 if modprobe -d "${KMODDIR%/lib/modules/*}/" -S "$KVER" -n virtio_ring \
 	>/dev/null 2>&1; then
+	hd_add_kmod virtio "$root/modules"
 	hd_add_kmod virtio_ring "$root/modules"
 fi
 for m in $(cat "$mods/load-order"); do
