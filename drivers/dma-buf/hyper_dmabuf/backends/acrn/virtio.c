@@ -496,28 +496,20 @@ static void hdacrn_virtio_remove(struct virtio_device *vdev)
 {
 	struct hdacrn_virtio *v = vdev->priv;
 	struct hdacrn_link *link = v->link;
-	unsigned int kib;
-	bool reset;
 
 	hdacrn_link_shut(link);
-	/* The device lets go of the queues: then their buffers may go. */
+	/*
+	 * Once the reset returns the device no longer uses the queues (the
+	 * transport's promise, as virtio's): their buffers may go.
+	 */
 	virtio_reset_device(vdev);
-	reset = !vdev->config->get_status(vdev);
-	kib = (virtqueue_get_vring_size(v->rxq) +
-	       virtqueue_get_vring_size(v->txq)) * VIRTIO_HDMABUF_MSG_SIZE / 1024;
 	hdacrn_virtio_drain(v->rxq);
 	hdacrn_virtio_drain(v->txq);
 	vdev->config->del_vqs(vdev);
 	/* A callback that came before the queues went may have queued it. */
 	cancel_work_sync(&v->work);
-	if (reset) {
-		kfree(v->rx_bufs);
-		kfree(v->tx_bufs);
-	} else {
-		/* It may still write them: they stay its, as the transport's rings. */
-		dev_warn(&vdev->dev, "the device did not confirm its reset: %u KiB of buffers leaked\n",
-			 kib);
-	}
+	kfree(v->rx_bufs);
+	kfree(v->tx_bufs);
 	kfree(v->tx_free);
 	mutex_destroy(&v->tx_lock);
 	mutex_destroy(&v->rx_lock);

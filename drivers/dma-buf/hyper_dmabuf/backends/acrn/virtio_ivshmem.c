@@ -920,21 +920,16 @@ static u32 hdvio_generation(struct virtio_device *vdev)
  * @vdev: the virtio device
  *
  * Return: the status the device holds; the status the driver last wrote
- * if the device has left; that with DEVICE_NEEDS_RESET if it was lost
- * (it did not confirm a reset).
+ * if the device has left or was lost (it did not confirm a reset: the
+ * virtio core wants 0 after a reset, and the transport's leaked rings are
+ * what it owes for that).
  */
 static u8 hdvio_get_status(struct virtio_device *vdev)
 {
 	struct hdvio_vdev *hv = to_hdvio(vdev);
 
-	if (!hdvio_present(hv))
+	if (!hdvio_present(hv) || READ_ONCE(hv->lost))
 		return READ_ONCE(hv->status);
-	/*
-	 * A lost device did not confirm a reset: it may still use what the
-	 * driver gave it, and a driver that asks must hear so.
-	 */
-	if (READ_ONCE(hv->lost))
-		return READ_ONCE(hv->status) | VIRTIO_CONFIG_S_NEEDS_RESET;
 	return le32_to_cpu(READ_ONCE(hv->link->regs->device_status));
 }
 

@@ -25,6 +25,9 @@
 #   50-reload) and succeeds once it is done; nothing hangs or complains,
 #   the SOS sees vm 1 go without counting a drop, and after a reload the
 #   link is back and shares work.
+# - A hung SOS (its QEMU stopped): uos1's unload returns though its reset
+#   goes unanswered, with no kernel complaint and no leak; uos1 binds its
+#   transport anew once the SOS runs again.
 . "$HDA_LIB/hda-share.sh"
 
 if [ "$HDA_TRANSPORT" != virtio ]; then
@@ -243,6 +246,42 @@ for v in sos uos1; do
 done
 hda_share uos1 sos 64k rw 480
 hda_share uos1 sos 8m ro 482
+
+# --- a hung SOS: uos1 unloads while its reset goes unanswered -----------------
+# The SOS's QEMU is stopped (SIGSTOP), so the device acknowledges nothing:
+# uos1's reset times out (timeout_ms) and its transport counts the device
+# lost, leaking its rings.  The unload still returns, with no kernel
+# complaint (the virtio core wants status 0 after a reset) and no leak of
+# the driver's own memory (kmemleak at the teardown).  When the SOS runs
+# again, uos1 binds its transport's device anew and shares.
+c_uos=$(complaints uos1)
+sos_pid=$(cat "$HDA_RUN/sos.pid")
+check "hung: the SOS's QEMU stops" kill -STOP "$sos_pid"
+t0=$SECONDS
+check "hung: uos1 unloads hyper_dmabuf_acrn" \
+	on uos1 rmmod hyper_dmabuf_acrn
+t1=$((SECONDS - t0))
+check "hung: the SOS's QEMU runs again" kill -CONT "$sos_pid"
+if [ $t1 -le 30 ]; then
+	ok "hung: the unload returned in $t1 s (the reset waits timeout_ms)"
+else
+	not_ok "hung: the unload returned in $t1 s, more than 30"
+fi
+check "hung: uos1's transport says the device did not reset" \
+	on uos1 "dmesg | grep -q 'device did not reset'"
+c=$(complaints uos1)
+if [ "$c" = "$c_uos" ]; then
+	ok "hung: uos1's kernel log has no complaint"
+else
+	on uos1 "dmesg | grep -E '$complaint'" | tail -n 5 | sed 's/^/# /' >&3
+	not_ok "hung: uos1's kernel log has no complaint ($c_uos -> $c)"
+fi
+check "hung: uos1 loads hyper_dmabuf_acrn again" \
+	on uos1 insmod /modules/hyper_dmabuf_acrn.ko
+check "hung: uos1 binds its transport's device anew" hda_rebind uos1
+check "hung: the SOS reaches uos1 again" hda_wait 30 hda_reaches sos 1
+check "hung: uos1 reaches the SOS again" hda_wait 30 hda_reaches uos1 0
+hda_share uos1 sos 64k rw 484
 
 for v in $HDA_VMS; do
 	check "$v shares and maps nothing" hda_quiet "$v"
