@@ -19,18 +19,22 @@
 # --swiotlb boots with swiotlb=force, so that every DMA mapping bounces,
 # and runs only the selftest that checks such buffers are refused.
 #
+# --only PROG runs only the kselftest program PROG (a developer's quick
+# run; the output directory is rig-qemu-only-PROG).
+#
 # --inject MODE is for the rig's own check (selfcheck.sh): "fail" adds a
 # failing kselftest, "hang" makes the guest never report; "warn", "uaf",
 # "inversion" and "leak" load a module with that bug (rig/fault/).
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 
-inject= demo= swiotlb= timeout_s=${HDMABUF_RIG_TIMEOUT:-600}
+inject= demo= swiotlb= only= timeout_s=${HDMABUF_RIG_TIMEOUT:-600}
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--demo)		demo=1; shift ;;
 	--swiotlb)	swiotlb=1; shift ;;
 	--inject)	inject=$2; shift 2 ;;
+	--only)		only=$2; shift 2 ;;
 	--timeout)	timeout_s=$2; shift 2 ;;
 	*)		hd_die "unknown option $1" ;;
 	esac
@@ -39,7 +43,7 @@ done
 flavor=$1
 hd_flavor "$flavor"
 
-name=qemu${inject:+-inject-$inject}${demo:+-demo}${swiotlb:+-swiotlb}
+name=qemu${inject:+-inject-$inject}${demo:+-demo}${swiotlb:+-swiotlb}${only:+-only-$only}
 out=$FBUILD/rig-$name
 rm -rf "$out"
 mkdir -p "$out"
@@ -61,6 +65,9 @@ if [ -n "$demo" ]; then
 	cp "$tests/guest/hyper_dmabuf_demo" "$root/tests/"
 elif [ -n "$swiotlb" ]; then
 	cp "$tests/ksft/swiotlb_test" "$root/tests/"
+elif [ -n "$only" ]; then
+	[ -x "$tests/ksft/$only" ] || hd_die "no kselftest program $only"
+	cp "$tests/ksft/$only" "$root/tests/"
 elif [ -n "$inject" ]; then
 	# The rig's own check: one quick suite is enough.
 	cp "$tests/ksft/hyper_dmabuf_test" "$root/tests/"
