@@ -13,11 +13,21 @@
  *
  * Every message is a little-endian int64, some with one fd (SCM_RIGHTS).
  * A newcomer gets: the protocol version (0), its own id, -1 with its
- * memory fd, then for every other connected peer that peer's id once per
- * vector, each with one of its eventfds, then its own id once per vector
- * with its own eventfds.  Every other connected peer gets the newcomer's
- * id with each of its eventfds.  When a client goes, the others get its id
- * without an fd.
+ * memory fd, then for every other peer that ever connected that peer's id
+ * once per vector, each with one of its eventfds, then its own id once per
+ * vector with its own eventfds.  On a peer's first connection every other
+ * connected peer gets its id with each of its eventfds.
+ *
+ * A peer's eventfds are made on its first connection and kept for the
+ * server's life: a client that comes back under the same id (its VM
+ * restarted) gets the same ones, and nobody hears that it went or came
+ * back.  QEMU's ivshmem (7.2, hw/misc/ivshmem.c) frees a peer's eventfd
+ * array when told the peer went (close_peer_eventfds()) but keeps the
+ * pointer, and writes the next eventfd it is sent for that peer into the
+ * freed array: announcing a departure and then the same id again corrupts
+ * the surviving VM's QEMU.  Departures are told through the presence word
+ * (status=) instead, which is what the driver reads.  A doorbell rung for
+ * a peer while it is away waits in its eventfd for its next client.
  *
  * status=OFFSET keeps a little-endian u32 presence counter at OFFSET in
  * that peer's memory file: it is incremented when the peer connects (odd
@@ -80,7 +90,8 @@
  * @shm: the memory file's fd, sent to the client
  * @listen: the listening socket
  * @conn: the connected client, -1 when none
- * @efd: the client's eventfds, one per vector (valid while @conn >= 0)
+ * @efd: the peer's eventfds, one per vector, made on its first connection
+ * @known: @efd is made and was announced: the peer connected once
  * @status: the presence counter in the memory file, NULL without status=
  * @map: the mapping holding @status
  * @map_len: its length
@@ -94,6 +105,7 @@ struct peer {
 	int listen;
 	int conn;
 	int efd[MAX_VECTORS];
+	bool known;
 	uint32_t *status;
 	void *map;
 	size_t map_len;
@@ -153,15 +165,11 @@ static int send_msg(int sock, int64_t val, int fd)
 	return 0;
 }
 
-/* announce - tell @to every eventfd of @p (or, when @gone, that it left) */
-static void announce(struct peer *to, struct peer *p, bool gone)
+/* announce - tell @to every eventfd of @p */
+static void announce(struct peer *to, struct peer *p)
 {
 	int v;
 
-	if (gone) {
-		send_msg(to->conn, p->id, -1);
-		return;
-	}
 	for (v = 0; v < nr_vectors; v++)
 		send_msg(to->conn, p->id, p->efd[v]);
 }
@@ -186,24 +194,35 @@ static void presence(struct peer *p)
 	}
 }
 
+/* drop - @p's client went: only its presence word tells (see the top) */
 static void drop(struct peer *p)
 {
-	int i, v;
-
 	close(p->conn);
 	p->conn = -1;
-	for (v = 0; v < nr_vectors; v++) {
-		close(p->efd[v]);
-		p->efd[v] = -1;
-	}
-	for (i = 0; i < nr_peers; i++)
-		if (peers[i].conn >= 0)
-			announce(&peers[i], p, true);
 	presence(p);
+}
+
+/* make_efds - @p's eventfds, once: 0, or -1 with none made */
+static int make_efds(struct peer *p)
+{
+	int v;
+
+	for (v = 0; v < nr_vectors; v++) {
+		p->efd[v] = eventfd(0, EFD_CLOEXEC);
+		if (p->efd[v] < 0) {
+			fprintf(stderr, "hdmabuf-ivshmem-server: eventfd: %s\n",
+				strerror(errno));
+			while (v--)
+				close(p->efd[v]);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static void accept_one(struct peer *p)
 {
+	bool first = !p->known;
 	int fd, i, v;
 
 	fd = accept4(p->listen, NULL, NULL, SOCK_CLOEXEC);
@@ -219,32 +238,29 @@ static void accept_one(struct peer *p)
 		close(fd);
 		return;
 	}
-	for (v = 0; v < nr_vectors; v++) {
-		p->efd[v] = eventfd(0, EFD_CLOEXEC);
-		if (p->efd[v] < 0) {
-			fprintf(stderr, "hdmabuf-ivshmem-server: eventfd: %s\n",
-				strerror(errno));
-			while (v--)
-				close(p->efd[v]);
-			close(fd);
-			return;
-		}
+	if (first && make_efds(p)) {
+		close(fd);
+		return;
 	}
 	if (send_msg(fd, 0, -1) || send_msg(fd, p->id, -1) ||
 	    send_msg(fd, -1, p->shm)) {
-		for (v = 0; v < nr_vectors; v++)
-			close(p->efd[v]);
+		if (first)
+			for (v = 0; v < nr_vectors; v++)
+				close(p->efd[v]);
 		close(fd);
 		return;
 	}
 	p->conn = fd;
+	p->known = true;
 	for (i = 0; i < nr_peers; i++) {
-		if (&peers[i] == p || peers[i].conn < 0)
+		if (&peers[i] == p)
 			continue;
-		announce(p, &peers[i], false);
-		announce(&peers[i], p, false);
+		if (peers[i].known)
+			announce(p, &peers[i]);
+		if (first && peers[i].conn >= 0)
+			announce(&peers[i], p);
 	}
-	announce(p, p, false);
+	announce(p, p);
 	presence(p);
 }
 
@@ -476,6 +492,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < nr_peers; i++) {
 		if (peers[i].conn >= 0)
 			drop(&peers[i]);
+		for (n = 0; peers[i].known && n < nr_vectors; n++)
+			close(peers[i].efd[n]);
 		close(peers[i].listen);
 		unlink(peers[i].path);
 		if (peers[i].map)
