@@ -220,21 +220,32 @@ for s in sos-uos1 sos-uos2 foreign-sos; do
 done
 
 # --- boot -------------------------------------------------------------------
-# vm NAME QEMU-ARGS...: start NAME's QEMU in the background
+# vm NAME QEMU-ARGS...: start NAME's QEMU in the background.  Its command
+# is kept as $run/NAME.boot [LIFE], which a scenario runs again to start
+# the VM anew after vm_kill (vm_restart): the console of a later LIFE is
+# NAME-LIFE-console.log.
 vm() {
 	local v=$1
 	shift
 	mkfifo "$run/$v.in" "$run/$v.out"
 	: >"$run/$v.agent"
-	timeout -k 10 "$timeout_s" qemu-system-x86_64 \
-		-machine pc -accel tcg -smp 1 -nodefaults -display none \
-		-no-reboot -pidfile "$run/$v.pid" \
-		-kernel "$KIMAGE" -initrd "$out/boot/initramfs.cpio.gz" \
-		-append "console=ttyS0 loglevel=5 panic=-1 hda_vm=$v" \
-		-serial "file:$out/$v-console.log" \
-		-chardev "pipe,id=ctl,path=$run/$v" -serial chardev:ctl \
-		-serial "file:$out/$v-dmesg.log" \
-		"$@" </dev/null >"$out/$v-qemu.log" 2>&1 &
+	{
+		echo '#!/bin/bash'
+		# shellcheck disable=SC2016 # expanded by the boot script
+		echo 'con=${1:+$1-}console.log'
+		printf 'exec timeout -k 10 %q qemu-system-x86_64' "$timeout_s"
+		printf ' %q' -machine pc -accel tcg -smp 1 -nodefaults \
+			-display none -no-reboot -pidfile "$run/$v.pid" \
+			-kernel "$KIMAGE" -initrd "$out/boot/initramfs.cpio.gz" \
+			-append "console=ttyS0 loglevel=5 panic=-1 hda_vm=$v"
+		# shellcheck disable=SC2016 # expanded by the boot script
+		printf ' -serial file:%q"$con"' "$out/$v-"
+		printf ' %q' -chardev "pipe,id=ctl,path=$run/$v" \
+			-serial chardev:ctl -serial "file:$out/$v-dmesg.log" "$@"
+		printf ' </dev/null >>%q 2>&1\n' "$out/$v-qemu.log"
+	} >"$run/$v.boot"
+	chmod +x "$run/$v.boot"
+	"$run/$v.boot" &
 	pids+=($!)
 	# A scenario may kill it (vm_kill): no job report of that, please.
 	disown $!
@@ -433,12 +444,13 @@ hd_tap_n=0
 		hd_tap_scanout "$out/scanout/capture.log"
 	fi
 	for v in $HDA_VMS; do
-		# A VM a scenario killed sent no dmesg: its console remains.
-		if grep -qx "$v" "$run/killed" 2>/dev/null; then
-			hd_tap_scan "$v" "$out/$v-console.log"
-		else
-			hd_tap_scan "$v" "$out/$v-console.log" "$out/$v-dmesg.log"
-		fi
+		# A VM a scenario killed sent no dmesg: its consoles remain.
+		logs=("$out/$v-console.log")
+		[ -e "$out/$v-life2-console.log" ] &&
+			logs+=("$out/$v-life2-console.log")
+		grep -qx "$v" "$run/killed" 2>/dev/null ||
+			logs+=("$out/$v-dmesg.log")
+		hd_tap_scan "$v" "${logs[@]}"
 	done
 	echo "1..$hd_tap_n"
 	echo "# time: build $((t_built - t_start)) s, run $((t_ran - t_built)) s"

@@ -26,6 +26,8 @@
 #   vm_alive VM			true while VM's QEMU runs
 #   vm_kill VM			SIGKILL VM's QEMU (a VM dying); the teardown
 #				then skips VM
+#   vm_restart VM		boot VM anew after vm_kill, wait for its agent;
+#				the teardown checks it again
 #   hda_vmid VM			print VM's id
 #   hda_wait SECS CMD...	retry CMD every 0.5 s until it succeeds
 #   hda_quote STRING		STRING as one single-quoted shell word
@@ -128,6 +130,25 @@ vm_kill() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# vm_restart VM: start VM killed by vm_kill anew, as its first boot did
+# (its second life's console is VM-life2-console.log), and wait until its
+# agent is up; the teardown checks it again.
+vm_restart() {
+	local off
+	vm_alive "$1" && return 1
+	off=$(stat -c %s "$HDA_RUN/$1.agent")
+	hda_log "vm_restart $1"
+	setsid "$HDA_RUN/$1.boot" life2 </dev/null >/dev/null 2>&1 &
+	# The old reader of VM.out saw its end when the old QEMU went.
+	# shellcheck disable=SC2016 # the inner shell's arguments
+	setsid sh -c 'cat "$1" >>"$2"' sh "$HDA_RUN/$1.out" \
+		"$HDA_RUN/$1.agent" </dev/null >/dev/null 2>&1 &
+	# shellcheck disable=SC2016 # the inner shell's arguments
+	hda_wait 240 sh -c 'tail -c +$(($2 + 1)) "$1" | grep -aq "^@@hda-ready"' \
+		sh "$HDA_RUN/$1.agent" "$off" || return 1
+	sed -i "/^$1\$/d" "$HDA_RUN/killed"
 }
 
 hda_wait() {

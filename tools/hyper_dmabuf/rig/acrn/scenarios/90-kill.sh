@@ -8,7 +8,7 @@
 # reading the dead VM's memory (the host keeps the file) until it lets go,
 # and ends with nothing mapped; every import gave the buffer its id named
 # or ENOENT; the other UOS is not affected.  Runs late: uos2 is gone
-# afterwards.
+# afterwards, until 92-restart boots it again.
 . "$HDA_LIB/hda-share.sh"
 
 id=$(hda_export_bg uos2 exp --to 0 --size 8m --seed 91)
