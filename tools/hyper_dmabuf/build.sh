@@ -33,6 +33,7 @@ build_modules() {
 		kunit=CONFIG_HYPER_DMABUF_KUNIT_TEST=y
 	make -C "$KDIR" M="$src/drivers/dma-buf/hyper_dmabuf" \
 		CONFIG_HYPER_DMABUF=m CONFIG_HYPER_DMABUF_LOOPBACK=m \
+		CONFIG_HYPER_DMABUF_TEST_FUZZ=y \
 		CONFIG_HYPER_DMABUF_XEN=m CONFIG_HYPER_DMABUF_XEN_TEST_FAULTS=y \
 		CONFIG_HYPER_DMABUF_ACRN=m CONFIG_HYPER_DMABUF_ACRN_TEST_FAULTS=y $kunit \
 		"$@" modules >"$out/build.log" 2>&1 || {

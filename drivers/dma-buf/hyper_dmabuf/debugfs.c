@@ -5,10 +5,13 @@
  * hyper_dmabuf/stats counts live exports, imports, shared pages and mapped
  * pages, so that tests can prove nothing leaks.  hyper_dmabuf/tx counts
  * how the calls a peer waits on sent their messages: from the caller's
- * own context, or through the transmit work.  hyper_dmabuf/vmap_check
- * lets a test exercise the kernel vmap path of a dma-buf: write the number
- * of one of the writer's dma-buf file descriptors, read back its size and
- * the sum of its bytes as seen through dma_buf_vmap().
+ * own context, or through the transmit work.  hyper_dmabuf/rx counts the
+ * messages peers sent, and those that were malformed or from nobody.
+ * hyper_dmabuf/vmap_check lets a test exercise the kernel vmap path of a
+ * dma-buf: write the number of one of the writer's dma-buf file
+ * descriptors, read back its size and the sum of its bytes as seen
+ * through dma_buf_vmap().  Test builds add hyper_dmabuf/peer_fuzz
+ * (fuzz.c).
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -48,6 +51,16 @@ static int hdmabuf_tx_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(hdmabuf_tx);
+
+static int hdmabuf_rx_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "messages: %ld\n",
+		   atomic_long_read(&hdmabuf_rx_counts.messages));
+	seq_printf(m, "malformed: %ld\n",
+		   atomic_long_read(&hdmabuf_rx_counts.malformed));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hdmabuf_rx);
 
 /* The result of the last write, per open file. */
 #define HDMABUF_VMAP_RESULT	64
@@ -142,8 +155,11 @@ void hdmabuf_debugfs_init(void)
 			    &hdmabuf_stats_fops);
 	debugfs_create_file("tx", 0444, hdmabuf_debugfs, NULL,
 			    &hdmabuf_tx_fops);
+	debugfs_create_file("rx", 0444, hdmabuf_debugfs, NULL,
+			    &hdmabuf_rx_fops);
 	debugfs_create_file("vmap_check", 0600, hdmabuf_debugfs, NULL,
 			    &hdmabuf_vmap_fops);
+	hdmabuf_fuzz_debugfs_init(hdmabuf_debugfs);
 }
 
 /**

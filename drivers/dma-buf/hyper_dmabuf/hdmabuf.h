@@ -91,6 +91,19 @@ struct hdmabuf_tx_counts {
 
 extern struct hdmabuf_tx_counts hdmabuf_tx_counts;
 
+/**
+ * struct hdmabuf_rx_counts - the messages peers sent this VM, shown in
+ *	debugfs (file "rx"); they only grow
+ * @messages: every message a backend handed to hdmabuf_recv()
+ * @malformed: those that failed to decode, or came from no known peer
+ */
+struct hdmabuf_rx_counts {
+	atomic_long_t messages;
+	atomic_long_t malformed;
+};
+
+extern struct hdmabuf_rx_counts hdmabuf_rx_counts;
+
 /* Pages in @mb MiB, for the limits given in MiB. */
 static inline unsigned long hdmabuf_mb_pages(unsigned int mb)
 {
@@ -593,6 +606,14 @@ void hdmabuf_debugfs_exit(void);
 #else
 static inline void hdmabuf_debugfs_init(void) { }
 static inline void hdmabuf_debugfs_exit(void) { }
+#endif
+
+/* fuzz.c: test builds only (CONFIG_HYPER_DMABUF_TEST_FUZZ) */
+struct dentry;
+#if IS_ENABLED(CONFIG_HYPER_DMABUF_TEST_FUZZ)
+void hdmabuf_fuzz_debugfs_init(struct dentry *root);
+#else
+static inline void hdmabuf_fuzz_debugfs_init(struct dentry *root) { }
 #endif
 
 #endif /* _HDMABUF_H */

@@ -33,6 +33,7 @@
 DEFINE_MUTEX(hdmabuf_lock);	/* the database lock, see hdmabuf.h */
 struct workqueue_struct *hdmabuf_wq;
 struct hdmabuf_tx_counts hdmabuf_tx_counts;
+struct hdmabuf_rx_counts hdmabuf_rx_counts;
 
 /* Registered backends, under hdmabuf_lock. */
 static LIST_HEAD(hdmabuf_backends);
@@ -799,14 +800,17 @@ void hdmabuf_recv(struct hdmabuf_backend *be, u32 vmid, const void *msg,
 	int err;
 
 	might_sleep();
+	atomic_long_inc(&hdmabuf_rx_counts.messages);
 	peer = hdmabuf_peer_get(vmid);
 	if (!peer || peer->be != be) {
+		atomic_long_inc(&hdmabuf_rx_counts.malformed);
 		pr_warn_ratelimited("message from unknown vm %u dropped\n",
 				    vmid);
 		goto out;
 	}
 	err = hdmabuf_msg_decode(msg, len, hdmabuf_max_pages(), &m);
 	if (err) {
+		atomic_long_inc(&hdmabuf_rx_counts.malformed);
 		pr_warn_ratelimited("vm %u: malformed message type %u: %d\n",
 				    vmid, m.type, err);
 		/* Let the exporter fail at once rather than time out. */
