@@ -187,6 +187,114 @@ TEST_F(peer, peer_reload_keeps_mappings)
 	close(fd);
 }
 
+#define PEER_FUZZ	HD_DEBUGFS "/peer_fuzz"
+#define PEER_RX		HD_DEBUGFS "/rx"
+
+/* One counter of hyper_dmabuf/rx, or -1. */
+static long long rx_count(const char *key)
+{
+	char line[128], k[64];
+	long long val, ret = -1;
+	FILE *f = fopen(PEER_RX, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " %63[^: ] : %lld", k, &val) == 2 &&
+		    !strcmp(k, key))
+			ret = val;
+	fclose(f);
+	return ret;
+}
+
+/* The value after @key in peer_fuzz's line @line, or -1. */
+static long long fuzz_field(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+	long long val;
+
+	if (!p || sscanf(p + strlen(key), " %lld", &val) != 1)
+		return -1;
+	return val;
+}
+
+/*
+ * The peer sends malformed and lying messages (hyper_dmabuf/peer_fuzz,
+ * $HD_PEER_FUZZ of them, 20,000 by default, seed $HD_PEER_FUZZ_SEED):
+ * every one is counted, at least every one that cannot decode is
+ * rejected, a real import made before works all along, and once the peer
+ * has gone and come back nothing of what it announced is left.
+ */
+TEST_F(peer, malformed_messages_from_peer)
+{
+	const char *env = getenv("HD_PEER_FUZZ");
+	const char *senv = getenv("HD_PEER_FUZZ_SEED");
+	long long count = env ? atoll(env) : 20000;
+	long long seed = senv ? atoll(senv) : 97;
+	long long m0, b0, m1, b1, bad;
+	struct hyper_dmabuf_id id;
+	struct hd_stats base, st;
+	char cmd[64], line[256];
+	int dev = self->env.dev, fd = -1;
+	unsigned char *map;
+	ssize_t n;
+	int pf;
+
+	if (!self->ready)
+		return;
+	if (access(PEER_FUZZ, W_OK))
+		SKIP(return, "no %s (CONFIG_HYPER_DMABUF_TEST_FUZZ)", PEER_FUZZ);
+	ASSERT_EQ(0, hd_stats_settle(&base, 500));
+	ASSERT_EQ(0, hd_export(dev, self->buf.fd, self->env.vmid, 0, &id));
+	ASSERT_EQ(0, hd_import_wait(dev, &id, O_RDWR | O_CLOEXEC, &fd,
+				    HD_EVENT_TIMEOUT_MS));
+	map = mmap(NULL, self->buf.size, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	m0 = rx_count("messages");
+	b0 = rx_count("malformed");
+	ASSERT_LE(0, m0);
+	ASSERT_LE(0, b0);
+
+	TH_LOG("seed %lld: %lld messages", seed, count);
+	pf = open(PEER_FUZZ, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, pf);
+	snprintf(cmd, sizeof(cmd), "%u %lld %lld", self->env.vmid, count, seed);
+	EXPECT_EQ((ssize_t)strlen(cmd), write(pf, cmd, strlen(cmd)));
+	n = pread(pf, line, sizeof(line) - 1, 0);
+	close(pf);
+	ASSERT_LT(0, n);
+	line[n] = '\0';
+	TH_LOG("%s", line);
+	EXPECT_EQ(count, fuzz_field(line, "sent"));
+	EXPECT_EQ(0, fuzz_field(line, "err"));
+	bad = fuzz_field(line, "random") + fuzz_field(line, "header");
+
+	EXPECT_TRUE(hd_wait_until(rx_count("messages") - m0 >= count,
+				  60000));
+	m1 = rx_count("messages");
+	b1 = rx_count("malformed");
+	TH_LOG("received %lld, malformed %lld", m1 - m0, b1 - b0);
+	EXPECT_LE(bad, b1 - b0);
+	EXPECT_GE(m1 - m0, b1 - b0);
+
+	/* The real import saw none of it. */
+	EXPECT_EQ(self->buf.size, hd_check(map, self->buf.size, PEER_SEED));
+	EXPECT_EQ(1, hd_listed(dev, &id));
+	munmap(map, self->buf.size);
+	close(fd);
+	EXPECT_EQ(0, hd_unexport(dev, &id, 0));
+
+	/* The peer goes and comes back: what it announced goes with it. */
+	ASSERT_EQ(0, hd_lb_write("reconnect", "1"));
+	EXPECT_TRUE(hd_stats_wait(&base, HD_RELEASE_TIMEOUT_MS, &st));
+	hd_log_stats(_metadata, "after", &st);
+	EXPECT_EQ(0, hd_export(dev, self->buf.fd, self->env.vmid, 0, &id));
+	EXPECT_EQ(0, hd_import_wait(dev, &id, O_RDONLY | O_CLOEXEC, &fd,
+				    HD_EVENT_TIMEOUT_MS));
+	close(fd);
+	EXPECT_EQ(0, hd_unexport(dev, &id, 0));
+}
+
 static long delete_module(const char *name)
 {
 	return syscall(SYS_delete_module, name, O_NONBLOCK);
