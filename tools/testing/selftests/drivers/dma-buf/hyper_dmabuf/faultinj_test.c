@@ -247,6 +247,8 @@ static int fi_export(FIXTURE_DATA(fi) *self)
 	int ret;
 
 	hd_export_init(&e, self->buf.fd, self->env.vmid);
+	/* the RELEASE handler's event too */
+	e.flags = HYPER_DMABUF_EXPORT_RELEASED_EVENT;
 	e.priv = (uintptr_t)fi_priv;
 	e.priv_len = sizeof(fi_priv);
 	fi_image(&e.image);
