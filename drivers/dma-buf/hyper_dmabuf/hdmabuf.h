@@ -480,6 +480,22 @@ bool hdmabuf_export_encode(struct hdmabuf_export *exp, unsigned long what,
 			   struct hdmabuf_msg *msg);
 void hdmabuf_export_send_failed(struct hdmabuf_export *exp,
 				unsigned long what, int err);
+
+/**
+ * hdmabuf_send_transient() - whether a failed send is worth a retry
+ * @err: what the backend's send returned
+ *
+ * A full channel (-ETIMEDOUT) or no memory for the message (-ENOMEM) is
+ * a passing failure; a peer that is gone (-ENOTCONN) is not.
+ *
+ * Return: true if a message that must not be lost while the peer lives
+ * should be queued again.
+ */
+static inline bool hdmabuf_send_transient(int err)
+{
+	return err == -ETIMEDOUT || err == -ENOMEM;
+}
+
 struct hdmabuf_export *
 hdmabuf_export_lookup_locked(const struct hyper_dmabuf_id *id);
 

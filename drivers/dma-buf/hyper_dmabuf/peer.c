@@ -388,9 +388,11 @@ static int hdmabuf_tx_import_one(struct hdmabuf_peer *peer,
 		 * A RELEASE or a frame's release must not be lost while the
 		 * peer lives, or the exporter waits for it for ever: retry.
 		 */
-		if (err == -ETIMEDOUT && bit == HDMABUF_TX_RELEASE)
+		if (!hdmabuf_send_transient(err))
+			continue;
+		if (bit == HDMABUF_TX_RELEASE)
 			hdmabuf_tx_queue_import(imp, HDMABUF_TX_RELEASE, false);
-		if (err == -ETIMEDOUT && bit == HDMABUF_TX_FRAME_RELEASE)
+		if (bit == HDMABUF_TX_FRAME_RELEASE)
 			hdmabuf_tx_queue_frame_release(imp, tx.frame_seq,
 						       tx.frame_flags);
 	}
