@@ -15,8 +15,8 @@
  * reads the real message out of "held" and writes it to "inject", which
  * hands it to the core in this task, under fail-nth.
  *
- * The number of fault points reached per call and in all is printed as
- * TAP diagnostics.
+ * The number of fault points reached per call, and the running total, is
+ * printed as TAP diagnostics: the last one is the total of the run.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -61,13 +61,15 @@ enum fi_msg {
 #define HD_EV_FRAME_RELEASED ((__u32)HYPER_DMABUF_EVENT_FRAME_RELEASED)
 #define HD_ST_FRAME	HYPER_DMABUF_STATUS_FRAME_PENDING
 
-/* Fault points per case, shared with the forked tests for the total. */
-#define FI_CASES	32
+/*
+ * Fault points of the cases so far: each case runs in its own process,
+ * so the count lives in memory they all share.
+ */
 struct fi_tally {
-	char name[FI_CASES][32];
-	int points[FI_CASES];
-	int n;
+	int points;
+	int cases;
 };
+
 static struct fi_tally *tally;
 
 static void __attribute__((constructor)) fi_tally_init(void)
@@ -78,14 +80,6 @@ static void __attribute__((constructor)) fi_tally_init(void)
 	tally = p == MAP_FAILED ? NULL : p;
 }
 
-static void fi_tally_add(const char *name, int points)
-{
-	if (!tally || tally->n >= FI_CASES)
-		return;
-	snprintf(tally->name[tally->n], sizeof(tally->name[0]), "%s", name);
-	tally->points[tally->n++] = points;
-}
-
 /* A knob of the fault-injection attributes, and its value to restore. */
 struct fi_knob {
 	const char *path;
@@ -93,27 +87,48 @@ struct fi_knob {
 	char old[16];
 };
 
-FIXTURE(fi) {
+/**
+ * struct fi_ctx - what a case works with
+ * @env: the exporter's environment
+ * @imp: the importer's own open file
+ * @buf: the buffer exported
+ * @nth: this task's fail-nth, open
+ * @knob: the fault-injection knobs changed, to restore
+ * @nr_knobs: how many
+ * @ready: set up
+ * @id: the buffer's id in this iteration
+ * @fd: an import, a bound file or -1
+ * @exported: @id is exported
+ * @seq: the last frame presented
+ * @listed: LIST count of @imp before the call
+ * @before: stats before the call
+ * @refcnt: the module's references, with the fixture's files
+ * @msg: a captured message
+ * @thread: a call waiting for a held message
+ * @thread_ret: its result
+ * @threaded: @thread runs
+ * @thread_fn: what it runs
+ */
+struct fi_ctx {
 	struct hd_env env;
-	int imp;		/* the importer's own open file */
+	int imp;
 	struct hd_vbuf buf;
-	int nth;		/* this task's fail-nth, open */
+	int nth;
 	struct fi_knob knob[6];
 	int nr_knobs;
 	int ready;
-	/* per iteration */
 	struct hyper_dmabuf_id id;
 	int fd;
 	int exported;
 	__u64 seq;
-	__u32 listed;		/* LIST count of @imp before the call */
-	struct hd_stats before;	/* stats before the call */
-	long refcnt;		/* the module's, with the fixture's files */
+	__u32 listed;
+	struct hd_stats before;
+	long refcnt;
 	unsigned char msg[LB_MSG_SIZE];
 	pthread_t thread;
 	int thread_ret;
 	int threaded;
-	int (*thread_fn)(FIXTURE_DATA(fi) *self);
+	int (*thread_fn)(struct fi_ctx *self);
 };
 
 static int fi_read_file(const char *path, char *buf, int len)
@@ -140,7 +155,8 @@ static long fi_refcnt(void)
 	return fi_read_file(HD_REFCNT, buf, sizeof(buf)) ? -1 : atol(buf);
 }
 
-FIXTURE_SETUP(fi)
+static void fi_ctx_setup(struct __test_metadata *_metadata,
+			 struct fi_ctx *self)
 {
 	static const struct { const char *path, *val; } knobs[] = {
 		/* sleeping allocations fail too, quietly; pages too */
@@ -165,7 +181,7 @@ FIXTURE_SETUP(fi)
 	ASSERT_LE(0, self->imp);
 	ASSERT_EQ(0, hd_vbuf_create(self->env.vgem, FI_SIZE, &self->buf));
 	hd_fill(self->buf.map, FI_SIZE, FI_SEED);
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		struct fi_knob *k = &self->knob[self->nr_knobs];
 
 		if (fi_read_file(knobs[i].path, k->old, sizeof(k->old)))
@@ -181,7 +197,8 @@ FIXTURE_SETUP(fi)
 	self->ready = 1;
 }
 
-FIXTURE_TEARDOWN(fi)
+static void fi_ctx_teardown(struct __test_metadata *_metadata,
+			    struct fi_ctx *self)
 {
 	int i;
 
@@ -200,7 +217,7 @@ FIXTURE_TEARDOWN(fi)
 }
 
 /* Fail the @nth allocation this task makes from now on. */
-static int fi_arm(FIXTURE_DATA(fi) *self, int nth)
+static int fi_arm(struct fi_ctx *self, int nth)
 {
 	char buf[16];
 	int len;
@@ -213,7 +230,7 @@ static int fi_arm(FIXTURE_DATA(fi) *self, int nth)
  * Whether the fault armed by fi_arm() was injected (fail-nth reads 0);
  * disarms it either way.  Neither the read nor the write allocates.
  */
-static int fi_disarm(FIXTURE_DATA(fi) *self)
+static int fi_disarm(struct fi_ctx *self)
 {
 	char buf[16];
 	ssize_t n;
@@ -241,7 +258,7 @@ static void fi_image(struct hyper_dmabuf_image *im)
 static const char fi_priv[] = "fault-injected metadata";
 
 /* Export the buffer, with metadata and an image, to the loopback peer. */
-static int fi_export(FIXTURE_DATA(fi) *self)
+static int fi_export(struct fi_ctx *self)
 {
 	struct hyper_dmabuf_export e;
 	int ret;
@@ -260,7 +277,7 @@ static int fi_export(FIXTURE_DATA(fi) *self)
 	return ret;
 }
 
-static int fi_unexport(FIXTURE_DATA(fi) *self)
+static int fi_unexport(struct fi_ctx *self)
 {
 	int ret = hd_unexport(self->env.dev, &self->id, 0);
 
@@ -269,12 +286,12 @@ static int fi_unexport(FIXTURE_DATA(fi) *self)
 	return ret;
 }
 
-static int fi_import(FIXTURE_DATA(fi) *self)
+static int fi_import(struct fi_ctx *self)
 {
 	return hd_import(self->imp, &self->id, O_RDWR | O_CLOEXEC, &self->fd);
 }
 
-static int fi_present(FIXTURE_DATA(fi) *self, __u32 flags, int *fence)
+static int fi_present(struct fi_ctx *self, __u32 flags, int *fence)
 {
 	struct hyper_dmabuf_rect damage[2] = {
 		{ 0, 0, FI_W, 8 }, { 0, 16, 8, 8 },
@@ -298,7 +315,7 @@ static int fi_present(FIXTURE_DATA(fi) *self, __u32 flags, int *fence)
 	return ret;
 }
 
-static int fi_release_frame(FIXTURE_DATA(fi) *self)
+static int fi_release_frame(struct fi_ctx *self)
 {
 	struct hyper_dmabuf_release_frame r;
 
@@ -319,7 +336,7 @@ static bool fi_stats_back(const struct hd_stats *want)
 
 /* Export, and wait until the importing side lists the buffer. */
 static void fi_prep_export(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(fi) *self)
+			   struct fi_ctx *self)
 {
 	ASSERT_EQ(0, fi_export(self));
 	ASSERT_TRUE(hd_wait_listed(self->imp, &self->id));
@@ -327,7 +344,7 @@ static void fi_prep_export(struct __test_metadata *_metadata,
 
 /* ... and import it and mmap it: the frame calls' starting point. */
 static void fi_prep_import(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(fi) *self)
+			   struct fi_ctx *self)
 {
 	fi_prep_export(_metadata, self);
 	ASSERT_EQ(0, fi_import(self));
@@ -337,7 +354,7 @@ static void fi_prep_import(struct __test_metadata *_metadata,
 
 /* ... and present frame 1, which the importer has. */
 static void fi_prep_frame(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(fi) *self)
+			  struct fi_ctx *self)
 {
 	struct hyper_dmabuf_event ev;
 
@@ -348,7 +365,7 @@ static void fi_prep_frame(struct __test_metadata *_metadata,
 }
 
 /* Back to nothing: close the import, unexport, the stats at baseline. */
-static void fi_undo(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self)
+static void fi_undo(struct __test_metadata *_metadata, struct fi_ctx *self)
 {
 	hd_close(&self->fd);
 	if (self->exported)
@@ -386,21 +403,21 @@ static void fi_undo(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self)
  */
 struct fi_case {
 	const char *name;
-	void (*prep)(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self);
-	int (*call)(FIXTURE_DATA(fi) *self);
-	void (*ok)(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self);
+	void (*prep)(struct __test_metadata *_metadata, struct fi_ctx *self);
+	int (*call)(struct fi_ctx *self);
+	void (*ok)(struct __test_metadata *_metadata, struct fi_ctx *self);
 	void (*failed)(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(fi) *self);
+		       struct fi_ctx *self);
 	int msg;
 	void (*finish)(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(fi) *self, bool injected);
+		       struct fi_ctx *self, bool injected);
 };
 
 /* ---- the runner ------------------------------------------------------ */
 
 /* Run one call with the @nth allocation failing; 1 if one was failed. */
 static int fi_ioctl_once(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(fi) *self, const struct fi_case *c,
+			 struct fi_ctx *self, const struct fi_case *c,
 			 int nth)
 {
 	int ret, injected;
@@ -454,7 +471,7 @@ static void fi_hold(struct __test_metadata *_metadata, int type)
 }
 
 /* Read the held message of @type into self->msg (waits for it). */
-static int fi_capture(FIXTURE_DATA(fi) *self, int type)
+static int fi_capture(struct fi_ctx *self, int type)
 {
 	long long end = hd_now_ms() + FI_WAIT_MS;
 	int fd, ret = -ETIMEDOUT;
@@ -485,15 +502,15 @@ static int fi_capture(FIXTURE_DATA(fi) *self, int type)
 
 static void *fi_thread_fn(void *arg)
 {
-	FIXTURE_DATA(fi) *self = arg;
+	struct fi_ctx *self = arg;
 
 	self->thread_ret = self->thread_fn(self);
 	return NULL;
 }
 
 /* Run @fn in another thread: it waits for a message the test holds. */
-static int fi_start(FIXTURE_DATA(fi) *self,
-		    int (*fn)(FIXTURE_DATA(fi) *self))
+static int fi_start(struct fi_ctx *self,
+		    int (*fn)(struct fi_ctx *self))
 {
 	self->thread_fn = fn;
 	self->threaded = !pthread_create(&self->thread, NULL, fi_thread_fn,
@@ -501,7 +518,7 @@ static int fi_start(FIXTURE_DATA(fi) *self,
 	return self->threaded ? 0 : -EAGAIN;
 }
 
-static int fi_join(FIXTURE_DATA(fi) *self)
+static int fi_join(struct fi_ctx *self)
 {
 	if (!self->threaded)
 		return -ECHILD;
@@ -512,7 +529,7 @@ static int fi_join(FIXTURE_DATA(fi) *self)
 
 /* One message of @c->msg, injected with the @nth allocation failing. */
 static int fi_msg_once(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(fi) *self, const struct fi_case *c,
+		       struct fi_ctx *self, const struct fi_case *c,
 		       int nth)
 {
 	int fd, ret, injected;
@@ -546,7 +563,7 @@ static int fi_msg_once(struct __test_metadata *_metadata,
 	return injected;
 }
 
-static void fi_run(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self,
+static void fi_run(struct __test_metadata *_metadata, struct fi_ctx *self,
 		   const struct fi_case *c)
 {
 	long long start = hd_now_ms();
@@ -569,18 +586,23 @@ static void fi_run(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self,
 	EXPECT_GT(FI_MAX_POINTS, nth);
 	ksft_print_msg("faultinj: %s: %d fault points, %lld ms\n", c->name,
 		       points, hd_now_ms() - start);
-	fi_tally_add(c->name, points);
+	if (tally) {
+		tally->points += points;
+		tally->cases++;
+		ksft_print_msg("faultinj: so far %d fault points in %d calls and messages\n",
+			       tally->points, tally->cases);
+	}
 }
 
 /* ---- the ioctls ------------------------------------------------------ */
 
-static int call_export(FIXTURE_DATA(fi) *self)
+static int call_export(struct fi_ctx *self)
 {
 	return fi_export(self);
 }
 
 static void ok_export(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(fi) *self)
+		      struct fi_ctx *self)
 {
 	struct hyper_dmabuf_query q;
 
@@ -595,7 +617,7 @@ static void ok_export(struct __test_metadata *_metadata,
 
 /* A failed export is not listed, and was never announced. */
 static void failed_nothing_listed(struct __test_metadata *_metadata,
-				  FIXTURE_DATA(fi) *self)
+				  struct fi_ctx *self)
 {
 	__u32 n = 0;
 
@@ -605,13 +627,13 @@ static void failed_nothing_listed(struct __test_metadata *_metadata,
 	}
 }
 
-static int call_import(FIXTURE_DATA(fi) *self)
+static int call_import(struct fi_ctx *self)
 {
 	return fi_import(self);
 }
 
 static void ok_import(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(fi) *self)
+		      struct fi_ctx *self)
 {
 	unsigned char *map;
 
@@ -622,33 +644,33 @@ static void ok_import(struct __test_metadata *_metadata,
 }
 
 static void failed_import(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(fi) *self)
+			  struct fi_ctx *self)
 {
 	EXPECT_TRUE(hd_status_is(self->imp, &self->id, 0, HD_ST_IMPORTED));
 	self->fd = -1;
 }
 
-static int call_unexport(FIXTURE_DATA(fi) *self)
+static int call_unexport(struct fi_ctx *self)
 {
 	return fi_unexport(self);
 }
 
 static void ok_unexport(struct __test_metadata *_metadata,
-			FIXTURE_DATA(fi) *self)
+			struct fi_ctx *self)
 {
 	EXPECT_TRUE(hd_wait_withdrawn(self->imp, &self->id));
 }
 
 /* A failed unexport leaves the export live and listed. */
 static void failed_unexport(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(fi) *self)
+			    struct fi_ctx *self)
 {
 	EXPECT_TRUE(hd_status_is(self->env.dev, &self->id, HD_ST_HERE,
 				 HD_ST_UNEXPORTED | HD_ST_PENDING));
 	EXPECT_EQ(1, hd_listed(self->imp, &self->id));
 }
 
-static int call_query(FIXTURE_DATA(fi) *self)
+static int call_query(struct fi_ctx *self)
 {
 	struct hyper_dmabuf_query q;
 	char priv[64];
@@ -666,11 +688,11 @@ static int call_query(FIXTURE_DATA(fi) *self)
 	return 0;
 }
 
-static void ok_none(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self)
+static void ok_none(struct __test_metadata *_metadata, struct fi_ctx *self)
 {
 }
 
-static int call_list(FIXTURE_DATA(fi) *self)
+static int call_list(struct fi_ctx *self)
 {
 	struct hyper_dmabuf_id ids[16];
 	struct hyper_dmabuf_list l;
@@ -688,7 +710,7 @@ static int call_list(FIXTURE_DATA(fi) *self)
 	return -EBADMSG;
 }
 
-static int call_info(FIXTURE_DATA(fi) *self)
+static int call_info(struct fi_ctx *self)
 {
 	struct hyper_dmabuf_peer peers[8];
 	struct hyper_dmabuf_info info;
@@ -705,7 +727,7 @@ static int call_info(FIXTURE_DATA(fi) *self)
 
 /* Exported, then unexported without waiting: WAIT_RELEASED waits. */
 static void prep_released(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(fi) *self)
+			  struct fi_ctx *self)
 {
 	struct hyper_dmabuf_unexport u;
 
@@ -717,14 +739,14 @@ static void prep_released(struct __test_metadata *_metadata,
 	self->exported = 0;
 }
 
-static int call_wait_released(FIXTURE_DATA(fi) *self)
+static int call_wait_released(struct fi_ctx *self)
 {
 	return hd_wait_released(self->env.dev, &self->id,
 				HD_RELEASE_TIMEOUT_MS);
 }
 
 static void prep_bind(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(fi) *self)
+		      struct fi_ctx *self)
 {
 	if (mkdir(FI_EPS FI_EP, 0755) && errno != EEXIST)
 		SKIP(return, "no endpoint %s: %s", FI_EPS FI_EP,
@@ -733,7 +755,7 @@ static void prep_bind(struct __test_metadata *_metadata,
 	ASSERT_LE(0, self->fd);
 }
 
-static int call_bind(FIXTURE_DATA(fi) *self)
+static int call_bind(struct fi_ctx *self)
 {
 	struct hyper_dmabuf_bind b;
 
@@ -743,7 +765,7 @@ static int call_bind(FIXTURE_DATA(fi) *self)
 }
 
 /* Bound: an export to the endpoint reaches this file, not the default. */
-static void ok_bind(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self)
+static void ok_bind(struct __test_metadata *_metadata, struct fi_ctx *self)
 {
 	struct hyper_dmabuf_export e;
 	struct hyper_dmabuf_id id;
@@ -759,7 +781,7 @@ static void ok_bind(struct __test_metadata *_metadata, FIXTURE_DATA(fi) *self)
 	EXPECT_EQ(0, hd_unexport(self->env.dev, &id, 0));
 }
 
-static int call_present(FIXTURE_DATA(fi) *self)
+static int call_present(struct fi_ctx *self)
 {
 	int fence = -1, ret;
 
@@ -774,7 +796,7 @@ static int call_present(FIXTURE_DATA(fi) *self)
 
 /* The frame arrives and comes back. */
 static void ok_present(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(fi) *self)
+		       struct fi_ctx *self)
 {
 	struct hyper_dmabuf_event ev;
 
@@ -791,7 +813,7 @@ static void ok_present(struct __test_metadata *_metadata,
 
 /* No frame went out. */
 static void failed_present(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(fi) *self)
+			   struct fi_ctx *self)
 {
 	struct hyper_dmabuf_event ev;
 
@@ -800,7 +822,7 @@ static void failed_present(struct __test_metadata *_metadata,
 					    &ev, 100));
 }
 
-static int call_release_frame(FIXTURE_DATA(fi) *self)
+static int call_release_frame(struct fi_ctx *self)
 {
 	return fi_release_frame(self);
 }
@@ -811,7 +833,7 @@ static int call_release_frame(FIXTURE_DATA(fi) *self)
  * record after which QUERY shows no frame out.
  */
 static void fi_frame_back(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(fi) *self, bool injected)
+			  struct fi_ctx *self, bool injected)
 {
 	struct hyper_dmabuf_event ev;
 	struct hyper_dmabuf_query q;
@@ -833,20 +855,20 @@ static void fi_frame_back(struct __test_metadata *_metadata,
 }
 
 static void ok_release_frame(struct __test_metadata *_metadata,
-			     FIXTURE_DATA(fi) *self)
+			     struct fi_ctx *self)
 {
 	fi_frame_back(_metadata, self, false);
 	EXPECT_TRUE(hd_status_is(self->imp, &self->id, 0, HD_ST_FRAME));
 }
 
 static void failed_release_frame(struct __test_metadata *_metadata,
-				 FIXTURE_DATA(fi) *self)
+				 struct fi_ctx *self)
 {
 	EXPECT_TRUE(hd_status_is(self->imp, &self->id, HD_ST_FRAME, 0));
 	EXPECT_TRUE(hd_status_is(self->env.dev, &self->id, HD_ST_FRAME, 0));
 }
 
-static int call_frame_fence(FIXTURE_DATA(fi) *self)
+static int call_frame_fence(struct fi_ctx *self)
 {
 	struct hyper_dmabuf_frame_fence f;
 	int ret;
@@ -864,7 +886,7 @@ static int call_frame_fence(FIXTURE_DATA(fi) *self)
 
 /* A NEW event waits on the importer's file. */
 static void prep_event(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(fi) *self)
+		       struct fi_ctx *self)
 {
 	struct pollfd pfd = { .fd = self->imp, .events = POLLIN };
 
@@ -873,7 +895,7 @@ static void prep_event(struct __test_metadata *_metadata,
 	ASSERT_EQ(1, poll(&pfd, 1, FI_WAIT_MS));
 }
 
-static int call_read_event(FIXTURE_DATA(fi) *self)
+static int call_read_event(struct fi_ctx *self)
 {
 	struct hyper_dmabuf_event ev;
 	ssize_t n;
@@ -888,42 +910,17 @@ static int call_read_event(FIXTURE_DATA(fi) *self)
 	return 0;
 }
 
-#define FI_IOCTL(_name, _prep, _call, _ok, _failed)			\
-	TEST_F_TIMEOUT(fi, _name, FI_TIMEOUT_S)			\
-	{								\
-		static const struct fi_case c = {			\
-			.name = #_name, .prep = _prep, .call = _call,	\
-			.ok = _ok, .failed = _failed,			\
-		};							\
-		fi_run(_metadata, self, &c);				\
-	}
-
-FI_IOCTL(EXPORT, NULL, call_export, ok_export, failed_nothing_listed)
-FI_IOCTL(IMPORT, fi_prep_export, call_import, ok_import, failed_import)
-FI_IOCTL(UNEXPORT, fi_prep_export, call_unexport, ok_unexport,
-	 failed_unexport)
-FI_IOCTL(QUERY, fi_prep_export, call_query, ok_none, NULL)
-FI_IOCTL(LIST, fi_prep_export, call_list, ok_none, NULL)
-FI_IOCTL(INFO, NULL, call_info, ok_none, NULL)
-FI_IOCTL(WAIT_RELEASED, prep_released, call_wait_released, ok_none, NULL)
-FI_IOCTL(BIND, prep_bind, call_bind, ok_bind, NULL)
-FI_IOCTL(PRESENT, fi_prep_import, call_present, ok_present, failed_present)
-FI_IOCTL(RELEASE_FRAME, fi_prep_frame, call_release_frame, ok_release_frame,
-	 failed_release_frame)
-FI_IOCTL(FRAME_FENCE, fi_prep_import, call_frame_fence, ok_none, NULL)
-FI_IOCTL(read_event, prep_event, call_read_event, ok_none, NULL)
-
 /* ---- the message handlers --------------------------------------------- */
 
 /* EXPORT: the importer's handler; the export waits for its reply. */
-static int make_export(FIXTURE_DATA(fi) *self)
+static int make_export(struct fi_ctx *self)
 {
 	return fi_start(self, fi_export);
 }
 
 /* The exchange ends in a clean success or a clean ENOMEM. */
 static void finish_export(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(fi) *self, bool injected)
+			  struct fi_ctx *self, bool injected)
 {
 	int ret = fi_join(self);
 
@@ -941,14 +938,14 @@ static void finish_export(struct __test_metadata *_metadata,
 }
 
 /* UNEXPORT: the importer's handler; the unexport waits for its reply. */
-static int make_unexport(FIXTURE_DATA(fi) *self)
+static int make_unexport(struct fi_ctx *self)
 {
 	return fi_start(self, fi_unexport);
 }
 
 /* Withdrawn on both sides, whatever failed on the way. */
 static void finish_unexport(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(fi) *self, bool injected)
+			    struct fi_ctx *self, bool injected)
 {
 	int ret = fi_join(self);
 
@@ -960,7 +957,7 @@ static void finish_unexport(struct __test_metadata *_metadata,
 }
 
 /* FRAME: the importer's handler. */
-static int make_frame(FIXTURE_DATA(fi) *self)
+static int make_frame(struct fi_ctx *self)
 {
 	return fi_present(self, 0, NULL);
 }
@@ -970,7 +967,7 @@ static int make_frame(FIXTURE_DATA(fi) *self)
  * frame pending for ever on the exporter.
  */
 static void finish_frame(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(fi) *self, bool injected)
+			 struct fi_ctx *self, bool injected)
 {
 	struct hyper_dmabuf_query q;
 	struct hyper_dmabuf_event ev;
@@ -997,7 +994,7 @@ static void finish_frame(struct __test_metadata *_metadata,
 
 /* EXPORT_REPLY: the exporter's handler. */
 static void finish_export_reply(struct __test_metadata *_metadata,
-				FIXTURE_DATA(fi) *self, bool injected)
+				struct fi_ctx *self, bool injected)
 {
 	int ret = fi_join(self);
 
@@ -1010,33 +1007,33 @@ static void finish_export_reply(struct __test_metadata *_metadata,
 
 /* UNEXPORT_REPLY: the exporter's handler. */
 static void finish_unexport_reply(struct __test_metadata *_metadata,
-				  FIXTURE_DATA(fi) *self, bool injected)
+				  struct fi_ctx *self, bool injected)
 {
 	finish_unexport(_metadata, self, injected);
 }
 
 /* RELEASE: the exporter's; the unexport does not wait for it. */
-static int make_release(FIXTURE_DATA(fi) *self)
+static int make_release(struct fi_ctx *self)
 {
 	return fi_unexport(self);
 }
 
 /* The pages come back: the stats at baseline, checked by fi_undo(). */
 static void finish_release(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(fi) *self, bool injected)
+			   struct fi_ctx *self, bool injected)
 {
 	EXPECT_EQ(0, hd_wait_released(self->env.dev, &self->id,
 				      HD_RELEASE_TIMEOUT_MS));
 }
 
 /* USAGE: the exporter's; an import's first map sends it. */
-static int make_usage(FIXTURE_DATA(fi) *self)
+static int make_usage(struct fi_ctx *self)
 {
 	return fi_import(self);
 }
 
 static void finish_usage(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(fi) *self, bool injected)
+			 struct fi_ctx *self, bool injected)
 {
 	ok_import(_metadata, self);
 	EXPECT_TRUE(hd_wait_until(hd_status_is(self->env.dev, &self->id,
@@ -1045,56 +1042,191 @@ static void finish_usage(struct __test_metadata *_metadata,
 }
 
 /* FRAME_RELEASE: the exporter's. */
-static int make_frame_release(FIXTURE_DATA(fi) *self)
+static int make_frame_release(struct fi_ctx *self)
 {
 	return fi_release_frame(self);
 }
 
 static void finish_frame_release(struct __test_metadata *_metadata,
-				 FIXTURE_DATA(fi) *self, bool injected)
+				 struct fi_ctx *self, bool injected)
 {
 	fi_frame_back(_metadata, self, injected);
 	EXPECT_TRUE(hd_status_is(self->imp, &self->id, 0, HD_ST_FRAME));
 	EXPECT_TRUE(hd_status_is(self->env.dev, &self->id, 0, HD_ST_FRAME));
 }
 
-#define FI_MSG(_name, _type, _prep, _make, _finish)			\
-	TEST_F_TIMEOUT(fi, msg_##_name, FI_TIMEOUT_S)		\
-	{								\
-		static const struct fi_case c = {			\
-			.name = "msg " #_name, .prep = _prep,		\
-			.call = _make, .msg = _type,			\
-			.finish = _finish,				\
-		};							\
-		fi_run(_metadata, self, &c);				\
-	}
+/* ---- the cases --------------------------------------------------------- */
 
-FI_MSG(EXPORT, FI_MSG_EXPORT, NULL, make_export, finish_export)
-FI_MSG(EXPORT_REPLY, FI_MSG_EXPORT_REPLY, NULL, make_export,
-       finish_export_reply)
-FI_MSG(UNEXPORT, FI_MSG_UNEXPORT, fi_prep_export, make_unexport,
-       finish_unexport)
-FI_MSG(UNEXPORT_REPLY, FI_MSG_UNEXPORT_REPLY, fi_prep_export, make_unexport,
-       finish_unexport_reply)
-FI_MSG(RELEASE, FI_MSG_RELEASE, fi_prep_export, make_release, finish_release)
-FI_MSG(USAGE, FI_MSG_USAGE, fi_prep_export, make_usage, finish_usage)
-FI_MSG(FRAME, FI_MSG_FRAME, fi_prep_import, make_frame, finish_frame)
-FI_MSG(FRAME_RELEASE, FI_MSG_FRAME_RELEASE, fi_prep_frame,
-       make_frame_release, finish_frame_release)
+FIXTURE(fi) {
+	struct fi_ctx ctx;
+};
 
-/* Last: the total over the cases above (each ran in its own process). */
-TEST_F(fi, total)
+FIXTURE_VARIANT(fi) {
+	struct fi_case c;
+};
+
+FIXTURE_SETUP(fi)
 {
-	int i, sum = 0;
+	fi_ctx_setup(_metadata, &self->ctx);
+}
 
-	if (!self->ready)
-		return;
-	if (!tally || !tally->n)
-		SKIP(return, "no case ran");
-	for (i = 0; i < tally->n; i++)
-		sum += tally->points[i];
-	ksft_print_msg("faultinj: %d fault points in %d calls and messages\n",
-		       sum, tally->n);
+FIXTURE_TEARDOWN(fi)
+{
+	fi_ctx_teardown(_metadata, &self->ctx);
+}
+
+FIXTURE_VARIANT_ADD(fi, EXPORT) {
+	.c.name = "EXPORT",
+	.c.call = call_export,
+	.c.ok = ok_export,
+	.c.failed = failed_nothing_listed,
+};
+
+FIXTURE_VARIANT_ADD(fi, IMPORT) {
+	.c.name = "IMPORT",
+	.c.prep = fi_prep_export,
+	.c.call = call_import,
+	.c.ok = ok_import,
+	.c.failed = failed_import,
+};
+
+FIXTURE_VARIANT_ADD(fi, UNEXPORT) {
+	.c.name = "UNEXPORT",
+	.c.prep = fi_prep_export,
+	.c.call = call_unexport,
+	.c.ok = ok_unexport,
+	.c.failed = failed_unexport,
+};
+
+FIXTURE_VARIANT_ADD(fi, QUERY) {
+	.c.name = "QUERY",
+	.c.prep = fi_prep_export,
+	.c.call = call_query,
+	.c.ok = ok_none,
+};
+
+FIXTURE_VARIANT_ADD(fi, LIST) {
+	.c.name = "LIST",
+	.c.prep = fi_prep_export,
+	.c.call = call_list,
+	.c.ok = ok_none,
+};
+
+FIXTURE_VARIANT_ADD(fi, INFO) {
+	.c.name = "INFO",
+	.c.call = call_info,
+	.c.ok = ok_none,
+};
+
+FIXTURE_VARIANT_ADD(fi, WAIT_RELEASED) {
+	.c.name = "WAIT_RELEASED",
+	.c.prep = prep_released,
+	.c.call = call_wait_released,
+	.c.ok = ok_none,
+};
+
+FIXTURE_VARIANT_ADD(fi, BIND) {
+	.c.name = "BIND",
+	.c.prep = prep_bind,
+	.c.call = call_bind,
+	.c.ok = ok_bind,
+};
+
+FIXTURE_VARIANT_ADD(fi, PRESENT) {
+	.c.name = "PRESENT",
+	.c.prep = fi_prep_import,
+	.c.call = call_present,
+	.c.ok = ok_present,
+	.c.failed = failed_present,
+};
+
+FIXTURE_VARIANT_ADD(fi, RELEASE_FRAME) {
+	.c.name = "RELEASE_FRAME",
+	.c.prep = fi_prep_frame,
+	.c.call = call_release_frame,
+	.c.ok = ok_release_frame,
+	.c.failed = failed_release_frame,
+};
+
+FIXTURE_VARIANT_ADD(fi, FRAME_FENCE) {
+	.c.name = "FRAME_FENCE",
+	.c.prep = fi_prep_import,
+	.c.call = call_frame_fence,
+	.c.ok = ok_none,
+};
+
+FIXTURE_VARIANT_ADD(fi, read_event) {
+	.c.name = "read_event",
+	.c.prep = prep_event,
+	.c.call = call_read_event,
+	.c.ok = ok_none,
+};
+
+FIXTURE_VARIANT_ADD(fi, msg_EXPORT) {
+	.c.name = "msg EXPORT",
+	.c.call = make_export,
+	.c.msg = FI_MSG_EXPORT,
+	.c.finish = finish_export,
+};
+
+FIXTURE_VARIANT_ADD(fi, msg_EXPORT_REPLY) {
+	.c.name = "msg EXPORT_REPLY",
+	.c.call = make_export,
+	.c.msg = FI_MSG_EXPORT_REPLY,
+	.c.finish = finish_export_reply,
+};
+
+FIXTURE_VARIANT_ADD(fi, msg_UNEXPORT) {
+	.c.name = "msg UNEXPORT",
+	.c.prep = fi_prep_export,
+	.c.call = make_unexport,
+	.c.msg = FI_MSG_UNEXPORT,
+	.c.finish = finish_unexport,
+};
+
+FIXTURE_VARIANT_ADD(fi, msg_UNEXPORT_REPLY) {
+	.c.name = "msg UNEXPORT_REPLY",
+	.c.prep = fi_prep_export,
+	.c.call = make_unexport,
+	.c.msg = FI_MSG_UNEXPORT_REPLY,
+	.c.finish = finish_unexport_reply,
+};
+
+FIXTURE_VARIANT_ADD(fi, msg_RELEASE) {
+	.c.name = "msg RELEASE",
+	.c.prep = fi_prep_export,
+	.c.call = make_release,
+	.c.msg = FI_MSG_RELEASE,
+	.c.finish = finish_release,
+};
+
+FIXTURE_VARIANT_ADD(fi, msg_USAGE) {
+	.c.name = "msg USAGE",
+	.c.prep = fi_prep_export,
+	.c.call = make_usage,
+	.c.msg = FI_MSG_USAGE,
+	.c.finish = finish_usage,
+};
+
+FIXTURE_VARIANT_ADD(fi, msg_FRAME) {
+	.c.name = "msg FRAME",
+	.c.prep = fi_prep_import,
+	.c.call = make_frame,
+	.c.msg = FI_MSG_FRAME,
+	.c.finish = finish_frame,
+};
+
+FIXTURE_VARIANT_ADD(fi, msg_FRAME_RELEASE) {
+	.c.name = "msg FRAME_RELEASE",
+	.c.prep = fi_prep_frame,
+	.c.call = make_frame_release,
+	.c.msg = FI_MSG_FRAME_RELEASE,
+	.c.finish = finish_frame_release,
+};
+
+TEST_F_TIMEOUT(fi, faults, FI_TIMEOUT_S)
+{
+	fi_run(_metadata, &self->ctx, &variant->c);
 }
 
 TEST_HARNESS_MAIN
