@@ -173,6 +173,7 @@ static void fi_ctx_setup(struct __test_metadata *_metadata,
 	self->nth = -1;
 	self->fd = -1;
 	hd_vbuf_init(&self->buf);
+	hd_env_init(&self->env);	/* nothing for the teardown to close */
 	if (access(FAIL_NTH, W_OK) || access(FAILSLAB "ignore-gfp-wait", W_OK))
 		SKIP(return, "no fault injection (fail-nth, failslab)");
 	if (!hd_env_setup(_metadata, &self->env, HD_NEED_ALL))
