@@ -109,7 +109,8 @@ struct hdmabuf_map_info {
  * @vunmap: undo @vmap.
  * @send: deliver one message of @len bytes to VM @vmid.  May block while
  *	the channel is full, but must give up with -ETIMEDOUT rather than wait
- *	for ever, and must return -ENOTCONN when the peer is gone.  With
+ *	for ever, and must return -ENOTCONN when the peer is gone; -ENOMEM
+ *	when it has no memory for the message is retried like -ETIMEDOUT.  With
  *	%HDMABUF_SEND_NOWAIT in @flags it must not wait at all, neither for
  *	room nor for another sender, and returns -EAGAIN instead: the core
  *	then sends the message later from its own work item.

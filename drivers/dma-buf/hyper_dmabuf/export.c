@@ -785,11 +785,13 @@ bool hdmabuf_export_encode(struct hdmabuf_export *exp, unsigned long what,
  * hdmabuf_export_send_failed() - a message about an export was not sent
  * @exp: the export
  * @what: the HDMABUF_TX_* messages that were not sent
- * @err: why: -ETIMEDOUT when the channel was full, -ENOTCONN when the peer
- *	is gone, or another negative errno
+ * @err: why: -ETIMEDOUT when the channel was full, -ENOMEM when there was
+ *	no memory for the message, -ENOTCONN when the peer is gone, or
+ *	another negative errno
  *
  * An EXPORT never sent fails the export at once (the peer never saw it).
- * An UNEXPORT is retried while the peer lives; once the peer is gone, its
+ * An UNEXPORT and a FRAME are retried while the peer lives and the
+ * failure passes (hdmabuf_send_transient()); once the peer is gone, its
  * removal releases the export.
  */
 void hdmabuf_export_send_failed(struct hdmabuf_export *exp,
@@ -801,7 +803,7 @@ void hdmabuf_export_send_failed(struct hdmabuf_export *exp,
 					    -EHOSTUNREACH : err);
 		mutex_unlock(&hdmabuf_lock);
 	}
-	if ((what & HDMABUF_TX_UNEXPORT) && err == -ETIMEDOUT)
+	if ((what & HDMABUF_TX_UNEXPORT) && hdmabuf_send_transient(err))
 		hdmabuf_tx_queue_export(exp, HDMABUF_TX_UNEXPORT);
 	if (what & HDMABUF_TX_FRAME)
 		hdmabuf_frame_export_send_failed(exp, err);

@@ -245,14 +245,16 @@ bool hdmabuf_frame_export_encode(struct hdmabuf_export *exp,
 /**
  * hdmabuf_frame_export_send_failed() - a FRAME was not sent
  * @exp: the export
- * @err: why; only a full channel (-ETIMEDOUT) is worth a retry
+ * @err: why; only a passing failure (hdmabuf_send_transient()), a full
+ *	channel or no memory for the message, is worth a retry: the frame
+ *	would otherwise stay out for ever
  */
 void hdmabuf_frame_export_send_failed(struct hdmabuf_export *exp, int err)
 {
 	bool retry = false;
 
 	mutex_lock(&hdmabuf_lock);
-	if (err == -ETIMEDOUT && exp->state == HDMABUF_EXP_LIVE &&
+	if (hdmabuf_send_transient(err) && exp->state == HDMABUF_EXP_LIVE &&
 	    exp->frame_state == HDMABUF_FRAME_SENT) {
 		exp->frame_state = HDMABUF_FRAME_QUEUED;
 		retry = true;

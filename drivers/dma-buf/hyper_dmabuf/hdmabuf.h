@@ -141,14 +141,15 @@ struct hdmabuf_quota {
  * @nr_imports: entries in @imports, and announcements being added to it
  *	(counted before anything is allocated for them); under hdmabuf_lock
  * @import_pages: pages of those; under hdmabuf_lock
- * @tx_lock: protects @tx_exports, @tx_imports, @tx_replies, @nr_replies
- *	and @tx_dead
+ * @tx_lock: protects @tx_exports, @tx_imports, @tx_replies, @nr_replies,
+ *	@tx_reserve and @tx_dead
  * @tx_mutex: held by whoever sends what is queued, @tx_work or a caller
  *	sending from its own context, so that one sends at a time, in order
  * @tx_exports: exports that have a message to send
  * @tx_imports: imports that have a message to send
  * @tx_replies: replies waiting to be sent
  * @nr_replies: entries in @tx_replies
+ * @tx_reserve: replies kept for when there is no memory for one
  * @tx_dead: the peer is gone; nothing more is queued
  * @tx_work: sends what is queued, in process context
  */
@@ -167,6 +168,7 @@ struct hdmabuf_peer {
 	struct list_head tx_imports;
 	struct list_head tx_replies;
 	unsigned int nr_replies;
+	struct list_head tx_reserve;
 	bool tx_dead;
 	struct work_struct tx_work;
 };
@@ -491,6 +493,22 @@ bool hdmabuf_export_encode(struct hdmabuf_export *exp, unsigned long what,
 			   struct hdmabuf_msg *msg);
 void hdmabuf_export_send_failed(struct hdmabuf_export *exp,
 				unsigned long what, int err);
+
+/**
+ * hdmabuf_send_transient() - whether a failed send is worth a retry
+ * @err: what the backend's send returned
+ *
+ * A full channel (-ETIMEDOUT) or no memory for the message (-ENOMEM) is
+ * a passing failure; a peer that is gone (-ENOTCONN) is not.
+ *
+ * Return: true if a message that must not be lost while the peer lives
+ * should be queued again.
+ */
+static inline bool hdmabuf_send_transient(int err)
+{
+	return err == -ETIMEDOUT || err == -ENOMEM;
+}
+
 struct hdmabuf_export *
 hdmabuf_export_lookup_locked(const struct hyper_dmabuf_id *id);
 

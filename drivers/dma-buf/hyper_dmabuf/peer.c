@@ -27,6 +27,8 @@
 
 /* Replies queued to one peer at most; see the comment at the top. */
 #define HDMABUF_MAX_REPLIES	256
+/* Replies each peer keeps memory for: see hdmabuf_tx_reply(). */
+#define HDMABUF_RESERVED_REPLIES	4
 /* Items a caller sends from its own context at most; see tx_direct. */
 #define HDMABUF_TX_DIRECT_MAX	4
 
@@ -48,11 +50,14 @@ static DEFINE_XARRAY(hdmabuf_quotas);
 
 /**
  * struct hdmabuf_tx_reply - a queued reply
- * @node: entry in the peer's tx_replies
+ * @node: entry in the peer's tx_replies, or in its tx_reserve while
+ *	@reserved and unused
+ * @reserved: one of the peer's reserve, back to it once sent
  * @msg: the reply
  */
 struct hdmabuf_tx_reply {
 	struct list_head node;
+	bool reserved;
 	struct hdmabuf_msg msg;
 };
 
@@ -109,6 +114,15 @@ static void hdmabuf_quota_put(struct hdmabuf_quota *q)
 	kfree(q);
 }
 
+/* Free the peer's reserve of replies: none is in use any more. */
+static void hdmabuf_tx_reserve_free(struct hdmabuf_peer *peer)
+{
+	struct hdmabuf_tx_reply *reply, *r;
+
+	list_for_each_entry_safe(reply, r, &peer->tx_reserve, node)
+		kfree(reply);
+}
+
 static void hdmabuf_peer_free(struct kref *kref)
 {
 	struct hdmabuf_peer *peer = container_of(kref, struct hdmabuf_peer,
@@ -118,6 +132,7 @@ static void hdmabuf_peer_free(struct kref *kref)
 	hdmabuf_quota_put(peer->quota);
 	/* hdmabuf_tx_shutdown() cancelled it, and nothing queues it since. */
 	WARN_ON(work_pending(&peer->tx_work));
+	hdmabuf_tx_reserve_free(peer);
 	mutex_destroy(&peer->tx_mutex);
 	xa_destroy(&peer->imports);
 	kfree(peer);
@@ -175,6 +190,19 @@ static void hdmabuf_tx_kick(struct hdmabuf_peer *peer)
 	queue_work(hdmabuf_wq, &peer->tx_work);
 }
 
+/* A reply is done with: a reserved one goes back to the reserve. */
+static void hdmabuf_tx_reply_free(struct hdmabuf_peer *peer,
+				  struct hdmabuf_tx_reply *reply)
+{
+	if (!reply || !reply->reserved) {
+		kfree(reply);
+		return;
+	}
+	spin_lock(&peer->tx_lock);
+	list_add(&reply->node, &peer->tx_reserve);
+	spin_unlock(&peer->tx_lock);
+}
+
 /*
  * The hdmabuf_tx_*_one() helpers send the messages of one queued item and
  * return 1, or 0 when nothing was queued.  With HDMABUF_SEND_NOWAIT they
@@ -205,10 +233,10 @@ static int hdmabuf_tx_reply_one(struct hdmabuf_peer *peer, unsigned int flags)
 			reply = NULL;
 		}
 		spin_unlock(&peer->tx_lock);
-		kfree(reply);
+		hdmabuf_tx_reply_free(peer, reply);
 		return -EAGAIN;
 	}
-	kfree(reply);
+	hdmabuf_tx_reply_free(peer, reply);
 	return 1;
 }
 
@@ -361,9 +389,11 @@ static int hdmabuf_tx_import_one(struct hdmabuf_peer *peer,
 		 * A RELEASE or a frame's release must not be lost while the
 		 * peer lives, or the exporter waits for it for ever: retry.
 		 */
-		if (err == -ETIMEDOUT && bit == HDMABUF_TX_RELEASE)
+		if (!hdmabuf_send_transient(err))
+			continue;
+		if (bit == HDMABUF_TX_RELEASE)
 			hdmabuf_tx_queue_import(imp, HDMABUF_TX_RELEASE, false);
-		if (err == -ETIMEDOUT && bit == HDMABUF_TX_FRAME_RELEASE)
+		if (bit == HDMABUF_TX_FRAME_RELEASE)
 			hdmabuf_tx_queue_frame_release(imp, tx.frame_seq,
 						       tx.frame_flags);
 	}
@@ -566,7 +596,10 @@ void hdmabuf_tx_send_frame_release(struct hdmabuf_import *imp, u64 seq,
  * @err: 0 or a negative errno
  *
  * Replies beyond HDMABUF_MAX_REPLIES per peer are dropped: a peer that
- * floods us with requests only makes its own requests time out.
+ * floods us with requests only makes its own requests time out.  Below
+ * that a reply is not lost for want of memory: the peer's reserve of
+ * HDMABUF_RESERVED_REPLIES steps in, so that a request we handled, or
+ * failed with -ENOMEM, is answered rather than left to time out.
  */
 void hdmabuf_tx_reply(struct hdmabuf_peer *peer, u16 type,
 		      const struct hyper_dmabuf_id *id, u32 req_id, int err)
@@ -575,8 +608,20 @@ void hdmabuf_tx_reply(struct hdmabuf_peer *peer, u16 type,
 	bool queued = false, dead;
 
 	reply = kzalloc(sizeof(*reply), GFP_KERNEL);
-	if (!reply)
-		return;
+	if (!reply) {
+		spin_lock(&peer->tx_lock);
+		reply = list_first_entry_or_null(&peer->tx_reserve,
+						 struct hdmabuf_tx_reply, node);
+		if (reply)
+			list_del(&reply->node);
+		spin_unlock(&peer->tx_lock);
+		if (!reply) {
+			pr_warn_ratelimited("vm %u: no memory, reply dropped\n",
+					    peer->vmid);
+			return;
+		}
+		memset(&reply->msg, 0, sizeof(reply->msg));
+	}
 	reply->msg.type = type;
 	reply->msg.id = *id;
 	reply->msg.req_id = req_id;
@@ -595,7 +640,7 @@ void hdmabuf_tx_reply(struct hdmabuf_peer *peer, u16 type,
 		if (!dead)
 			pr_warn_ratelimited("vm %u: too many requests, reply dropped\n",
 					    peer->vmid);
-		kfree(reply);
+		hdmabuf_tx_reply_free(peer, reply);
 	}
 }
 
@@ -625,7 +670,7 @@ static void hdmabuf_tx_shutdown(struct hdmabuf_peer *peer)
 	spin_unlock(&peer->tx_lock);
 
 	list_for_each_entry_safe(reply, r, &replies, node)
-		kfree(reply);
+		hdmabuf_tx_reply_free(peer, reply);
 	while ((exp = list_first_entry_or_null(&exports, struct hdmabuf_export,
 					       tx_node))) {
 		list_del_init(&exp->tx_node);
@@ -704,6 +749,22 @@ void hdmabuf_backend_unregister(struct hdmabuf_backend *be)
 }
 EXPORT_SYMBOL_GPL(hdmabuf_backend_unregister);
 
+/* Give a new peer its reserve of replies. */
+static int hdmabuf_tx_reserve_fill(struct hdmabuf_peer *peer)
+{
+	struct hdmabuf_tx_reply *reply;
+	int i;
+
+	for (i = 0; i < HDMABUF_RESERVED_REPLIES; i++) {
+		reply = kzalloc(sizeof(*reply), GFP_KERNEL);
+		if (!reply)
+			return -ENOMEM;
+		reply->reserved = true;
+		list_add(&reply->node, &peer->tx_reserve);
+	}
+	return 0;
+}
+
 /**
  * hdmabuf_peer_add() - a backend can now reach a VM
  * @be: the backend
@@ -735,18 +796,28 @@ int hdmabuf_peer_add(struct hdmabuf_backend *be, u32 vmid)
 	INIT_LIST_HEAD(&peer->tx_exports);
 	INIT_LIST_HEAD(&peer->tx_imports);
 	INIT_LIST_HEAD(&peer->tx_replies);
+	INIT_LIST_HEAD(&peer->tx_reserve);
 	INIT_WORK(&peer->tx_work, hdmabuf_tx_work);
+	ret = hdmabuf_tx_reserve_fill(peer);
+	if (ret)
+		goto err_reserve;
 
 	mutex_lock(&hdmabuf_lock);
 	ret = xa_insert(&hdmabuf_peers, vmid, peer, GFP_KERNEL);
 	mutex_unlock(&hdmabuf_lock);
 	if (ret) {
-		hdmabuf_quota_put(peer->quota);
-		kfree(peer);
-		return ret == -EBUSY ? -EEXIST : ret;
+		ret = ret == -EBUSY ? -EEXIST : ret;
+		goto err_reserve;
 	}
 	pr_info("vm %u reachable through %s\n", vmid, be->name);
 	return 0;
+
+err_reserve:
+	hdmabuf_tx_reserve_free(peer);
+	mutex_destroy(&peer->tx_mutex);
+	hdmabuf_quota_put(peer->quota);
+	kfree(peer);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(hdmabuf_peer_add);
 

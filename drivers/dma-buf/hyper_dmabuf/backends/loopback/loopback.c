@@ -20,10 +20,12 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -31,6 +33,7 @@
 #include <linux/hyper_dmabuf.h>
 
 #include "../../backend.h"
+#include "../../proto.h"
 
 static unsigned int lb_vmid = 1;
 module_param_named(vmid, lb_vmid, uint, 0444);
@@ -143,6 +146,165 @@ static struct workqueue_struct *lb_wq;
 
 static void lb_deliver(struct work_struct *work);
 static DECLARE_WORK(lb_work, lb_deliver);
+
+#ifdef CONFIG_HYPER_DMABUF_LOOPBACK_TEST_FAULTS
+/*
+ * Test hooks, in debugfs hyper_dmabuf_loopback/: messages held back from
+ * delivery, read out by the test, and messages the test hands to the core
+ * in its own context, where fault injection of its task reaches the
+ * core's message handlers.
+ */
+static struct dentry *lb_debugfs;
+/* Message types held back, 1 << type each. */
+static u32 lb_hold_mask;
+/* Held messages, oldest first, and their count: under lb_lock. */
+static LIST_HEAD(lb_held);
+static unsigned int lb_nr_held;
+/* The message being injected: under lb_deliver_lock. */
+static u8 lb_inject_buf[HDMABUF_MSG_SIZE];
+
+/**
+ * lb_hold() - keep a message back if the test asked for its type
+ * @m: the message, about to be queued
+ *
+ * At most lb_queue_len messages are held; past that they are delivered.
+ *
+ * Return: true if @m was held: it is the test's now.
+ */
+static bool lb_hold(struct lb_msg *m)
+{
+	const struct hdmabuf_wire_msg *w = (const void *)m->buf;
+	unsigned int type = le16_to_cpu(w->type);
+	bool held = false;
+
+	if (type >= 32 || !(READ_ONCE(lb_hold_mask) & BIT(type)))
+		return false;
+	spin_lock(&lb_lock);
+	if (lb_nr_held < lb_queue_len) {
+		list_add_tail(&m->node, &lb_held);
+		lb_nr_held++;
+		held = true;
+	}
+	spin_unlock(&lb_lock);
+	return held;
+}
+
+/**
+ * lb_held_read() - read the oldest held message, which is then forgotten
+ * @file: hyper_dmabuf_loopback/held
+ * @ubuf: the user's buffer, at least HDMABUF_MSG_SIZE bytes
+ * @count: its size
+ * @ppos: unused: each read returns the next message
+ *
+ * Return: HDMABUF_MSG_SIZE, 0 if none is held, -EINVAL if @count is too
+ * small, or -EFAULT (the message is lost).
+ */
+static ssize_t lb_held_read(struct file *file, char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	struct lb_msg *m;
+	int ret = HDMABUF_MSG_SIZE;
+
+	if (count < HDMABUF_MSG_SIZE)
+		return -EINVAL;
+	spin_lock(&lb_lock);
+	m = list_first_entry_or_null(&lb_held, struct lb_msg, node);
+	if (m) {
+		list_del(&m->node);
+		lb_nr_held--;
+	}
+	spin_unlock(&lb_lock);
+	if (!m)
+		return 0;
+	if (copy_to_user(ubuf, m->buf, HDMABUF_MSG_SIZE))
+		ret = -EFAULT;
+	kfree(m);
+	return ret;
+}
+
+/**
+ * lb_inject_write() - hand one message to the core, in the writer's context
+ * @file: hyper_dmabuf_loopback/inject
+ * @ubuf: the message, encoded, HDMABUF_MSG_SIZE bytes
+ * @count: must be HDMABUF_MSG_SIZE
+ * @ppos: unused
+ *
+ * The message reaches hdmabuf_recv() as one from the peer would, under
+ * lb_deliver_lock like lb_deliver(), so one message at a time still
+ * reaches the core.  Nothing is allocated here: the first allocation the
+ * writer makes from now on is the core's.
+ *
+ * Return: @count, -EINVAL for another size, -EFAULT.
+ */
+static ssize_t lb_inject_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	ssize_t ret = count;
+
+	if (count != HDMABUF_MSG_SIZE)
+		return -EINVAL;
+	mutex_lock(&lb_deliver_lock);
+	if (copy_from_user(lb_inject_buf, ubuf, count))
+		ret = -EFAULT;
+	else
+		hdmabuf_recv(&lb_backend, lb_vmid, lb_inject_buf, count);
+	mutex_unlock(&lb_deliver_lock);
+	return ret;
+}
+
+static const struct file_operations lb_held_fops = {
+	.owner = THIS_MODULE,
+	.read = lb_held_read,
+	.llseek = no_llseek,
+};
+
+static const struct file_operations lb_inject_fops = {
+	.owner = THIS_MODULE,
+	.write = lb_inject_write,
+	.llseek = no_llseek,
+};
+
+static void lb_debugfs_init(void)
+{
+	lb_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_x32("hold", 0600, lb_debugfs, &lb_hold_mask);
+	debugfs_create_file("held", 0400, lb_debugfs, NULL, &lb_held_fops);
+	debugfs_create_file("inject", 0200, lb_debugfs, NULL, &lb_inject_fops);
+}
+
+/* No test reaches the files any more, and nothing more is held. */
+static void lb_debugfs_exit(void)
+{
+	debugfs_remove(lb_debugfs);
+	WRITE_ONCE(lb_hold_mask, 0);
+}
+
+/* Once nothing sends any more: drop what is still held. */
+static void lb_held_free(void)
+{
+	struct lb_msg *m, *n;
+
+	list_for_each_entry_safe(m, n, &lb_held, node)
+		kfree(m);
+}
+#else
+static bool lb_hold(struct lb_msg *m)
+{
+	return false;
+}
+
+static void lb_debugfs_init(void)
+{
+}
+
+static void lb_debugfs_exit(void)
+{
+}
+
+static void lb_held_free(void)
+{
+}
+#endif /* CONFIG_HYPER_DMABUF_LOOPBACK_TEST_FAULTS */
 
 static void lb_share_done(struct work_struct *work)
 {
@@ -303,6 +465,8 @@ static int lb_send(struct hdmabuf_backend *be, u32 vmid, const void *buf,
 	if (!m)
 		return -ENOMEM;
 	memcpy(m->buf, buf, len);
+	if (lb_hold(m))
+		return 0;
 
 	for (;;) {
 		spin_lock(&lb_lock);
@@ -424,6 +588,7 @@ static int __init lb_init(void)
 	mutex_lock(&lb_up_lock);
 	lb_up = true;
 	mutex_unlock(&lb_up_lock);
+	lb_debugfs_init();
 	return 0;
 
 err_unregister:
@@ -441,6 +606,7 @@ static void __exit lb_exit(void)
 	mutex_lock(&lb_up_lock);
 	lb_up = false;
 	mutex_unlock(&lb_up_lock);
+	lb_debugfs_exit();
 	/* Every share and mapping pinned this module: none is left. */
 	hdmabuf_backend_unregister(&lb_backend);
 	spin_lock(&lb_lock);
@@ -450,6 +616,7 @@ static void __exit lb_exit(void)
 	destroy_workqueue(lb_wq);
 	list_for_each_entry_safe(m, n, &lb_queue, node)
 		kfree(m);
+	lb_held_free();
 	WARN_ON(!xa_empty(&lb_shares));
 }
 module_exit(lb_exit);
