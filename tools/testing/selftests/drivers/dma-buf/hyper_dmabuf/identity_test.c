@@ -6,7 +6,8 @@
  * id names (each carries its pattern's seed in its metadata), every id
  * that LIST shows must import or fail with ENOENT, and once the storm is
  * over nothing may be left behind (the fixture checks the counters; the
- * rig checks kmemleak).
+ * rig checks kmemleak).  And a million forged ids near real ones reach
+ * nothing.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -249,6 +250,116 @@ TEST_F_TIMEOUT(id, reconnect_storm_keeps_identity, 120)
 		TH_LOG("%u phantom ids listed", self->left);
 	}
 	pthread_mutex_destroy(&s.lock);
+}
+
+/* xorshift64*: the forger's reproducible stream */
+static __u64 forge_next(__u64 *st)
+{
+	*st ^= *st >> 12;
+	*st ^= *st << 25;
+	*st ^= *st >> 27;
+	return *st * 0x2545f4914f6cdd1dULL;
+}
+
+/*
+ * forge() - an id near @real that names no buffer: a key with bits
+ * flipped, another counter, another VM, the reserved word set, or all
+ * random
+ */
+static void forge(__u64 *st, const struct hyper_dmabuf_id *real,
+		  struct hyper_dmabuf_id *id)
+{
+	__u64 r = forge_next(st);
+	int w;
+
+	*id = *real;
+	switch (r % 5) {
+	case 0:
+		w = (r >> 8) % 3;
+		id->key[w] ^= (__u32)(forge_next(st) | 1);
+		break;
+	case 1:
+		id->seq += 1 + (__u32)((r >> 8) % 1000000);
+		break;
+	case 2:
+		id->vmid += 1 + (__u32)((r >> 8) % 1000);
+		break;
+	case 3:
+		id->reserved = (__u32)(r >> 8) | 1;
+		break;
+	default:
+		id->seq = (__u32)forge_next(st);
+		id->key[0] = (__u32)forge_next(st);
+		id->key[1] = (__u32)forge_next(st);
+		id->key[2] = (__u32)(forge_next(st) | 1);
+		break;
+	}
+}
+
+/*
+ * Forged ids reach nothing: $HD_FORGED_IDS (1,000,000) ids near the ids of
+ * live buffers (seed $HD_FORGED_SEED) are refused by IMPORT, and every
+ * eighth also by QUERY and UNEXPORT, with ENOENT (EINVAL for the reserved
+ * word); the real buffers are still listed and hold their bytes.
+ */
+TEST_F_TIMEOUT(id, forged_ids_reach_nothing, 1800)
+{
+	const char *env = getenv("HD_FORGED_IDS");
+	const char *senv = getenv("HD_FORGED_SEED");
+	long long n = env ? atoll(env) : 1000000, i, t0;
+	__u64 st = senv ? strtoull(senv, NULL, 0) : 0x5eed;
+	long long imported = 0, enoent = 0, einval = 0, other = 0;
+	struct hyper_dmabuf_id ids[ID_BUFS], id;
+	struct hyper_dmabuf_query q;
+	int dev = self->env.dev, fd, ret, b;
+	unsigned char *map;
+
+	if (!self->ready)
+		return;
+	TH_LOG("%lld forged ids, seed 0x%llx", n, (unsigned long long)st);
+	for (b = 0; b < ID_BUFS; b++) {
+		ASSERT_EQ(0, hd_export(dev, self->buf[b].fd, self->env.vmid, 0,
+				       &ids[b]));
+		ASSERT_TRUE(hd_wait_until(hd_listed(dev, &ids[b]) == 1,
+					  HD_EVENT_TIMEOUT_MS));
+	}
+	t0 = hd_now_ms();
+	for (i = 0; i < n; i++) {
+		forge(&st, &ids[i % ID_BUFS], &id);
+		fd = -1;
+		ret = hd_import(dev, &id, O_RDONLY | O_CLOEXEC, &fd);
+		if (!ret) {
+			imported++;
+			close(fd);
+		}
+		if (i % 8 == 0) {
+			if (hd_query(dev, &id, &q) == 0)
+				imported++;
+			if (hd_unexport(dev, &id, 0) == 0)
+				imported++;
+		}
+		if (ret == -ENOENT)
+			enoent++;
+		else if (ret == -EINVAL && id.reserved)
+			einval++;
+		else if (ret)
+			other++;
+	}
+	TH_LOG("%lld ids in %lld ms: %lld ENOENT, %lld EINVAL, %lld other, %lld reached a buffer",
+	       n, hd_now_ms() - t0, enoent, einval, other, imported);
+	EXPECT_EQ(0, imported);
+	EXPECT_EQ(0, other);
+	EXPECT_EQ(n, enoent + einval);
+	for (b = 0; b < ID_BUFS; b++) {
+		EXPECT_EQ(1, hd_listed(dev, &ids[b]));
+		ASSERT_EQ(0, hd_import(dev, &ids[b], O_RDONLY | O_CLOEXEC, &fd));
+		map = mmap(NULL, ID_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, map);
+		EXPECT_EQ(ID_SIZE, hd_check(map, ID_SIZE, 1000 + b));
+		munmap(map, ID_SIZE);
+		close(fd);
+		EXPECT_EQ(0, hd_unexport(dev, &ids[b], 0));
+	}
 }
 
 TEST_HARNESS_MAIN
