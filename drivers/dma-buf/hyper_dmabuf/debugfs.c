@@ -9,6 +9,9 @@
  * lets a test exercise the kernel vmap path of a dma-buf: write the number
  * of one of the writer's dma-buf file descriptors, read back its size and
  * the sum of its bytes as seen through dma_buf_vmap().
+ * hyper_dmabuf/ioctls counts the ioctls that reached the device and those
+ * of them that reached a command's handler, so that a fuzzer's run can say
+ * how many of its calls got to us.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -48,6 +51,16 @@ static int hdmabuf_tx_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(hdmabuf_tx);
+
+static int hdmabuf_ioctls_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "calls: %ld\n",
+		   atomic_long_read(&hdmabuf_ioctl_counts.calls));
+	seq_printf(m, "dispatched: %ld\n",
+		   atomic_long_read(&hdmabuf_ioctl_counts.dispatched));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hdmabuf_ioctls);
 
 /* The result of the last write, per open file. */
 #define HDMABUF_VMAP_RESULT	64
@@ -142,6 +155,8 @@ void hdmabuf_debugfs_init(void)
 			    &hdmabuf_stats_fops);
 	debugfs_create_file("tx", 0444, hdmabuf_debugfs, NULL,
 			    &hdmabuf_tx_fops);
+	debugfs_create_file("ioctls", 0444, hdmabuf_debugfs, NULL,
+			    &hdmabuf_ioctls_fops);
 	debugfs_create_file("vmap_check", 0600, hdmabuf_debugfs, NULL,
 			    &hdmabuf_vmap_fops);
 }
