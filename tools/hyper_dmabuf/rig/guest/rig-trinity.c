@@ -7,9 +7,9 @@
  * Opens /dev/hyper_dmabuf, exports two vgem buffers to this VM itself (the
  * loopback backend's only peer), one read-write and one read-only, imports
  * both, and runs COMMAND with all of these descriptors inherited.  For
- * each it leaves a placeholder in DIR, a regular file of the buffer's size
- * named "fdN.WHAT" for descriptor N, and a copy of the device node named
- * "hyper_dmabuf" (so that the fuzzer opens fresh files of its own too).
+ * each it leaves placeholders in DIR, regular files of the buffer's size
+ * named "fdN.WHAT.K" for descriptor N, and copies of the device node named
+ * "hyper_dmabuf.K" (so that the fuzzer opens fresh files of its own too).
  *
  * Why the placeholders: trinity (1.9+git20230109) fuzzes only descriptors
  * it opened itself, from the paths under its victim directory (-V), and a
@@ -58,18 +58,28 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* A placeholder DIR/fdN.WHAT of @size bytes for descriptor @fd. */
+/*
+ * trinity opens as many files as it finds (up to 250), each picked at
+ * random among the paths: several paths per descriptor make it likely
+ * that it opens each at least once.
+ */
+#define COPIES		4
+
+/* Placeholders DIR/fdN.WHAT.K of @size bytes for descriptor @fd. */
 static void placeholder(int fd, const char *what, off_t size)
 {
 	char path[PATH_MAX];
-	int f;
+	int f, k;
 
-	snprintf(path, sizeof(path), "%s/fd%d.%s", dir, fd, what);
-	f = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (f < 0 || ftruncate(f, size))
-		die(path);
-	close(f);
-	printf("# victim %s: %s\n", path, what);
+	for (k = 0; k < COPIES; k++) {
+		snprintf(path, sizeof(path), "%s/fd%d.%s.%d", dir, fd, what, k);
+		f = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (f < 0 || ftruncate(f, size))
+			die(path);
+		close(f);
+	}
+	printf("# victim %s/fd%d.%s.[0-%d]: %s\n", dir, fd, what, COPIES - 1,
+	       what);
 }
 
 /* A vgem dumb buffer of @size bytes, as a dma-buf. */
@@ -172,7 +182,7 @@ static int check_after(int dev, const int *imports, int n)
 int main(int argc, char **argv)
 {
 	struct hyper_dmabuf_info info = { 0 };
-	int dev, exp_rw, exp_ro, imports[2], status;
+	int dev, exp_rw, exp_ro, imports[2], status, k;
 	long calls0, disp0, calls1, disp1;
 	char node[PATH_MAX];
 	struct stat st;
@@ -183,7 +193,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dir = argv[1];
-	dev = open(DEV_PATH, O_RDWR);
+	/*
+	 * Non-blocking, or each read trinity makes while no event is queued
+	 * waits for its one-second alarm; its fresh opens of the device
+	 * still reach the blocking read.
+	 */
+	dev = open(DEV_PATH, O_RDWR | O_NONBLOCK);
 	if (dev < 0)
 		die(DEV_PATH);
 	if (ioctl(dev, HYPER_DMABUF_IOCTL_INFO, &info))
@@ -193,10 +208,15 @@ int main(int argc, char **argv)
 
 	if (fstat(dev, &st))
 		die("fstat " DEV_PATH);
-	snprintf(node, sizeof(node), "%s/%s", dir, HYPER_DMABUF_DEVICE_NAME);
-	if (mknod(node, S_IFCHR | 0666, st.st_rdev) || chmod(node, 0666))
-		die(node);
-	printf("# victim %s: the device, opened afresh\n", node);
+	for (k = 0; k < COPIES; k++) {
+		snprintf(node, sizeof(node), "%s/%s.%d", dir,
+			 HYPER_DMABUF_DEVICE_NAME, k);
+		if (mknod(node, S_IFCHR | 0666, st.st_rdev) ||
+		    chmod(node, 0666))
+			die(node);
+	}
+	printf("# victim %s/%s.[0-%d]: the device, opened afresh\n", dir,
+	       HYPER_DMABUF_DEVICE_NAME, COPIES - 1);
 	placeholder(dev, "device-with-exports", 0);
 	placeholder(exp_rw, "vgem-exported-rw", BUF_SIZE);
 	placeholder(exp_ro, "vgem-exported-ro", BUF_SIZE);

@@ -26,11 +26,11 @@ syscalls=${trinity_syscalls:-20000}
 seed=${trinity_seed:-1}
 children=${trinity_children:-2}
 # What reaches a driver's file: its file operations, and the mm calls on
-# its mappings.  Not open (trinity may only reopen paths), not splice or
-# sendfile (the core's code, not ours).
+# its mappings.  Not open (trinity may only reopen paths), not splice,
+# sendfile, flock, mlock or select (the core's code, not ours; flock and
+# select only block trinity's children on each other).
 calls="ioctl read write pread64 pwrite64 readv writev lseek mmap munmap
-mremap mprotect madvise msync mlock munlock poll ppoll select fcntl newfstat
-dup dup2 dup3 close fsync flock"
+mremap mprotect madvise msync poll ppoll fcntl newfstat dup dup2 dup3 close"
 
 stats=/sys/kernel/debug/hyper_dmabuf/stats
 work=/tmp/trinity
@@ -79,7 +79,7 @@ t0=$(cut -d. -f1 /proc/uptime)
 	# the debug kernel has no 32-bit system calls.
 	exec rig-trinity "$victims" env LD_PRELOAD=/lib/rig-trinity-victims.so \
 		RIG_TRINITY_VICTIMS="$victims" \
-		trinity --dangerous --clowntown -q -a 64 -C "$children" \
+		trinity --dangerous --clowntown -q --stats -a 64 -C "$children" \
 		-N "$syscalls" -s "$seed" -V "$victims" --enable-fds=pseudo "$@"
 ) >"$work/out.log" 2>&1 3>&-
 rc=$?
@@ -91,6 +91,9 @@ dispatched=$(sed -n 's/^# ioctls during the run: calls [0-9]* dispatched \([0-9]
 	"$work/out.log")
 grep '^# victim' "$work/out.log"
 grep -h 'Bailing main loop\|Ran [0-9]* syscalls' "$work/out.log" | sed 's/^/# /'
+# --stats: per call, attempts, successes and failures by errno
+sed -n '/^[a-z0-9_]*: (attempted:/,$p' "$work/out.log" | head -n 120 |
+	sed 's/^/# stats: /'
 echo "# trinity: ${t} s"
 
 if [ $rc -eq 0 ] && [ -n "$ran" ] && [ "$ran" -gt 0 ]; then
