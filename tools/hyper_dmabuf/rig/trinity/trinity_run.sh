@@ -17,6 +17,7 @@
 #   trinity_syscalls=N	system calls to make (default 20000)
 #   trinity_seed=S	trinity's seed (default 1)
 #   trinity_children=C	trinity's child processes (default 2)
+#   trinity_timeout=S	fail when the calls take longer (default 300)
 # The seed fixes each child's sequence of calls; with more than one child
 # their interleaving still varies from run to run.
 
@@ -25,6 +26,7 @@
 syscalls=${trinity_syscalls:-20000}
 seed=${trinity_seed:-1}
 children=${trinity_children:-2}
+limit=${trinity_timeout:-300}
 # What reaches a driver's file: its file operations, and the mm calls on
 # its mappings.  Not open (trinity may only reopen paths), not splice,
 # sendfile, flock, mlock or select (the core's code, not ours; flock and
@@ -72,18 +74,35 @@ done
 
 taint0=$(cat /proc/sys/kernel/tainted)
 dmesg >"$work/dmesg.before"
-t0=$(cut -d. -f1 /proc/uptime)
+uptime_s() {
+	cut -d. -f1 /proc/uptime
+}
+t0=$(uptime_s)
 (
 	cd "$work" || exit 1
 	# Root (--dangerous) with --clowntown: no ten-second countdown.  -a 64:
-	# the debug kernel has no 32-bit system calls.
-	exec rig-trinity "$victims" env LD_PRELOAD=/lib/rig-trinity-victims.so \
+	# the debug kernel has no 32-bit system calls.  SIGINT at the time
+	# limit: trinity stops its children and still prints its statistics.
+	exec rig-trinity "$victims" timeout -s INT "$limit" \
+		env LD_PRELOAD=/lib/rig-trinity-victims.so \
 		RIG_TRINITY_VICTIMS="$victims" \
 		trinity --dangerous --clowntown -q --stats -a 64 -C "$children" \
 		-N "$syscalls" -s "$seed" -V "$victims" --enable-fds=pseudo "$@"
-) >"$work/out.log" 2>&1 3>&-
+) >"$work/out.log" 2>&1 3>&- &
+pid=$!
+# Progress every 30 s: trinity's children log one line per call.
+next=30
+while kill -0 $pid 2>/dev/null; do
+	sleep 1
+	t=$(($(uptime_s) - t0))
+	[ $t -lt $next ] && continue
+	next=$((next + 30))
+	echo "# trinity: $t s, $(cat "$work"/trinity-child*.log 2>/dev/null |
+		wc -l) calls logged"
+done
+wait $pid
 rc=$?
-t=$(($(cut -d. -f1 /proc/uptime) - t0))
+t=$(($(uptime_s) - t0))
 ran=$(sed -n 's/.*Ran \([0-9]*\) syscalls.*/\1/p' "$work/out.log" | tail -n 1)
 reached=$(sed -n 's/^# ioctls during the run: calls \([0-9]*\) dispatched \([0-9]*\)$/\1/p' \
 	"$work/out.log")
@@ -96,7 +115,13 @@ sed -n '/^[a-z0-9_]*: (attempted:/,$p' "$work/out.log" | head -n 120 |
 	sed 's/^/# stats: /'
 echo "# trinity: ${t} s"
 
-if [ $rc -eq 0 ] && [ -n "$ran" ] && [ "$ran" -gt 0 ]; then
+if [ $t -ge "$limit" ]; then
+	show "$work/out.log" 40
+	for f in "$work"/trinity-child*.log; do
+		show "$f" 5
+	done
+	not_ok "trinity ran ${ran:-0} of $syscalls syscalls in the $limit s allowed"
+elif [ $rc -eq 0 ] && [ -n "$ran" ] && [ "$ran" -gt 0 ]; then
 	ok "trinity ran $ran syscalls (seed $seed) in $t s"
 else
 	show "$work/out.log" 40
