@@ -14,7 +14,8 @@
 # descriptors (its other descriptor sources are off), from a fixed seed.
 #
 # Parameters (kernel command line, or /etc/trinity.env from pack.sh):
-#   trinity_syscalls=N	system calls to make (default 20000)
+#   trinity_syscalls=N	system calls to make (default 4000: about 25 s on the
+#			KASAN kernel)
 #   trinity_seed=S	trinity's seed (default 1)
 #   trinity_children=C	trinity's child processes (default 2)
 #   trinity_timeout=S	fail when the calls take longer (default 300)
@@ -23,7 +24,7 @@
 
 # shellcheck source=/dev/null
 [ -r /etc/trinity.env ] && . /etc/trinity.env
-syscalls=${trinity_syscalls:-20000}
+syscalls=${trinity_syscalls:-4000}
 seed=${trinity_seed:-1}
 children=${trinity_children:-2}
 limit=${trinity_timeout:-300}
@@ -90,15 +91,33 @@ t0=$(uptime_s)
 		-N "$syscalls" -s "$seed" -V "$victims" --enable-fds=pseudo "$@"
 ) >"$work/out.log" 2>&1 3>&- &
 pid=$!
-# Progress every 30 s: trinity's children log one line per call.
+# Progress every 30 s: trinity's children log one line per call.  When
+# there was none for 60 s, say once where each of trinity's processes is.
 next=30
+last=-1
+stalled=0
 while kill -0 $pid 2>/dev/null; do
 	sleep 1
 	t=$(($(uptime_s) - t0))
 	[ $t -lt $next ] && continue
 	next=$((next + 30))
-	echo "# trinity: $t s, $(cat "$work"/trinity-child*.log 2>/dev/null |
-		wc -l) calls logged"
+	logged=$(cat "$work"/trinity-child*.log 2>/dev/null | wc -l)
+	echo "# trinity: $t s, $logged calls logged"
+	if [ "$logged" -ne "$last" ]; then
+		last=$logged
+		stalled=0
+		continue
+	fi
+	stalled=$((stalled + 1))
+	[ $stalled -eq 2 ] || continue
+	for d in /proc/[0-9]*; do
+		grep -q '^Name:.*trinity' "$d/status" 2>/dev/null || continue
+		echo "# stalled: pid ${d#/proc/}" \
+			"$(grep '^State:' "$d/status" | tr -s '\t ' ' ')" \
+			"wchan $(cat "$d/wchan" 2>/dev/null)" \
+			"syscall $(cut -d' ' -f1-3 "$d/syscall" 2>/dev/null)"
+		sed 's/^/#   /' "$d/stack" 2>/dev/null | head -n 12
+	done
 done
 wait $pid
 rc=$?
