@@ -75,6 +75,11 @@ build_selftests() {
 			-I"$HDMABUF_TOP/include/uapi" -isystem "$linux/usr/include" \
 			-o "$out/guest/$(basename "$h" .c)" "$h" -lpthread -lz
 	done
+	# the library Debian's trinity (linked dynamically) preloads in the
+	# plain rig (rig/trinity/, rig/guest/rig-trinity.c)
+	gcc -shared -fPIC -O2 -Wall -Wextra -Werror \
+		-o "$out/guest/rig-trinity-victims.so" \
+		"$HDMABUF_TOP"/tools/hyper_dmabuf/rig/guest/preload/rig-trinity-victims.c
 	# and the guest helpers that are shell scripts
 	for h in "$HDMABUF_TOP"/tools/hyper_dmabuf/rig/guest/hd-*; do
 		cp "$h" "$out/guest/"

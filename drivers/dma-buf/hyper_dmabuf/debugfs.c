@@ -10,8 +10,10 @@
  * hyper_dmabuf/vmap_check lets a test exercise the kernel vmap path of a
  * dma-buf: write the number of one of the writer's dma-buf file
  * descriptors, read back its size and the sum of its bytes as seen
- * through dma_buf_vmap().  Test builds add hyper_dmabuf/peer_fuzz
- * (fuzz.c).
+ * through dma_buf_vmap().  hyper_dmabuf/ioctls counts the ioctls that
+ * reached the device and those of them that reached a command's handler,
+ * so that a fuzzer's run can say how many of its calls got to us.  Test
+ * builds add hyper_dmabuf/peer_fuzz (fuzz.c).
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -61,6 +63,16 @@ static int hdmabuf_rx_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(hdmabuf_rx);
+
+static int hdmabuf_ioctls_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "calls: %ld\n",
+		   atomic_long_read(&hdmabuf_ioctl_counts.calls));
+	seq_printf(m, "dispatched: %ld\n",
+		   atomic_long_read(&hdmabuf_ioctl_counts.dispatched));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(hdmabuf_ioctls);
 
 /* The result of the last write, per open file. */
 #define HDMABUF_VMAP_RESULT	64
@@ -157,6 +169,8 @@ void hdmabuf_debugfs_init(void)
 			    &hdmabuf_tx_fops);
 	debugfs_create_file("rx", 0444, hdmabuf_debugfs, NULL,
 			    &hdmabuf_rx_fops);
+	debugfs_create_file("ioctls", 0444, hdmabuf_debugfs, NULL,
+			    &hdmabuf_ioctls_fops);
 	debugfs_create_file("vmap_check", 0600, hdmabuf_debugfs, NULL,
 			    &hdmabuf_vmap_fops);
 	hdmabuf_fuzz_debugfs_init(hdmabuf_debugfs);

@@ -77,6 +77,7 @@ MODULE_PARM_DESC(msg_timeout_ms,
 		 "How long an export waits for the importer, ms (default 3500)");
 
 struct hdmabuf_stats hdmabuf_stats;
+struct hdmabuf_ioctl_counts hdmabuf_ioctl_counts;
 
 static long hdmabuf_ioctl_query(struct hdmabuf_file *hf, void *arg,
 				const struct hdmabuf_ioctl_out *out)
@@ -179,6 +180,7 @@ static long hdmabuf_ioctl(struct file *file, unsigned int ucmd,
 	struct hdmabuf_ioctl_out out;
 	long ret;
 
+	atomic_long_inc(&hdmabuf_ioctl_counts.calls);
 	if (_IOC_TYPE(ucmd) != HYPER_DMABUF_IOC_MAGIC ||
 	    nr >= ARRAY_SIZE(hdmabuf_ioctls))
 		return -ENOTTY;
@@ -222,6 +224,7 @@ static long hdmabuf_ioctl(struct file *file, unsigned int ucmd,
 
 	out.uarg = uarg;
 	out.size = out_size;
+	atomic_long_inc(&hdmabuf_ioctl_counts.dispatched);
 	ret = hdmabuf_ioctls[nr].fn(file->private_data, kdata, &out);
 	if (!ret && !hdmabuf_ioctls[nr].copies_out)
 		ret = hdmabuf_ioctl_copy_out(&out, kdata);

@@ -104,6 +104,20 @@ struct hdmabuf_rx_counts {
 
 extern struct hdmabuf_rx_counts hdmabuf_rx_counts;
 
+/**
+ * struct hdmabuf_ioctl_counts - calls into the device's ioctl handler,
+ *	shown in debugfs (file "ioctls"); they only grow.  A fuzzer's run
+ *	reads them before and after to learn how many of its calls reached us.
+ * @calls: every ioctl on /dev/hyper_dmabuf that the VFS passed on to us
+ * @dispatched: those whose command was known, so that its handler ran
+ */
+struct hdmabuf_ioctl_counts {
+	atomic_long_t calls;
+	atomic_long_t dispatched;
+};
+
+extern struct hdmabuf_ioctl_counts hdmabuf_ioctl_counts;
+
 /* Pages in @mb MiB, for the limits given in MiB. */
 static inline unsigned long hdmabuf_mb_pages(unsigned int mb)
 {

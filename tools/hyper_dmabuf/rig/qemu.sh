@@ -20,7 +20,8 @@
 # and runs only the selftest that checks such buffers are refused.
 #
 # --only PROG runs only the kselftest program PROG (a developer's quick
-# run; the output directory is rig-qemu-only-PROG).
+# run; the output directory is rig-qemu-only-PROG), or, as trinity_run.sh,
+# only the trinity run (rig/trinity/trinity_run.sh).
 #
 # --inject MODE is for the rig's own check (selfcheck.sh): "fail" adds a
 # failing kselftest, "hang" makes the guest never report; "warn", "uaf",
@@ -65,6 +66,8 @@ if [ -n "$demo" ]; then
 	cp "$tests/guest/hyper_dmabuf_demo" "$root/tests/"
 elif [ -n "$swiotlb" ]; then
 	cp "$tests/ksft/swiotlb_test" "$root/tests/"
+elif [ "$only" = trinity_run.sh ]; then
+	"$tools/rig/trinity/pack.sh" "$root" "$tests"
 elif [ -n "$only" ]; then
 	[ -x "$tests/ksft/$only" ] || hd_die "no kselftest program $only"
 	cp "$tests/ksft/$only" "$root/tests/"
@@ -78,6 +81,8 @@ else
 		! -name swiotlb_test -exec cp {} "$root/tests/" \;
 	# and the hdmabuf CLI's check, run like one.
 	cp "$tools/cli/cli_test.sh" "$root/tests/"
+	# and Debian's trinity on our descriptors (rig/trinity/).
+	"$tools/rig/trinity/pack.sh" "$root" "$tests"
 fi
 
 : >"$root/modules/load-list"
