@@ -85,12 +85,19 @@ struct fz_shared {
  * @id: the id
  * @dev: the slot of the file that exported it, or -1 (seen in an event)
  * @seq: the latest frame sequence number presented of it
+ * @ops: what succeeded on it: bits of enum fz_op and FZ_H_*
  */
 struct fz_id {
 	struct hyper_dmabuf_id id;
 	int dev;
 	__u64 seq;
+	unsigned int ops;
 };
+
+/* History bits of struct fz_id beyond the operations. */
+#define FZ_H_ODD_FD	(1u << 28)	/* exported from a pooled fd not vgem's */
+#define FZ_H_IN_FENCE	(1u << 29)	/* presented with an in-fence */
+#define FZ_H_REL_FENCE	(1u << 30)	/* released with a fence */
 
 /**
  * struct fz_map - a mapping of a dma-buf
@@ -145,6 +152,8 @@ struct fz_pools {
  * @rng: the state of the current call's generator
  * @must_fail: the current call has an argument the kernel must refuse
  * @why: what that argument is
+ * @id_slot: the pool slot of the id the call uses unchanged, or -1
+ * @hist: FZ_H_* bits to add to that id's history if the call succeeds
  * @sh: shared counters
  * @p: the pools
  * @thread: its pthread
@@ -158,6 +167,8 @@ struct fz_thread {
 	__u64 rng;
 	bool must_fail;
 	const char *why;
+	int id_slot;
+	unsigned int hist;
 	struct fz_shared *sh;
 	struct fz_pools *p;
 	pthread_t thread;
@@ -228,6 +239,15 @@ static __u64 fz_reserved(struct fz_thread *t, const char *name)
 		return 0;
 	fz_must_fail(t, name);
 	return 1ull << fz_below(t, 64);
+}
+
+/* The same for a 32-bit field. */
+static __u32 fz_reserved32(struct fz_thread *t, const char *name)
+{
+	if (!fz_pct(t, 3))
+		return 0;
+	fz_must_fail(t, name);
+	return 1u << fz_below(t, 32);
 }
 
 /* Flags: mostly valid ones, sometimes an unknown bit (must fail). */
@@ -355,6 +375,7 @@ static void fz_id(struct fz_thread *t, struct hyper_dmabuf_id *id, int *slot,
 	pthread_mutex_unlock(&t->p->lock);
 	if (slot)
 		*slot = i;
+	t->id_slot = i;
 
 	switch (fz_below(t, 24)) {
 	case 0:
@@ -367,14 +388,15 @@ static void fz_id(struct fz_thread *t, struct hyper_dmabuf_id *id, int *slot,
 		id->vmid = fz_u32(t, id->vmid ^ 1);
 		break;
 	case 3:
-		id->reserved = (__u32)fz_reserved(t, "id.reserved");
+		id->reserved = fz_reserved32(t, "id.reserved");
 		break;
 	case 4:
 		memset(id, 0, sizeof(*id));
 		break;
 	default:
-		break;
+		return;
 	}
+	t->id_slot = -1;
 }
 
 static void fz_put_id(struct fz_thread *t, int slot,
@@ -384,6 +406,7 @@ static void fz_put_id(struct fz_thread *t, int slot,
 	t->p->ids[slot].id = *id;
 	t->p->ids[slot].dev = dev;
 	t->p->ids[slot].seq = 0;
+	t->p->ids[slot].ops = dev >= 0 ? 1u << OP_EXPORT | t->hist : 0;
 	pthread_mutex_unlock(&t->p->lock);
 }
 
@@ -486,8 +509,10 @@ static int fz_export(struct fz_thread *t)
 	e->fd = t->p->buf[b];
 	size = t->p->buf_size[b];
 	pthread_mutex_unlock(&t->p->lock);
-	if (fz_pct(t, 10))
+	if (fz_pct(t, 10)) {
 		e->fd = fz_any_fd(t);
+		t->hist |= FZ_H_ODD_FD;
+	}
 	e->flags = fz_flags(t, HYPER_DMABUF_EXPORT_FLAGS);
 	e->remote_vmid = fz_pct(t, 92) ? t->p->vmid :
 			 fz_pct(t, 50) ? HD_UNREACHABLE_VMID :
@@ -524,7 +549,7 @@ static int fz_export(struct fz_thread *t)
 		e->image.height = fz_u32(t, size / HD_PAGE_SIZE);
 		e->image.pitch[0] = fz_u32(t, HD_PAGE_SIZE);
 		e->image.offset[fz_below(t, 4)] = fz_u32(t, 0);
-		e->image.reserved = (__u32)fz_reserved(t, "image.reserved");
+		e->image.reserved = fz_reserved32(t, "image.reserved");
 		if (fz_pct(t, 3))
 			e->image.modifier = fz_rand(t);
 		if (fz_pct(t, 3))
@@ -690,7 +715,7 @@ static int fz_bind(struct fz_thread *t)
 		break;	/* the default endpoint, by name */
 	}
 	b->flags = fz_flags(t, 0);
-	b->reserved[fz_below(t, 3)] = (__u32)fz_reserved(t, "reserved");
+	b->reserved[fz_below(t, 3)] = fz_reserved32(t, "reserved");
 	return fz_ioctl(t, fz_dev(t), HYPER_DMABUF_IOCTL_BIND, sizeof(*b),
 			&intact);
 }
@@ -733,6 +758,8 @@ static int fz_present(struct fz_thread *t)
 		break;
 	}
 	pr->flags = fz_flags(t, HYPER_DMABUF_PRESENT_FLAGS);
+	if (pr->flags & HYPER_DMABUF_PRESENT_IN_FENCE)
+		t->hist |= FZ_H_IN_FENCE;
 	pr->in_fence_fd = fz_pct(t, 80) ?
 			  fz_get_fd(t, t->p->fence, FZ_FENCES) : fz_any_fd(t);
 	if (fz_pct(t, 5))
@@ -776,6 +803,8 @@ static int fz_release_frame(struct fz_thread *t)
 	if (fz_pct(t, 10))
 		r->seq += fz_pct(t, 50) ? 1 : -1;
 	r->flags = fz_flags(t, HYPER_DMABUF_RELEASE_FLAGS);
+	if (r->flags & HYPER_DMABUF_RELEASE_FENCE)
+		t->hist |= FZ_H_REL_FENCE;
 	r->fence_fd = fz_pct(t, 80) ?
 		      fz_get_fd(t, t->p->fence, FZ_FENCES) : fz_any_fd(t);
 	r->reserved[fz_below(t, 2)] = fz_reserved(t, "reserved");
@@ -1247,10 +1276,17 @@ static void *fz_thread_main(void *arg)
 		/* Call i draws from (seed, thread, i) alone. */
 		t->rng = fz_mix(t->seed ^ fz_mix(i));
 		t->must_fail = false;
+		t->id_slot = -1;
+		t->hist = 0;
 		op = fz_pick(t);
 		t->sh->op[t->idx] = op;
 		ret = fz_ops[op].fn(t);
 		fz_count(t, op, ret);
+		if (!ret && t->id_slot >= 0) {
+			pthread_mutex_lock(&t->p->lock);
+			t->p->ids[t->id_slot].ops |= 1u << op | t->hist;
+			pthread_mutex_unlock(&t->p->lock);
+		}
 		if (!ret && t->must_fail) {
 			__atomic_add_fetch(&t->sh->violations, 1,
 					   __ATOMIC_RELAXED);
@@ -1399,6 +1435,35 @@ static void fz_report(struct fz_shared *sh, unsigned int nthreads)
 	fflush(stdout);
 }
 
+/* After a leak: the ids of the pool that still exist, and their history. */
+static void fz_leftovers(int dev, const struct fz_pools *p)
+{
+	struct hyper_dmabuf_query q;
+	char line[512];
+	unsigned int b;
+	int i, len;
+
+	for (i = 0; i < FZ_IDS; i++) {
+		if (hd_id_is_zero(&p->ids[i].id) ||
+		    hd_query(dev, &p->ids[i].id, &q))
+			continue;
+		len = snprintf(line, sizeof(line),
+			       "# fuzz: left: id seq %u status %#x frame %llu:",
+			       p->ids[i].id.seq, q.status,
+			       (unsigned long long)q.frame_seq);
+		for (b = 0; b < OP_NR; b++)
+			if (p->ids[i].ops & 1u << b)
+				len += snprintf(line + len, sizeof(line) - len,
+						" %s", fz_ops[b].name);
+		snprintf(line + len, sizeof(line) - len, "%s%s%s\n",
+			 p->ids[i].ops & FZ_H_ODD_FD ? " odd-fd" : "",
+			 p->ids[i].ops & FZ_H_IN_FENCE ? " in-fence" : "",
+			 p->ids[i].ops & FZ_H_REL_FENCE ? " release-fence" : "");
+		fputs(line, stdout);
+	}
+	fflush(stdout);
+}
+
 FIXTURE(fuzz) {
 	struct hd_env env;
 	int ready;
@@ -1449,8 +1514,10 @@ TEST_F_TIMEOUT(fuzz, uapi, 24 * 3600)
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
-	p = calloc(1, sizeof(*p));
-	ASSERT_NE(NULL, p);
+	/* Shared, so that what is left can be told after the run. */
+	p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
 	p->vmid = self->env.vmid;
 	p->vgem = self->env.vgem;
 	for (i = 0; i < FZ_MAX_THREADS; i++)
@@ -1529,9 +1596,10 @@ TEST_F_TIMEOUT(fuzz, uapi, 24 * 3600)
 	EXPECT_TRUE(ok) {
 		hd_log_stats(_metadata, "after the run", &s);
 		TH_LOG("seed %llu", (unsigned long long)seed);
+		fz_leftovers(self->env.dev, p);
 	}
 	munmap(sh, sizeof(*sh));
-	free(p);
+	munmap(p, sizeof(*p));
 }
 
 TEST_HARNESS_MAIN
