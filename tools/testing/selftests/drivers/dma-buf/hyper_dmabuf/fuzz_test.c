@@ -50,6 +50,7 @@
 #define FZ_EPS		"/sys/kernel/config/hyper_dmabuf/endpoints"
 #define FZ_ARG_SIZE	16384	/* the largest _IOC_SIZE, and then some */
 #define FZ_STALL_S	120	/* no call finished for this long: a hang */
+#define FZ_NUDGE_S	10	/* a thread waiting this long is interrupted */
 
 /* DRM_FORMAT_XRGB8888 */
 #define FZ_XRGB8888	0x34325258u
@@ -66,17 +67,21 @@ enum fz_op {
  * struct fz_shared - what the fuzzing child tells its parent (shared memory)
  * @calls: calls finished, per thread
  * @op: the operation each thread is in, or -1
+ * @finished: each thread made its last call
  * @count: per thread, operation and errno bucket (0: success)
  * @violations: calls that must have failed but succeeded
  * @child_crashes: forked children that died of a signal
+ * @nudges: waits interrupted because no other thread would end them
  * @done: the child finished its run
  */
 struct fz_shared {
 	unsigned long long calls[FZ_MAX_THREADS];
 	int op[FZ_MAX_THREADS];
+	int finished[FZ_MAX_THREADS];
 	unsigned long long count[FZ_MAX_THREADS][OP_NR][FZ_NERR];
 	unsigned long long violations;
 	unsigned long long child_crashes;
+	unsigned long long nudges;
 	int done;
 };
 
@@ -222,7 +227,7 @@ static __u32 fz_u32(struct fz_thread *t, __u32 good)
 
 	switch (fz_below(t, 20)) {
 	case 0:
-		return edges[fz_below(t, sizeof(edges) / sizeof(edges[0]))];
+		return edges[fz_below(t, ARRAY_SIZE(edges))];
 	case 1:
 		return (__u32)fz_rand(t);
 	case 2:
@@ -460,6 +465,8 @@ static int fz_ioctl(struct fz_thread *t, int fd, unsigned long cmd,
 	case 0:		/* an older program's shorter struct */
 		usize = fz_below(t, size);
 		*intact = false;
+		/* what made the call wrong may be in the part cut off */
+		t->must_fail = false;
 		break;
 	case 1:		/* a newer program's longer struct, tail zero */
 		usize = size + 1 + fz_below(t, 120);
@@ -1263,6 +1270,10 @@ static enum fz_op fz_pick(struct fz_thread *t)
 	return OP_QUERY;
 }
 
+static void fz_nothing(int sig)
+{
+}
+
 static void *fz_thread_main(void *arg)
 {
 	struct fz_thread *t = arg;
@@ -1297,6 +1308,7 @@ static void *fz_thread_main(void *arg)
 		t->sh->calls[t->idx] = i + 1;
 	}
 	t->sh->op[t->idx] = -1;
+	t->sh->finished[t->idx] = 1;
 	return NULL;
 }
 
@@ -1358,6 +1370,39 @@ static unsigned long long fz_env(const char *name, unsigned long long def)
 	return s && *s ? strtoull(s, NULL, 0) : def;
 }
 
+/*
+ * Wait for the threads.  A thread that made no call for FZ_NUDGE_S may
+ * wait, interruptibly, for what no other thread will do any more (a
+ * dma-buf's CPU access waiting for a frame's fence, say): interrupt it.
+ * An uninterruptible wait stays stuck, and the parent reports a stall.
+ */
+static void fz_reap(struct fz_shared *sh, struct fz_thread *th,
+		    unsigned int n)
+{
+	unsigned long long seen[FZ_MAX_THREADS] = { 0 };
+	long long since[FZ_MAX_THREADS];
+	unsigned int i, left;
+
+	for (i = 0; i < n; i++)
+		since[i] = hd_now_ms();
+	do {
+		usleep(200000);
+		for (i = 0, left = 0; i < n; i++) {
+			if (sh->finished[i])
+				continue;
+			left++;
+			if (sh->calls[i] != seen[i]) {
+				seen[i] = sh->calls[i];
+				since[i] = hd_now_ms();
+			} else if (hd_now_ms() - since[i] >= FZ_NUDGE_S * 1000) {
+				pthread_kill(th[i].thread, SIGUSR1);
+				sh->nudges++;
+				since[i] = hd_now_ms();
+			}
+		}
+	} while (left);
+}
+
 /* The fuzzing child: run the threads, then exit (closing everything). */
 static void fz_run(struct fz_shared *sh, struct fz_pools *p, __u64 seed,
 		   unsigned long long calls, unsigned int nthreads,
@@ -1371,6 +1416,9 @@ static void fz_run(struct fz_shared *sh, struct fz_pools *p, __u64 seed,
 	sa.sa_handler = fz_fault;
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
+	/* No SA_RESTART: SIGUSR1 ends an interruptible wait with EINTR. */
+	sa.sa_handler = fz_nothing;
+	sigaction(SIGUSR1, &sa, NULL);
 	for (i = 0; i < nthreads; i++) {
 		th[i].idx = i;
 		th[i].seed = fz_mix(seed ^ fz_mix(0x100000000ull + i));
@@ -1381,6 +1429,7 @@ static void fz_run(struct fz_shared *sh, struct fz_pools *p, __u64 seed,
 		if (pthread_create(&th[i].thread, NULL, fz_thread_main, &th[i]))
 			_exit(2);
 	}
+	fz_reap(sh, th, nthreads);
 	for (i = 0; i < nthreads; i++)
 		pthread_join(th[i].thread, NULL);
 	sh->done = 1;
@@ -1532,7 +1581,8 @@ TEST_F_TIMEOUT(fuzz, uapi, 24 * 3600)
 		fz_run(sh, p, seed, calls, nthreads, seconds);
 	}
 
-	progress = report = t0;
+	progress = t0;
+	report = t0;
 	for (;;) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			break;
@@ -1568,8 +1618,8 @@ TEST_F_TIMEOUT(fuzz, uapi, 24 * 3600)
 	now = fz_total(sh, nthreads);
 	for (i = 0, forks = 0; i < nthreads; i++)
 		forks += sh->count[i][OP_FORK][0];
-	printf("# fuzz: %llu calls in %lld s, %llu forked children, seed %llu\n",
-	       now, (hd_now_ms() - t0) / 1000, forks,
+	printf("# fuzz: %llu calls in %lld s, %llu forked children, %llu waits interrupted, seed %llu\n",
+	       now, (hd_now_ms() - t0) / 1000, forks, sh->nudges,
 	       (unsigned long long)seed);
 	fflush(stdout);
 
