@@ -124,7 +124,12 @@ struct fz_map {
  * @imp: imported dma-bufs
  * @imp_size: their sizes
  * @map: mappings of imports and vgem buffers
- * @fence: sync_files
+ * @fence: sync_files of any fence
+ * @afence: sync_files that may go into an import's dma_resv: arrival
+ *	fences and what imports' reservations hold.  Not a release fence: on
+ *	the loopback backend, where one kernel is both ends, a release fence
+ *	in the import's reservation and a poll() of the import (which holds
+ *	the dma-buf until the fence signals) wait for each other for ever.
  * @vmid: the loopback peer's VM id (this VM)
  * @vgem: the vgem card
  * @guard: a page that faults on any access
@@ -141,6 +146,7 @@ struct fz_pools {
 	size_t imp_size[FZ_IMPORTS];
 	struct fz_map map[FZ_MAPS];
 	int fence[FZ_FENCES];
+	int afence[FZ_FENCES];
 	__u32 vmid;
 	int vgem;
 	char *guard;
@@ -162,6 +168,7 @@ struct fz_pools {
  * @sh: shared counters
  * @p: the pools
  * @thread: its pthread
+ * @align: aligns @arg for any struct
  * @arg: room for any ioctl argument
  */
 struct fz_thread {
@@ -177,7 +184,10 @@ struct fz_thread {
 	struct fz_shared *sh;
 	struct fz_pools *p;
 	pthread_t thread;
-	unsigned char arg[FZ_ARG_SIZE] __attribute__((aligned(8)));
+	union {
+		__u64 align;
+		unsigned char arg[FZ_ARG_SIZE];
+	};
 };
 
 static __thread sigjmp_buf fz_jmp;
@@ -334,7 +344,8 @@ static int fz_any_fd(struct fz_thread *t)
 	case 4:
 		return fz_get_fd(t, t->p->imp, FZ_IMPORTS);
 	case 5:
-		return fz_get_fd(t, t->p->fence, FZ_FENCES);
+		return fz_pct(t, 50) ? fz_get_fd(t, t->p->fence, FZ_FENCES) :
+		       fz_get_fd(t, t->p->afence, FZ_FENCES);
 	case 6:
 		return -1;
 	default:
@@ -768,7 +779,8 @@ static int fz_present(struct fz_thread *t)
 	if (pr->flags & HYPER_DMABUF_PRESENT_IN_FENCE)
 		t->hist |= FZ_H_IN_FENCE;
 	pr->in_fence_fd = fz_pct(t, 80) ?
-			  fz_get_fd(t, t->p->fence, FZ_FENCES) : fz_any_fd(t);
+			  fz_get_fd(t, fz_pct(t, 50) ? t->p->fence : t->p->afence,
+				    FZ_FENCES) : fz_any_fd(t);
 	if (fz_pct(t, 5))
 		pr->release_fence_fd = (__s32)fz_rand(t);
 	if (fz_pct(t, 30)) {
@@ -813,7 +825,8 @@ static int fz_release_frame(struct fz_thread *t)
 	if (r->flags & HYPER_DMABUF_RELEASE_FENCE)
 		t->hist |= FZ_H_REL_FENCE;
 	r->fence_fd = fz_pct(t, 80) ?
-		      fz_get_fd(t, t->p->fence, FZ_FENCES) : fz_any_fd(t);
+		      fz_get_fd(t, fz_pct(t, 50) ? t->p->fence : t->p->afence,
+				FZ_FENCES) : fz_any_fd(t);
 	r->reserved[fz_below(t, 2)] = fz_reserved(t, "reserved");
 	return fz_ioctl(t, fz_dev(t), HYPER_DMABUF_IOCTL_RELEASE_FRAME,
 			sizeof(*r), &intact);
@@ -834,7 +847,7 @@ static int fz_frame_fence(struct fz_thread *t)
 	ret = fz_ioctl(t, fz_dev(t), HYPER_DMABUF_IOCTL_FRAME_FENCE,
 		       sizeof(*f), &intact);
 	if (!ret && intact)
-		fz_put_fd(t, t->p->fence, fslot, f->fence_fd);
+		fz_put_fd(t, t->p->afence, fslot, f->fence_fd);
 	return ret;
 }
 
@@ -1006,8 +1019,10 @@ static int fz_touch(struct fz_thread *t)
 /* The dma-buf's own ioctls on imports: sync, and fences in and out. */
 static int fz_dmabuf(struct fz_thread *t)
 {
-	int fd = fz_pct(t, 80) ? fz_get_fd(t, t->p->imp, FZ_IMPORTS) :
+	bool imp = fz_pct(t, 80);
+	int fd = imp ? fz_get_fd(t, t->p->imp, FZ_IMPORTS) :
 		 fz_get_fd(t, t->p->buf, FZ_BUFS);
+	int *fences = imp || fz_pct(t, 50) ? t->p->afence : t->p->fence;
 	int fslot = fz_below(t, FZ_FENCES);
 	struct dma_buf_export_sync_file ex;
 	struct dma_buf_import_sync_file im;
@@ -1026,12 +1041,12 @@ static int fz_dmabuf(struct fz_thread *t)
 		ex.fd = -1;
 		ret = hd_ioctl(fd, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &ex);
 		if (!ret)
-			fz_put_fd(t, t->p->fence, fslot, ex.fd);
+			fz_put_fd(t, fences, fslot, ex.fd);
 		return ret;
 	default:
 		memset(&im, 0, sizeof(im));
 		im.flags = 1 + fz_below(t, 3);
-		im.fd = fz_get_fd(t, t->p->fence, FZ_FENCES);
+		im.fd = fz_get_fd(t, fences, FZ_FENCES);
 		return hd_ioctl(fd, DMA_BUF_IOCTL_IMPORT_SYNC_FILE, &im);
 	}
 }
@@ -1059,16 +1074,19 @@ static int *fz_pool_of(struct fz_thread *t, unsigned int which, int *n)
 	case 2:
 		*n = FZ_IMPORTS;
 		return t->p->imp;
-	default:
+	case 3:
 		*n = FZ_FENCES;
 		return t->p->fence;
+	default:
+		*n = FZ_FENCES;
+		return t->p->afence;
 	}
 }
 
 static int fz_close(struct fz_thread *t)
 {
 	/* imports and fences mostly: files and buffers are fewer */
-	static const unsigned int pools[] = { 0, 1, 2, 2, 2, 3, 3, 3 };
+	static const unsigned int pools[] = { 0, 1, 2, 2, 2, 3, 3, 4 };
 	unsigned int which = pools[fz_below(t, 8)];
 	int n, *pool = fz_pool_of(t, which, &n);
 	int fd = fz_take_fd(t, pool, fz_below(t, n));
@@ -1081,18 +1099,24 @@ static int fz_close(struct fz_thread *t)
 /* dup, or dup2 over another fd of the pools (the target's slot is ours). */
 static int fz_dup(struct fz_thread *t)
 {
-	unsigned int which = fz_below(t, 4);
+	unsigned int which = fz_below(t, 5);
 	int n, *pool = fz_pool_of(t, which, &n);
 	int src = fz_get_fd(t, pool, n), dslot = fz_below(t, n);
-	int m, *tpool = fz_pool_of(t, fz_below(t, 4), &m);
-	int target, fd;
+	int m, *tpool = fz_pool_of(t, fz_below(t, 5), &m);
+	int target, tslot, fd;
 
 	if (fz_pct(t, 50)) {
 		fd = fcntl(src, F_DUPFD_CLOEXEC, 3);
 	} else {
-		target = fz_take_fd(t, tpool, fz_below(t, m));
+		tslot = fz_below(t, m);
+		target = fz_take_fd(t, tpool, tslot);
 		if (target < 0)
 			return -EBADF;
+		if (target == src) {
+			/* the same slot: nothing to do, and no fd to lose */
+			fz_put_fd(t, tpool, tslot, target);
+			return -EINVAL;
+		}
 		fd = dup3(src, target, O_CLOEXEC);
 		if (fd < 0)
 			close(target);
@@ -1343,6 +1367,8 @@ static int fz_pools_init(struct fz_pools *p, struct fz_thread *t)
 		p->imp[i] = -1;
 	for (i = 0; i < FZ_FENCES; i++)
 		p->fence[i] = -1;
+	for (i = 0; i < FZ_FENCES; i++)
+		p->afence[i] = -1;
 	for (i = 0; i < FZ_IDS; i++)
 		p->ids[i].dev = -1;
 	p->have_ep = !fz_endpoint_add();
@@ -1618,9 +1644,9 @@ TEST_F_TIMEOUT(fuzz, uapi, 24 * 3600)
 	now = fz_total(sh, nthreads);
 	for (i = 0, forks = 0; i < nthreads; i++)
 		forks += sh->count[i][OP_FORK][0];
-	printf("# fuzz: %llu calls in %lld s, %llu forked children, %llu waits interrupted, seed %llu\n",
+	printf("# fuzz: %llu calls in %lld s, %llu forked children, %llu %s, seed %llu\n",
 	       now, (hd_now_ms() - t0) / 1000, forks, sh->nudges,
-	       (unsigned long long)seed);
+	       "waits interrupted", (unsigned long long)seed);
 	fflush(stdout);
 
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status) && sh->done) {
