@@ -100,9 +100,9 @@ struct fz_id {
 };
 
 /* History bits of struct fz_id beyond the operations. */
-#define FZ_H_ODD_FD	(1u << 28)	/* exported from a pooled fd not vgem's */
-#define FZ_H_IN_FENCE	(1u << 29)	/* presented with an in-fence */
-#define FZ_H_REL_FENCE	(1u << 30)	/* released with a fence */
+#define FZ_H_ODD_FD	0x10000000u	/* exported from a fd not vgem's */
+#define FZ_H_IN_FENCE	0x20000000u	/* presented with an in-fence */
+#define FZ_H_REL_FENCE	0x40000000u	/* released with a fence */
 
 /**
  * struct fz_map - a mapping of a dma-buf
@@ -191,7 +191,8 @@ struct fz_thread {
 };
 
 static __thread sigjmp_buf fz_jmp;
-static __thread volatile int fz_in_touch;
+/* Set (atomically, for the signal handler) while a mapping is touched. */
+static __thread int fz_in_touch;
 
 /* ---- randomness ----------------------------------------------------- */
 
@@ -972,33 +973,37 @@ static int fz_munmap(struct fz_thread *t)
 
 static void fz_fault(int sig)
 {
-	if (fz_in_touch)
+	if (__atomic_load_n(&fz_in_touch, __ATOMIC_SEQ_CST))
 		siglongjmp(fz_jmp, sig);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
 /* Read and write a mapping's first and last bytes; faults are counted. */
+/* Read a byte of a mapping, and maybe write it back changed. */
+static void fz_poke(unsigned char *c, bool write)
+{
+	unsigned char v = __atomic_load_n(c, __ATOMIC_RELAXED);
+
+	if (write)
+		__atomic_store_n(c, v + 1, __ATOMIC_RELAXED);
+}
+
 static int fz_touch_map(struct fz_thread *t, struct fz_map *m)
 {
-	volatile unsigned char *c = m->addr;
+	unsigned char *c = m->addr;
 	bool write = fz_pct(t, 50);
-	size_t last = m->len - 1;
 	int sig;
 
 	sig = sigsetjmp(fz_jmp, 1);
 	if (sig) {
-		fz_in_touch = 0;
+		__atomic_store_n(&fz_in_touch, 0, __ATOMIC_SEQ_CST);
 		return sig == SIGBUS ? -EIO : -EFAULT;
 	}
-	fz_in_touch = 1;
-	(void)c[0];
-	(void)c[last];
-	if (write) {
-		c[0] = c[0] + 1;
-		c[last] = c[last] + 1;
-	}
-	fz_in_touch = 0;
+	__atomic_store_n(&fz_in_touch, 1, __ATOMIC_SEQ_CST);
+	fz_poke(c, write);
+	fz_poke(c + m->len - 1, write);
+	__atomic_store_n(&fz_in_touch, 0, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
