@@ -20,6 +20,9 @@
 #				ratios, build/bench/results.json, latency.png
 #   make bench-latency		the event and frame series of make bench only,
 #				in the same three rigs
+#   make fuzz			fuzz_test in the KASAN rig: FUZZ_CALLS calls
+#				(default 10^6) or FUZZ_SECONDS, from FUZZ_SEED
+#				(default from the clock; printed, replays the run)
 #   make clean
 #
 # Every target installs missing Debian packages first (tools/hyper_dmabuf/
@@ -73,8 +76,12 @@ bench: deps
 bench-latency: deps
 	@HDMABUF_BENCH_SERIES=latency $(T)/bench/run.sh
 
+fuzz: deps
+	@FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_SEED=$(FUZZ_SEED) \
+		FUZZ_SECONDS=$(FUZZ_SECONDS) $(T)/test-all.sh kernel-debug fuzz
+
 clean:
 	rm -rf build
 
 .PHONY: all deps modules selftests lint kernel-debug check check-xen \
-	check-acrn test demo bench bench-latency clean
+	check-acrn test demo bench bench-latency fuzz clean

@@ -9,7 +9,9 @@
 # Steps: kernel-debug, lint, rig-selfcheck, qemu-stock, qemu-kasan,
 # qemu-swiotlb, qemu-xen, qemu-acrn, qemu-acrn-virtio (the ACRN-model rig
 # with virtio links).
-# Default: all of them.
+# Default: all of them.  Not by default: fuzz (make fuzz: fuzz_test in the
+# KASAN rig for FUZZ_CALLS calls, default 10^6, or FUZZ_SECONDS, from
+# FUZZ_SEED, default from the clock).
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -54,6 +56,24 @@ account() {
 	step_lines+=("$(printf '%-16s %4d passed, %d failed, %d skipped' "$1" "$2" "$3" "${4:-0}")")
 }
 
+# make fuzz: CALLS,SEED,SECONDS for qemu.sh --fuzz (FUZZ_SECONDS alone
+# bounds the run by time only), and the rig's bound: the run at half the
+# rate seen under KASAN in TCG (about 800 calls a second), boot and
+# teardown.
+FUZZ_RATE=400
+fuzz_spec() {
+	local calls=${FUZZ_CALLS:-}
+
+	[ -n "$calls" ] || [ "${FUZZ_SECONDS:-0}" -gt 0 ] || calls=1000000
+	echo "$calls,${FUZZ_SEED:-0},${FUZZ_SECONDS:-0}"
+}
+fuzz_timeout() {
+	local secs=${FUZZ_SECONDS:-0}
+
+	[ "$secs" -gt 0 ] || secs=$((${FUZZ_CALLS:-1000000} / FUZZ_RATE))
+	echo $((secs + 900))
+}
+
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] &&
 	steps=(kernel-debug lint rig-selfcheck qemu-stock qemu-kasan
@@ -72,6 +92,8 @@ for step in "${steps[@]}"; do
 				kasan ;;
 	qemu-kasan)	HDMABUF_RIG_TIMEOUT=2400 \
 			rig_step qemu-kasan "$tools/rig/qemu.sh" kasan ;;
+	fuzz)		HDMABUF_RIG_TIMEOUT=$(fuzz_timeout) rig_step fuzz \
+			"$tools/rig/qemu.sh" --fuzz "$(fuzz_spec)" kasan ;;
 	qemu-xen)	HDMABUF_RIG_TIMEOUT=1800 \
 			rig_step qemu-xen "$tools/rig/xen.sh" \
 			--scenario-timeout 600 ;;

@@ -810,6 +810,32 @@ void hdmabuf_export_send_failed(struct hdmabuf_export *exp,
 }
 
 /**
+ * hdmabuf_export_usage_ok() - may the importer report its use of @exp now?
+ * @exp: the export a USAGE message names; hdmabuf_lock held
+ *
+ * An importer that has the announcement may map the buffer at once, and
+ * its USAGE may arrive before the exporting call has woken up to make the
+ * export live (or even before its reply, which travels apart): that one
+ * counts too.
+ *
+ * Return: true for a live or unexported export, or one being announced
+ * that the importer did not refuse.
+ */
+static bool hdmabuf_export_usage_ok(const struct hdmabuf_export *exp)
+{
+	lockdep_assert_held(&hdmabuf_lock);
+	switch (exp->state) {
+	case HDMABUF_EXP_LIVE:
+	case HDMABUF_EXP_UNEXPORTED:
+		return true;
+	case HDMABUF_EXP_ANNOUNCING:
+		return !exp->replied || !exp->reply_status;
+	default:
+		return false;
+	}
+}
+
+/**
  * hdmabuf_export_recv() - handle a message from an importer
  * @peer: the VM it came from
  * @msg: the validated message (%HDMABUF_MSG_EXPORT_REPLY,
@@ -864,8 +890,7 @@ void hdmabuf_export_recv(struct hdmabuf_peer *peer,
 		}
 		break;
 	case HDMABUF_MSG_USAGE:
-		if (exp && (exp->state == HDMABUF_EXP_LIVE ||
-			    exp->state == HDMABUF_EXP_UNEXPORTED))
+		if (exp && hdmabuf_export_usage_ok(exp))
 			exp->in_use = msg->flags & HDMABUF_MSG_F_IN_USE;
 		else
 			ok = !exp;

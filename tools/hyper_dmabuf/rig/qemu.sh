@@ -23,6 +23,10 @@
 # run; the output directory is rig-qemu-only-PROG), or, as trinity_run.sh,
 # only the trinity run (rig/trinity/trinity_run.sh).
 #
+# --fuzz CALLS[,SEED[,SECONDS]] runs only fuzz_test, for CALLS calls (or
+# SECONDS, whichever ends first) from SEED (0: from the clock); make fuzz.
+# HD_FUZZ_OPS=NAME,... in the environment keeps only those operations.
+#
 # --inject MODE is for the rig's own check (selfcheck.sh): "fail" adds a
 # failing kselftest, "hang" makes the guest never report; "warn", "uaf",
 # "inversion" and "leak" load a module with that bug (rig/fault/).
@@ -30,12 +34,14 @@ set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 
 inject= demo= swiotlb= only= timeout_s=${HDMABUF_RIG_TIMEOUT:-600}
+fuzz=
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--demo)		demo=1; shift ;;
 	--swiotlb)	swiotlb=1; shift ;;
 	--inject)	inject=$2; shift 2 ;;
 	--only)		only=$2; shift 2 ;;
+	--fuzz)		fuzz=$2; only=fuzz_test; shift 2 ;;
 	--timeout)	timeout_s=$2; shift 2 ;;
 	*)		hd_die "unknown option $1" ;;
 	esac
@@ -126,12 +132,18 @@ esac
 # process (rig-features); Debian's has them, but /dev/ram0 only as a module.
 features=1
 [ "$flavor" = stock ] && features=0
+# --fuzz: fuzz_test reads its figures from init's environment.
+fuzz_args=
+if [ -n "$fuzz" ]; then
+	IFS=, read -r fz_calls fz_seed fz_secs <<<"$fuzz"
+	fuzz_args=" HD_FUZZ_CALLS=$fz_calls HD_FUZZ_SEED=${fz_seed:-0} HD_FUZZ_SECONDS=${fz_secs:-0}${HD_FUZZ_OPS:+ HD_FUZZ_OPS=$HD_FUZZ_OPS}"
+fi
 hd_log "$flavor: booting $KVER under QEMU (TCG)${inject:+, injecting $inject}"
 set +e
 timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 	-machine pc -accel tcg -m 1G -smp 2 -nodefaults -display none \
 	-no-reboot -kernel "$KIMAGE" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 loglevel=5 panic=-1 rig_inject=$inject rig_features=$features${swiotlb:+ swiotlb=force}" \
+	-append "console=ttyS0 loglevel=5 panic=-1 rig_inject=$inject rig_features=$features${swiotlb:+ swiotlb=force}$fuzz_args" \
 	-serial "file:$out/console.log" \
 	-serial "file:$out/results.tap" \
 	-serial "file:$out/dmesg.log" \

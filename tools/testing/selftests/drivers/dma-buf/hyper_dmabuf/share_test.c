@@ -2,11 +2,13 @@
 /*
  * hyper_dmabuf sharing: a vgem buffer exported to the loopback backend and
  * imported back is the very same memory (no copy), through mmap, kernel
- * vmap and a real device's attachment; metadata and QUERY describe it;
- * read-only sharing is enforced.
+ * vmap and a real device's attachment; metadata and QUERY describe it
+ * (also when the importer maps it at once); read-only sharing is enforced.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
+
+#include <pthread.h>
 
 #include "hdmabuf_util.h"
 
@@ -353,6 +355,75 @@ TEST_F(share, query_imported_clears_on_release)
 					       HD_ST_IMPORTED),
 				  HD_RELEASE_TIMEOUT_MS));
 	EXPECT_EQ(0, hd_unexport(dev, &id, 0));
+}
+
+/**
+ * struct share_racer - an importer that imports a buffer the moment it
+ *	learns of it
+ * @dev: its open file
+ * @fd: out: the imported dma-buf, or -1
+ * @id: out: the buffer
+ */
+struct share_racer {
+	int dev;
+	int fd;
+	struct hyper_dmabuf_id id;
+};
+
+static void *share_race_import(void *arg)
+{
+	struct share_racer *r = arg;
+	struct hyper_dmabuf_event ev;
+
+	r->fd = -1;
+	do {	/* a late WITHDRAWN of the round before may come first */
+		if (hd_read_event(r->dev, &ev, HD_EVENT_TIMEOUT_MS))
+			return NULL;
+	} while (ev.type != HD_EV_NEW);
+	r->id = ev.id;
+	if (hd_import(r->dev, &ev.id, O_RDONLY | O_CLOEXEC, &r->fd))
+		r->fd = -1;
+	return NULL;
+}
+
+#define SHARE_RACES	40
+
+/*
+ * An importer may map a buffer before the exporting call has seen the
+ * importer's answer: its USAGE then arrives while the export is still
+ * being announced, and must count all the same (it was dropped, and the
+ * exporter never saw the buffer imported).
+ */
+TEST_F(share, query_imported_when_imported_at_once)
+{
+	struct share_racer r;
+	struct hyper_dmabuf_id id;
+	int dev = self->env.dev, i, lost = 0;
+	pthread_t th;
+
+	if (!self->ready)
+		return;
+	r.dev = hd_open_dev();
+	ASSERT_LE(0, r.dev);
+	for (i = 0; i < SHARE_RACES; i++) {
+		ASSERT_EQ(0, pthread_create(&th, NULL, share_race_import, &r));
+		ASSERT_EQ(0, hd_export(dev, self->buf.fd, self->env.vmid, 0,
+				       &id));
+		pthread_join(th, NULL);
+		ASSERT_LE(0, r.fd);
+		ASSERT_TRUE(hd_id_eq(&id, &r.id));
+		if (!hd_wait_until(hd_status_is(dev, &id, HD_ST_IMPORTED, 0),
+				   1000))
+			lost++;
+		close(r.fd);
+		ASSERT_EQ(0, hd_unexport(dev, &id, 0));
+		hd_drain_events(r.dev);
+	}
+	EXPECT_EQ(0, lost) {
+		TH_LOG("%d of %d imports never showed in QUERY", lost,
+		       SHARE_RACES);
+	}
+	close(r.dev);
 }
 
 static void expect_read_only(struct __test_metadata *_metadata, int fd,
