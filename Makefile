@@ -22,7 +22,10 @@
 #				in the same three rigs
 #   make fuzz			fuzz_test in the KASAN rig: FUZZ_CALLS calls
 #				(default 10^6) or FUZZ_SECONDS, from FUZZ_SEED
-#				(default from the clock; printed, replays the run)
+#				(default from the clock; printed, replays the run);
+#				then PEER_FUZZ (10^5) malformed messages each way
+#				over the ACRN model's mailbox and virtio links and
+#				over Xen's ring
 #   make clean
 #
 # Every target installs missing Debian packages first (tools/hyper_dmabuf/
@@ -78,7 +81,8 @@ bench-latency: deps
 
 fuzz: deps
 	@FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_SEED=$(FUZZ_SEED) \
-		FUZZ_SECONDS=$(FUZZ_SECONDS) $(T)/test-all.sh kernel-debug fuzz
+		FUZZ_SECONDS=$(FUZZ_SECONDS) PEER_FUZZ=$(PEER_FUZZ) \
+		$(T)/test-all.sh kernel-debug fuzz peer-fuzz
 
 clean:
 	rm -rf build

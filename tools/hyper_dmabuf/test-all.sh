@@ -9,9 +9,11 @@
 # Steps: kernel-debug, lint, rig-selfcheck, qemu-stock, qemu-kasan,
 # qemu-swiotlb, qemu-xen, qemu-acrn, qemu-acrn-virtio (the ACRN-model rig
 # with virtio links).
-# Default: all of them.  Not by default: fuzz (make fuzz: fuzz_test in the
-# KASAN rig for FUZZ_CALLS calls, default 10^6, or FUZZ_SECONDS, from
-# FUZZ_SEED, default from the clock).
+# Default: all of them.  Not by default, for make fuzz: fuzz (fuzz_test in
+# the KASAN rig for FUZZ_CALLS calls, default 10^6, or FUZZ_SECONDS, from
+# FUZZ_SEED, default from the clock) and peer-fuzz (PEER_FUZZ malformed
+# messages, default 10^5, each way over the ACRN model's mailbox and
+# virtio links and Xen's ring: rig/peer-fuzz.sh).
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -94,6 +96,10 @@ for step in "${steps[@]}"; do
 			rig_step qemu-kasan "$tools/rig/qemu.sh" kasan ;;
 	fuzz)		HDMABUF_RIG_TIMEOUT=$(fuzz_timeout) rig_step fuzz \
 			"$tools/rig/qemu.sh" --fuzz "$(fuzz_spec)" kasan ;;
+	peer-fuzz)	for r in acrn acrn-virtio xen; do
+				rig_step "peer-fuzz-$r" "$tools/rig/peer-fuzz.sh" \
+					"$r" "${PEER_FUZZ:-100000}"
+			done ;;
 	qemu-xen)	HDMABUF_RIG_TIMEOUT=1800 \
 			rig_step qemu-xen "$tools/rig/xen.sh" \
 			--scenario-timeout 600 ;;
