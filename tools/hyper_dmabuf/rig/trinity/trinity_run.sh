@@ -14,20 +14,23 @@
 # descriptors (its other descriptor sources are off), from a fixed seed.
 #
 # Parameters (kernel command line, or /etc/trinity.env from pack.sh):
-#   trinity_syscalls=N	system calls to make (default 12000: 147 s on the
-#			KASAN kernel)
+#   trinity_syscalls=N	system calls to make (default 5000: about a
+#			minute on the KASAN kernel alone, about 230 s
+#			after the other suites of a full run, whose
+#			leftovers slow trinity)
 #   trinity_seed=S	trinity's seed (default 1)
 #   trinity_children=C	trinity's child processes (default 2)
-#   trinity_timeout=S	fail when the calls take longer (default 300)
+#   trinity_timeout=S	fail when the calls take longer (default 900, a
+#			guard against a hang, not a measure of speed)
 # The seed fixes each child's sequence of calls; with more than one child
 # their interleaving still varies from run to run.
 
 # shellcheck source=/dev/null
 [ -r /etc/trinity.env ] && . /etc/trinity.env
-syscalls=${trinity_syscalls:-12000}
+syscalls=${trinity_syscalls:-5000}
 seed=${trinity_seed:-1}
 children=${trinity_children:-2}
-limit=${trinity_timeout:-300}
+limit=${trinity_timeout:-900}
 # What reaches a driver's file: its file operations, and the mm calls on
 # its mappings.  Not open (trinity may only reopen paths), not splice,
 # sendfile, flock, mlock or select (the core's code, not ours; flock and
