@@ -435,15 +435,9 @@ TEST_F_TIMEOUT(ev, overflow_then_resync, 180)
  */
 static int swap_knob(const char *path, const char *val, char *old, int len)
 {
-	int fd, n;
+	int ret = hd_read_file(path, old, len);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, old, len - 1);
-	old[n > 0 ? n : 0] = 0;
-	close(fd);
-	return hd_write_file(path, val);
+	return ret ? ret : hd_write_file(path, val);
 }
 
 static void put_knob(const char *path, const char *val)

@@ -131,19 +131,6 @@ struct fi_ctx {
 	int (*thread_fn)(struct fi_ctx *self);
 };
 
-static int fi_read_file(const char *path, char *buf, int len)
-{
-	int fd, n;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	buf[n > 0 ? n : 0] = 0;
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 /*
  * The references on the hyper_dmabuf module: open files, dma-bufs,
  * configfs items.  A leaked one shows here even when the stats do not.
@@ -152,7 +139,7 @@ static long fi_refcnt(void)
 {
 	char buf[32];
 
-	return fi_read_file(HD_REFCNT, buf, sizeof(buf)) ? -1 : atol(buf);
+	return hd_read_file(HD_REFCNT, buf, sizeof(buf)) ? -1 : atol(buf);
 }
 
 static void fi_ctx_setup(struct __test_metadata *_metadata,
@@ -185,7 +172,7 @@ static void fi_ctx_setup(struct __test_metadata *_metadata,
 	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		struct fi_knob *k = &self->knob[self->nr_knobs];
 
-		if (fi_read_file(knobs[i].path, k->old, sizeof(k->old)))
+		if (hd_read_file(knobs[i].path, k->old, sizeof(k->old)))
 			continue;	/* fail_page_alloc may be missing */
 		k->path = knobs[i].path;
 		k->val = knobs[i].val;

@@ -177,6 +177,23 @@ static inline int hd_write_file(const char *path, const char *val)
 	return ret;
 }
 
+/*
+ * Read up to @len - 1 bytes of file @path into @buf, NUL-terminated;
+ * 0 or -errno.
+ */
+static inline int hd_read_file(const char *path, char *buf, int len)
+{
+	int fd, n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	buf[n > 0 ? n : 0] = 0;
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
 /* Write @val to the loopback backend's parameter @param; 0 or -errno. */
 static inline int hd_lb_write(const char *param, const char *val)
 {
