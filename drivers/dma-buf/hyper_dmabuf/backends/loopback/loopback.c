@@ -21,6 +21,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -150,9 +151,9 @@ static DECLARE_WORK(lb_work, lb_deliver);
 #ifdef CONFIG_HYPER_DMABUF_LOOPBACK_TEST_FAULTS
 /*
  * Test hooks, in debugfs hyper_dmabuf_loopback/: messages held back from
- * delivery, read out by the test, and messages the test hands to the core
- * in its own context, where fault injection of its task reaches the
- * core's message handlers.
+ * delivery, read out by the test, messages the test hands to the core in
+ * its own context, where fault injection of its task reaches the core's
+ * message handlers, and maps stalled halfway for as long as it asks.
  */
 static struct dentry *lb_debugfs;
 /* Message types held back, 1 << type each. */
@@ -162,6 +163,25 @@ static LIST_HEAD(lb_held);
 static unsigned int lb_nr_held;
 /* The message being injected: under lb_deliver_lock. */
 static u8 lb_inject_buf[HDMABUF_MSG_SIZE];
+/*
+ * A map that holds its share waits this many milliseconds before it
+ * returns, so that a test can make the peer go away in the middle of it;
+ * lb_map_stalled counts the maps waiting.
+ */
+static u32 lb_map_delay_ms;
+static atomic_t lb_map_stalled = ATOMIC_INIT(0);
+
+/* In lb_map(), with the share held: wait as the test asked. */
+static void lb_map_stall(void)
+{
+	u32 ms = READ_ONCE(lb_map_delay_ms);
+
+	if (!ms)
+		return;
+	atomic_inc(&lb_map_stalled);
+	msleep(min_t(u32, ms, 60000));
+	atomic_dec(&lb_map_stalled);
+}
 
 /**
  * lb_hold() - keep a message back if the test asked for its type
@@ -270,6 +290,9 @@ static void lb_debugfs_init(void)
 	debugfs_create_x32("hold", 0600, lb_debugfs, &lb_hold_mask);
 	debugfs_create_file("held", 0400, lb_debugfs, NULL, &lb_held_fops);
 	debugfs_create_file("inject", 0200, lb_debugfs, NULL, &lb_inject_fops);
+	debugfs_create_u32("map_delay_ms", 0600, lb_debugfs, &lb_map_delay_ms);
+	debugfs_create_atomic_t("map_stalled", 0400, lb_debugfs,
+				&lb_map_stalled);
 }
 
 /* No test reaches the files any more, and nothing more is held. */
@@ -277,6 +300,7 @@ static void lb_debugfs_exit(void)
 {
 	debugfs_remove(lb_debugfs);
 	WRITE_ONCE(lb_hold_mask, 0);
+	WRITE_ONCE(lb_map_delay_ms, 0);
 }
 
 /* Once nothing sends any more: drop what is still held. */
@@ -291,6 +315,10 @@ static void lb_held_free(void)
 static bool lb_hold(struct lb_msg *m)
 {
 	return false;
+}
+
+static void lb_map_stall(void)
+{
 }
 
 static void lb_debugfs_init(void)
@@ -425,6 +453,7 @@ static int lb_map(struct hdmabuf_backend *be, u32 vmid,
 		return ret;
 	}
 	m->share = sh;
+	lb_map_stall();
 	for (i = 0; i < sh->nr_pages; i++)
 		m->pages[i] = pfn_to_page(sh->pfns[i]);
 	*handle = m;
