@@ -56,6 +56,7 @@ static const char * const hdxen_fault_names[HDXEN_FAULT_NR] = {
 	[HDXEN_FAULT_FLOOD] = "flood",
 	[HDXEN_FAULT_ANNOUNCE_FLOOD] = "announce-flood",
 	[HDXEN_FAULT_DEAF] = "deaf",
+	[HDXEN_FAULT_CLAIM_FAIL] = "claim-fail",
 };
 
 /* The armed fault; it fires once, on the next share or send. */
@@ -107,7 +108,7 @@ static const struct kernel_param_ops hdxen_fault_ops = {
 	.get = hdxen_fault_get,
 };
 module_param_cb(fault, &hdxen_fault_ops, NULL, 0600);
-MODULE_PARM_DESC(fault, "Test only: make this domain lie once (dir-loop, reserved-ref, bad-ref, ro-grant, ring-lie, flood, announce-flood), or stop reading messages until none (deaf)");
+MODULE_PARM_DESC(fault, "Test only: make this domain lie once (dir-loop, reserved-ref, bad-ref, ro-grant, ring-lie, flood, announce-flood), stop reading messages until none (deaf), or fail its next grant claim (claim-fail)");
 #endif
 
 struct hdmabuf_backend hdxen_backend = {
@@ -160,6 +161,7 @@ static int __init hdxen_init(void)
 		goto err_unregister;
 	hdxen_debugfs = debugfs_create_dir("hyper_dmabuf_xen", NULL);
 	debugfs_create_atomic_t("grants", 0444, hdxen_debugfs, &hdxen_grants);
+	debugfs_create_atomic_t("refs", 0444, hdxen_debugfs, &hdxen_refs);
 	return 0;
 
 err_unregister:

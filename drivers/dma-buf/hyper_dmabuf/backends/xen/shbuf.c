@@ -84,6 +84,8 @@ static struct workqueue_struct *hdxen_end_wq;
 
 /* Grant references granted through shares and not yet ended (debugfs). */
 atomic_t hdxen_grants = ATOMIC_INIT(0);
+/* Grant references claimed and not yet freed, granted or not (debugfs). */
+atomic_t hdxen_refs = ATOMIC_INIT(0);
 
 /**
  * hdxen_dma_to_pfn() - the frame of a DMA address of the core's device
@@ -115,16 +117,22 @@ static int hdxen_claim_refs(grant_ref_t *refs, unsigned int n)
 
 	while (i < n) {
 		batch = min_t(unsigned int, n - i, HDXEN_REF_BATCH);
-		ret = gnttab_alloc_grant_references(batch, &head);
+		/* The test fault: the last batch finds the table full. */
+		if (i + batch == n && hdxen_fault(HDXEN_FAULT_CLAIM_FAIL))
+			ret = -ENOSPC;
+		else
+			ret = gnttab_alloc_grant_references(batch, &head);
 		if (ret)
 			goto err;
 		for (j = 0; j < batch; j++)
 			refs[i++] = gnttab_claim_grant_reference(&head);
+		atomic_add(batch, &hdxen_refs);
 		cond_resched();
 	}
 	return 0;
 
 err:
+	atomic_sub(i, &hdxen_refs);
 	while (i--)
 		gnttab_free_grant_reference(refs[i]);
 	return ret;
@@ -266,6 +274,7 @@ int hdxen_share(struct hdmabuf_backend *be, u32 vmid,
 err_refs:
 	for (i = 0; i < nr_pages; i++)
 		gnttab_free_grant_reference(sh->refs[i]);
+	atomic_sub(nr_pages, &hdxen_refs);
 err_free:
 	hdxen_share_free(sh);
 	return ret;
@@ -283,6 +292,7 @@ static bool hdxen_end_ref(grant_ref_t *ref)
 		return false;
 	*ref = 0;
 	atomic_dec(&hdxen_grants);
+	atomic_dec(&hdxen_refs);
 	return true;
 }
 

@@ -114,6 +114,9 @@ struct hdxen_map {
  *	under random ids and references
  * @HDXEN_FAULT_DEAF: stop reading messages, until another fault (or none)
  *	is armed: a peer whose ring stays full
+ * @HDXEN_FAULT_CLAIM_FAIL: not a lie but this domain's own failure: the
+ *	last batch of grant references of the next share cannot be claimed,
+ *	as when the grant table is full
  * @HDXEN_FAULT_NR: number of faults
  *
  * Only with CONFIG_HYPER_DMABUF_XEN_TEST_FAULTS, for the tests of the
@@ -130,6 +133,7 @@ enum hdxen_fault {
 	HDXEN_FAULT_FLOOD,
 	HDXEN_FAULT_ANNOUNCE_FLOOD,
 	HDXEN_FAULT_DEAF,
+	HDXEN_FAULT_CLAIM_FAIL,
 	HDXEN_FAULT_NR
 };
 
@@ -160,6 +164,7 @@ void hdxen_chan_kick_all(void);	/* test faults only */
 
 /* shbuf.c */
 extern atomic_t hdxen_grants;
+extern atomic_t hdxen_refs;
 int hdxen_share(struct hdmabuf_backend *be, u32 vmid,
 		const struct hdmabuf_share_info *info, void **handle, u64 *ref);
 void hdxen_unshare(struct hdmabuf_backend *be, void *handle);

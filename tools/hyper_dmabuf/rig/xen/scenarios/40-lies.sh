@@ -4,7 +4,8 @@
 # 40-lies.sh: a peer that lies.  domU1's driver is made to lie to dom0 once
 # per case (CONFIG_HYPER_DMABUF_XEN_TEST_FAULTS, parameter "fault"); dom0
 # must refuse with the right errno, keep working and leak nothing.  The
-# last lie, about ring indices, costs domU1 its link.
+# last lie, about ring indices, costs domU1 its link.  And one failure of
+# domU1's own: no grant reference left for its export (claim-fail).
 . /rig/hdx-share.sh
 
 d1=$(hdx_domid domU1)
@@ -36,6 +37,28 @@ lie flood "--verify 5" \
 	"an event storm does not stop dom0 from importing"
 # dom0 still works with its other peer.
 hdx_share domU2 dom0 64k rw 41
+
+# Not a lie: domU1's own grant table is full when it shares 8 MiB (2,048
+# references, two batches: the second fails, the first is freed).
+refs=/sys/kernel/debug/hyper_dmabuf_xen/refs
+g0=$(on domU1 cat $refs)
+check "claim-fail: domU1 arms the failure" on domU1 "echo claim-fail >$fault"
+out=$(on domU1 hdmabuf export --to 0 --size 8m --exit-after-export 2>&1)
+case "$out" in
+*"hdmabuf: export: ENOSPC"*)
+	ok "claim-fail: the export fails with ENOSPC" ;;
+*)
+	diag "$out"
+	not_ok "claim-fail: the export fails with ENOSPC" ;;
+esac
+g1=$(on domU1 cat $refs)
+if [ -n "$g0" ] && [ "$g0" = "$g1" ]; then
+	ok "claim-fail: domU1 holds no grant reference more ($g1)"
+else
+	not_ok "claim-fail: domU1 holds no grant reference more ($g0, then $g1)"
+fi
+check "claim-fail: both quiet afterwards" eval "hdx_quiet dom0 && hdx_quiet domU1"
+hdx_share domU1 dom0 8m rw 43
 
 # Lying ring indices: dom0 drops the link, and only that link.
 check "ring-lie: domU1 arms the lie" on domU1 "echo ring-lie >$fault"
