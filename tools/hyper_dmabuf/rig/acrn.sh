@@ -446,8 +446,9 @@ hd_tap_n=0
 	for v in $HDA_VMS; do
 		# A VM a scenario killed sent no dmesg: its consoles remain.
 		logs=("$out/$v-console.log")
-		[ -e "$out/$v-life2-console.log" ] &&
-			logs+=("$out/$v-life2-console.log")
+		for f in "$out/$v"-life*-console.log; do
+			[ -e "$f" ] && logs+=("$f")
+		done
 		grep -qx "$v" "$run/killed" 2>/dev/null ||
 			logs+=("$out/$v-dmesg.log")
 		hd_tap_scan "$v" "${logs[@]}"

@@ -132,15 +132,16 @@ vm_kill() {
 	return 1
 }
 
-# vm_restart VM: start VM killed by vm_kill anew, as its first boot did
-# (its second life's console is VM-life2-console.log), and wait until its
-# agent is up; the teardown checks it again.
+# vm_restart VM [LIFE]: start VM killed by vm_kill anew, as its first
+# boot did (the console of its LIFE, default life2, is
+# VM-LIFE-console.log), and wait until its agent is up; the teardown
+# checks it again.
 vm_restart() {
-	local off
+	local off life=${2:-life2}
 	vm_alive "$1" && return 1
 	off=$(stat -c %s "$HDA_RUN/$1.agent")
-	hda_log "vm_restart $1"
-	setsid "$HDA_RUN/$1.boot" life2 </dev/null >/dev/null 2>&1 &
+	hda_log "vm_restart $1 ($life)"
+	setsid "$HDA_RUN/$1.boot" "$life" </dev/null >/dev/null 2>&1 &
 	# The old reader of VM.out saw its end when the old QEMU went.
 	# shellcheck disable=SC2016 # the inner shell's arguments
 	setsid sh -c 'cat "$1" >>"$2"' sh "$HDA_RUN/$1.out" \
