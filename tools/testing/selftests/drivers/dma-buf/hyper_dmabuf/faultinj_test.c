@@ -15,8 +15,10 @@
  * reads the real message out of "held" and writes it to "inject", which
  * hands it to the core in this task, under fail-nth.
  *
- * The number of fault points reached per call, and the running total, is
- * printed as TAP diagnostics: the last one is the total of the run.
+ * The number of fault points reached per call, the distinct slab
+ * allocation sites they failed (from the kmem tracepoints), and the
+ * running totals are printed as TAP diagnostics: the last one is the
+ * total of the run.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -61,13 +63,20 @@ enum fi_msg {
 #define HD_EV_FRAME_RELEASED ((__u32)HYPER_DMABUF_EVENT_FRAME_RELEASED)
 #define HD_ST_FRAME	HYPER_DMABUF_STATUS_FRAME_PENDING
 
+/* Allocation sites told apart, and the length of a site's name. */
+#define FI_MAX_SITES	512
+#define FI_SITE_LEN	96
+
 /*
- * Fault points of the cases so far: each case runs in its own process,
- * so the count lives in memory they all share.
+ * Fault points of the cases so far, and the distinct allocation sites
+ * they failed: each case runs in its own process, so the count lives in
+ * memory they all share.
  */
 struct fi_tally {
 	int points;
 	int cases;
+	int nr_sites;
+	char sites[FI_MAX_SITES][FI_SITE_LEN];
 };
 
 static struct fi_tally *tally;
@@ -401,6 +410,120 @@ struct fi_case {
 		       struct fi_ctx *self, bool injected);
 };
 
+/* ---- the allocation sites ------------------------------------------- */
+
+/*
+ * Which allocation each injected fault failed: the kmem tracepoints record
+ * a slab allocation's caller even when it returns NULL, so with a filter
+ * on NULL results of this task the trace names every site failed.  (Page
+ * allocations have no caller in their tracepoint: fail_page_alloc's points
+ * count, their sites do not.)
+ */
+#define TRACEFS		HD_DEBUGFS_ROOT "/tracing/"
+
+static const char * const fi_events[] = { "kmalloc", "kmem_cache_alloc" };
+
+static void fi_trace_clear(void)
+{
+	int fd = open(TRACEFS "trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Trace this task's failed slab allocations; 0 or -errno. */
+static int fi_trace_start(void)
+{
+	char path[160], filter[64];
+	unsigned int i;
+	int ret;
+
+	if (access(TRACEFS "tracing_on", W_OK))
+		return -errno;
+	ret = hd_write_file(TRACEFS "tracing_on", "0");
+	fi_trace_clear();
+	snprintf(filter, sizeof(filter), "ptr == 0 && common_pid == %d",
+		 (int)gettid());
+	for (i = 0; !ret && i < ARRAY_SIZE(fi_events); i++) {
+		snprintf(path, sizeof(path), TRACEFS "events/kmem/%s/filter",
+			 fi_events[i]);
+		ret = hd_write_file(path, filter);
+		snprintf(path, sizeof(path), TRACEFS "events/kmem/%s/enable",
+			 fi_events[i]);
+		if (!ret)
+			ret = hd_write_file(path, "1");
+	}
+	if (!ret)
+		ret = hd_write_file(TRACEFS "tracing_on", "1");
+	return ret;
+}
+
+static void fi_trace_off(void)
+{
+	char path[160];
+	unsigned int i;
+
+	hd_write_file(TRACEFS "tracing_on", "0");
+	for (i = 0; i < ARRAY_SIZE(fi_events); i++) {
+		snprintf(path, sizeof(path), TRACEFS "events/kmem/%s/enable",
+			 fi_events[i]);
+		hd_write_file(path, "0");
+		snprintf(path, sizeof(path), TRACEFS "events/kmem/%s/filter",
+			 fi_events[i]);
+		hd_write_file(path, "0");
+	}
+}
+
+/* Add @site to the tally's sites unless it is there; true if new. */
+static bool fi_site_add(const char *site)
+{
+	int i;
+
+	for (i = 0; i < tally->nr_sites; i++)
+		if (!strcmp(tally->sites[i], site))
+			return false;
+	if (tally->nr_sites == FI_MAX_SITES)
+		return false;
+	snprintf(tally->sites[tally->nr_sites++], FI_SITE_LEN, "%s", site);
+	return true;
+}
+
+/*
+ * Stop tracing; the distinct sites of this case (each new one is
+ * printed), or -1 when the trace could not be read.
+ */
+static int fi_trace_stop(const char *name)
+{
+	char line[512], seen[64][FI_SITE_LEN], site[FI_SITE_LEN];
+	int n = 0, i;
+	char *p;
+	FILE *f;
+
+	hd_write_file(TRACEFS "tracing_on", "0");
+	f = fopen(TRACEFS "trace", "re");
+	if (!f) {
+		fi_trace_off();
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, "call_site=");
+		if (!p || sscanf(p, "call_site=%95s", site) != 1)
+			continue;
+		for (i = 0; i < n && strcmp(seen[i], site); i++)
+			;
+		if (i < n || n == (int)ARRAY_SIZE(seen))
+			continue;
+		snprintf(seen[n++], FI_SITE_LEN, "%s", site);
+		if (tally && fi_site_add(site))
+			ksft_print_msg("faultinj: %s: new site %s\n", name,
+				       site);
+	}
+	fclose(f);
+	fi_trace_off();
+	fi_trace_clear();
+	return n;
+}
+
 /* ---- the runner ------------------------------------------------------ */
 
 /* Run one call with the @nth allocation failing; 1 if one was failed. */
@@ -555,13 +678,15 @@ static void fi_run(struct __test_metadata *_metadata, struct fi_ctx *self,
 		   const struct fi_case *c)
 {
 	long long start = hd_now_ms();
-	int nth, injected, points = 0;
+	int nth, injected, points = 0, sites = -1;
+	bool traced;
 
 	if (!self->ready)
 		return;
 	if (c->msg && access(LB_DEBUGFS "inject", W_OK))
 		SKIP(return, "no %sinject (CONFIG_HYPER_DMABUF_LOOPBACK_TEST_FAULTS)",
 		     LB_DEBUGFS);
+	traced = !fi_trace_start();
 	for (nth = 1; nth <= FI_MAX_POINTS; nth++) {
 		if (c->msg)
 			injected = fi_msg_once(_metadata, self, c, nth);
@@ -571,14 +696,18 @@ static void fi_run(struct __test_metadata *_metadata, struct fi_ctx *self,
 			break;
 		points++;
 	}
+	if (traced)
+		sites = fi_trace_stop(c->name);
 	EXPECT_GT(FI_MAX_POINTS, nth);
-	ksft_print_msg("faultinj: %s: %d fault points, %lld ms\n", c->name,
-		       points, hd_now_ms() - start);
+	ksft_print_msg("faultinj: %s: %d fault points, %d slab allocation sites, %lld ms\n",
+		       c->name, points, sites, hd_now_ms() - start);
 	if (tally) {
 		tally->points += points;
 		tally->cases++;
 		ksft_print_msg("faultinj: so far %d fault points in %d calls and messages\n",
 			       tally->points, tally->cases);
+		ksft_print_msg("faultinj: so far %d distinct slab allocation sites\n",
+			       tally->nr_sites);
 	}
 }
 
