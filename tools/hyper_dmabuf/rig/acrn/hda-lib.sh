@@ -282,3 +282,16 @@ hda_link() {
 		}
 		END { exit !found }'
 }
+
+# hda_link_is VM VMID STATE DROPS: one result, that VM's link to VMID is
+# on this run's transport, in STATE (up or down), with DROPS protocol
+# drops (none since DROPS was read)
+hda_link_is() {
+	local tr st d
+	read -r tr st d _ < <(hda_link "$1" "$2")
+	if [ "$tr $st" = "$HDA_TRANSPORT $3" ] && [ "$d" = "$4" ]; then
+		ok "$1's link to vm $2: $tr, $st, no protocol error ($d drops)"
+	else
+		not_ok "$1's link to vm $2: $HDA_TRANSPORT, $3, $4 drops (it says: $tr $st $d)"
+	fi
+}

@@ -26,12 +26,7 @@ else
 fi
 check "the SOS reaches uos2 again" hda_wait 60 hda_reaches sos 2
 check "uos2 reaches the SOS again" hda_wait 30 hda_reaches uos2 0
-read -r tr st d1 _ < <(hda_link sos 2)
-if [ "$tr $st" = "$HDA_TRANSPORT up" ] && [ "$d1" = "$d0" ]; then
-	ok "the SOS's link to uos2: $tr, up, no protocol error ($d1 drops)"
-else
-	not_ok "the SOS's link to uos2: $HDA_TRANSPORT, up, $d0 drops (it says: $tr $st $d1)"
-fi
+hda_link_is sos 2 up "$d0"
 hda_share uos2 sos 64k rw 921
 hda_share uos2 sos 1m ro 923
 check "uos1 still reaches the SOS" hda_reaches uos1 0

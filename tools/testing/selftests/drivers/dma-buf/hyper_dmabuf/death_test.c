@@ -23,8 +23,7 @@
 
 #include "hdmabuf_util.h"
 
-#define LB_DEBUGFS	HD_DEBUGFS_ROOT "/hyper_dmabuf_loopback/"
-#define LB_MSG_SIZE	416	/* HDMABUF_MSG_SIZE */
+#define LB_DEBUGFS	HD_LB_DEBUGFS
 
 /* Message types of the protocol (drivers/.../proto.h). */
 enum death_msg {
@@ -54,13 +53,13 @@ FIXTURE(death) {
 /* Empty the loopback's held messages: they died with the peer. */
 static void drop_held(void)
 {
-	char msg[LB_MSG_SIZE];
+	char msg[HD_LB_MSG_SIZE];
 	int fd;
 
 	fd = open(LB_DEBUGFS "held", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	while (read(fd, msg, sizeof(msg)) == LB_MSG_SIZE)
+	while (read(fd, msg, sizeof(msg)) == HD_LB_MSG_SIZE)
 		;
 	close(fd);
 }
@@ -84,7 +83,7 @@ FIXTURE_SETUP(death)
 
 FIXTURE_TEARDOWN(death)
 {
-	hd_write_file(LB_DEBUGFS "hold", "0");
+	hd_lb_hold(0);
 	hd_write_file(LB_DEBUGFS "map_delay_ms", "0");
 	drop_held();
 	hd_close(&self->imp);
@@ -92,44 +91,12 @@ FIXTURE_TEARDOWN(death)
 	hd_env_close(_metadata, &self->env);
 }
 
-static int hold(int type)
-{
-	char val[16];
-
-	snprintf(val, sizeof(val), "0x%x", type ? 1u << type : 0);
-	return hd_write_file(LB_DEBUGFS "hold", val);
-}
-
-/*
- * Wait until a message of @type is held: the step is in flight.  It is
- * read out, so it is never delivered.
- */
+/* Wait until a message of @type is held: the step is in flight. */
 static int wait_held(int type)
 {
-	long long end = hd_now_ms() + HD_EVENT_TIMEOUT_MS;
-	unsigned char msg[LB_MSG_SIZE];
-	int fd, ret = -ETIMEDOUT;
-	ssize_t n;
+	unsigned char msg[HD_LB_MSG_SIZE];
 
-	fd = open(LB_DEBUGFS "held", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (hd_now_ms() < end) {
-		n = read(fd, msg, sizeof(msg));
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		/* type: __le16 after magic and version */
-		if (n == LB_MSG_SIZE && msg[6] == type) {
-			ret = 0;
-			break;
-		}
-		if (!n)
-			usleep(2000);
-	}
-	close(fd);
-	return ret;
+	return hd_lb_held(type, msg, HD_EVENT_TIMEOUT_MS);
 }
 
 /* The peer dies and a new one comes up under its id. */
@@ -148,6 +115,20 @@ static int count_events(int dev, __u32 type, const struct hyper_dmabuf_id *id)
 		if (ev.type == type && hd_id_eq(&ev.id, id))
 			n++;
 	return n;
+}
+
+/*
+ * @id is released (WAIT_RELEASED returns at once or soon), and @dev got
+ * its RELEASED event exactly once.
+ */
+static void released_once(struct __test_metadata *_metadata, int dev,
+			  const struct hyper_dmabuf_id *id)
+{
+	struct hyper_dmabuf_event ev;
+
+	EXPECT_EQ(0, hd_wait_released(dev, id, HD_RELEASE_TIMEOUT_MS));
+	EXPECT_EQ(0, hd_wait_event(dev, HD_EV_RELEASED, id, &ev, 0));
+	EXPECT_EQ(0, count_events(dev, HD_EV_RELEASED, id));
 }
 
 /* The exports and pages of both sides are back where the test began. */
@@ -181,6 +162,19 @@ static void next_share_works(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, hd_unexport(env->dev, &id, 0));
 	EXPECT_EQ(0, hd_wait_released(env->dev, &id, HD_RELEASE_TIMEOUT_MS));
 	expect_back(_metadata, env);
+}
+
+/*
+ * Export the buffer (RELEASED event asked for) and import it on @imp:
+ * its id in @id, the import in @fd.
+ */
+static void share(struct __test_metadata *_metadata, const struct hd_env *env,
+		  const struct hd_vbuf *buf, int imp, struct hyper_dmabuf_id *id,
+		  int *fd)
+{
+	ASSERT_EQ(0, hd_export(env->dev, buf->fd, env->vmid, REL_EVENT, id));
+	ASSERT_EQ(0, hd_import_wait(imp, id, O_RDWR | O_CLOEXEC, fd,
+				    HD_EVENT_TIMEOUT_MS));
 }
 
 /**
@@ -250,7 +244,7 @@ TEST_F(death, after_announce_before_delivery)
 
 	if (!self->ready)
 		return;
-	ASSERT_EQ(0, hold(DM_EXPORT));
+	ASSERT_EQ(0, hd_lb_hold(DM_EXPORT));
 	ASSERT_EQ(0, pthread_create(&c.thread, NULL, export_fn, &c));
 	ASSERT_EQ(0, wait_held(DM_EXPORT));
 	c.t0 = hd_now_ms();
@@ -260,7 +254,7 @@ TEST_F(death, after_announce_before_delivery)
 	EXPECT_GT(self->timeout_ms / 2, c.took) {
 		TH_LOG("EXPORT returned %lld ms after the peer died", c.took);
 	}
-	ASSERT_EQ(0, hold(0));
+	ASSERT_EQ(0, hd_lb_hold(0));
 	expect_back(_metadata, &self->env);
 	ASSERT_EQ(0, hd_list_count(self->imp, &n));
 	EXPECT_EQ(0u, n);
@@ -283,7 +277,7 @@ TEST_F(death, after_accept_before_reply)
 
 	if (!self->ready)
 		return;
-	ASSERT_EQ(0, hold(DM_EXPORT_REPLY));
+	ASSERT_EQ(0, hd_lb_hold(DM_EXPORT_REPLY));
 	ASSERT_EQ(0, pthread_create(&c.thread, NULL, export_fn, &c));
 	ASSERT_EQ(0, wait_held(DM_EXPORT_REPLY));
 	/* the importing side has it, under the id the caller will be given */
@@ -295,7 +289,7 @@ TEST_F(death, after_accept_before_reply)
 	join(&c);
 	EXPECT_EQ(-EHOSTUNREACH, c.ret);
 	EXPECT_GT(self->timeout_ms / 2, c.took);
-	ASSERT_EQ(0, hold(0));
+	ASSERT_EQ(0, hd_lb_hold(0));
 	EXPECT_EQ(0, hd_wait_event(self->imp, HD_EV_WITHDRAWN, &id, &ev,
 				   HD_EVENT_TIMEOUT_MS));
 	EXPECT_EQ(-ENOENT, hd_import(self->imp, &id, O_RDWR, &fd));
@@ -314,7 +308,6 @@ TEST_F(death, after_accept_before_reply)
 TEST_F(death, during_importer_map)
 {
 	struct call c = { .dev = self->imp, .fd = -1 };
-	struct hyper_dmabuf_event ev;
 	struct hyper_dmabuf_id id;
 	int dev = self->env.dev;
 	char val[16];
@@ -341,9 +334,7 @@ TEST_F(death, during_importer_map)
 	if (!c.ret)
 		close(c.fd);
 	EXPECT_LE(MAP_DELAY_MS - 200, c.took);
-	EXPECT_EQ(0, hd_wait_released(dev, &id, HD_RELEASE_TIMEOUT_MS));
-	EXPECT_EQ(0, hd_wait_event(dev, HD_EV_RELEASED, &id, &ev, 0));
-	EXPECT_EQ(0, count_events(dev, HD_EV_RELEASED, &id));
+	released_once(_metadata, dev, &id);
 	expect_back(_metadata, &self->env);
 	next_share_works(_metadata, &self->env, &self->buf, self->imp);
 }
@@ -365,10 +356,7 @@ TEST_F(death, with_import_mmapped)
 
 	if (!self->ready)
 		return;
-	ASSERT_EQ(0, hd_export(dev, self->buf.fd, self->env.vmid, REL_EVENT,
-			       &id));
-	ASSERT_EQ(0, hd_import_wait(self->imp, &id, O_RDWR | O_CLOEXEC, &fd,
-				    HD_EVENT_TIMEOUT_MS));
+	share(_metadata, &self->env, &self->buf, self->imp, &id, &fd);
 	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	close(fd);
@@ -386,9 +374,7 @@ TEST_F(death, with_import_mmapped)
 	hd_fill(self->buf.map, size, DEATH_SEED);
 	munmap(map, size);
 
-	EXPECT_EQ(0, hd_wait_released(dev, &id, HD_RELEASE_TIMEOUT_MS));
-	EXPECT_EQ(0, hd_wait_event(dev, HD_EV_RELEASED, &id, &ev, 0));
-	EXPECT_EQ(0, count_events(dev, HD_EV_RELEASED, &id));
+	released_once(_metadata, dev, &id);
 	EXPECT_EQ(0, count_events(self->imp, HD_EV_WITHDRAWN, &id));
 	expect_back(_metadata, &self->env);
 	next_share_works(_metadata, &self->env, &self->buf, self->imp);
@@ -407,10 +393,7 @@ TEST_F(death, during_delayed_unexport)
 
 	if (!self->ready)
 		return;
-	ASSERT_EQ(0, hd_export(dev, self->buf.fd, self->env.vmid, REL_EVENT,
-			       &id));
-	ASSERT_EQ(0, hd_import_wait(self->imp, &id, O_RDWR | O_CLOEXEC, &fd,
-				    HD_EVENT_TIMEOUT_MS));
+	share(_metadata, &self->env, &self->buf, self->imp, &id, &fd);
 	close(fd);
 	ASSERT_EQ(0, hd_unexport(dev, &id, DELAY_MS));
 	ASSERT_EQ(0, peer_dies());
@@ -434,16 +417,12 @@ TEST_F(death, during_delayed_unexport)
 TEST_F(death, during_unexport_reply)
 {
 	struct call c = { .dev = self->env.dev, .fd = -1 };
-	struct hyper_dmabuf_event ev;
 	int dev = self->env.dev, fd;
 
 	if (!self->ready)
 		return;
-	ASSERT_EQ(0, hd_export(dev, self->buf.fd, self->env.vmid, REL_EVENT,
-			       &c.id));
-	ASSERT_EQ(0, hd_import_wait(self->imp, &c.id, O_RDWR | O_CLOEXEC, &fd,
-				    HD_EVENT_TIMEOUT_MS));
-	ASSERT_EQ(0, hold(DM_UNEXPORT_REPLY));
+	share(_metadata, &self->env, &self->buf, self->imp, &c.id, &fd);
+	ASSERT_EQ(0, hd_lb_hold(DM_UNEXPORT_REPLY));
 	ASSERT_EQ(0, pthread_create(&c.thread, NULL, unexport_fn, &c));
 	ASSERT_EQ(0, wait_held(DM_UNEXPORT_REPLY));
 	/* still waiting for the reply */
@@ -454,12 +433,10 @@ TEST_F(death, during_unexport_reply)
 	join(&c);
 	EXPECT_EQ(0, c.ret);
 	EXPECT_GT(self->timeout_ms / 2, c.took);
-	ASSERT_EQ(0, hold(0));
+	ASSERT_EQ(0, hd_lb_hold(0));
 	EXPECT_EQ(-ETIMEDOUT, hd_wait_released(dev, &c.id, 200));
 	close(fd);
-	EXPECT_EQ(0, hd_wait_released(dev, &c.id, HD_RELEASE_TIMEOUT_MS));
-	EXPECT_EQ(0, hd_wait_event(dev, HD_EV_RELEASED, &c.id, &ev, 0));
-	EXPECT_EQ(0, count_events(dev, HD_EV_RELEASED, &c.id));
+	released_once(_metadata, dev, &c.id);
 	expect_back(_metadata, &self->env);
 	next_share_works(_metadata, &self->env, &self->buf, self->imp);
 }
@@ -471,7 +448,6 @@ TEST_F(death, during_unexport_reply)
  */
 TEST_F(death, during_release)
 {
-	struct hyper_dmabuf_event ev;
 	struct hyper_dmabuf_id id;
 	int dev = self->env.dev, fd;
 	size_t size = self->buf.size;
@@ -479,25 +455,20 @@ TEST_F(death, during_release)
 
 	if (!self->ready)
 		return;
-	ASSERT_EQ(0, hd_export(dev, self->buf.fd, self->env.vmid, REL_EVENT,
-			       &id));
-	ASSERT_EQ(0, hd_import_wait(self->imp, &id, O_RDWR | O_CLOEXEC, &fd,
-				    HD_EVENT_TIMEOUT_MS));
+	share(_metadata, &self->env, &self->buf, self->imp, &id, &fd);
 	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, map);
 	close(fd);
 	ASSERT_EQ(0, hd_unexport(dev, &id, 0));
 	/* the importer still maps it: the exporter waits */
 	EXPECT_EQ(-ETIMEDOUT, hd_wait_released(dev, &id, 200));
-	ASSERT_EQ(0, hold(DM_RELEASE));
+	ASSERT_EQ(0, hd_lb_hold(DM_RELEASE));
 	munmap(map, size);
 	ASSERT_EQ(0, wait_held(DM_RELEASE));
 	EXPECT_EQ(-ETIMEDOUT, hd_wait_released(dev, &id, 200));
 	ASSERT_EQ(0, peer_dies());
-	ASSERT_EQ(0, hold(0));
-	EXPECT_EQ(0, hd_wait_released(dev, &id, HD_RELEASE_TIMEOUT_MS));
-	EXPECT_EQ(0, hd_wait_event(dev, HD_EV_RELEASED, &id, &ev, 0));
-	EXPECT_EQ(0, count_events(dev, HD_EV_RELEASED, &id));
+	ASSERT_EQ(0, hd_lb_hold(0));
+	released_once(_metadata, dev, &id);
 	expect_back(_metadata, &self->env);
 	next_share_works(_metadata, &self->env, &self->buf, self->imp);
 }

@@ -30,8 +30,8 @@
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
 #define FAILSLAB	HD_DEBUGFS_ROOT "/failslab/"
 #define FAILPAGE	HD_DEBUGFS_ROOT "/fail_page_alloc/"
-#define LB_DEBUGFS	HD_DEBUGFS_ROOT "/hyper_dmabuf_loopback/"
-#define LB_MSG_SIZE	416	/* HDMABUF_MSG_SIZE */
+#define LB_DEBUGFS	HD_LB_DEBUGFS
+#define LB_MSG_SIZE	HD_LB_MSG_SIZE
 #define HD_REFCNT	"/sys/module/hyper_dmabuf/refcnt"
 #define FI_EPS		"/sys/kernel/config/hyper_dmabuf/endpoints/"
 #define FI_EP		"faultinj"
@@ -575,40 +575,13 @@ static int fi_ioctl_once(struct __test_metadata *_metadata,
 
 static void fi_hold(struct __test_metadata *_metadata, int type)
 {
-	char val[16];
-
-	snprintf(val, sizeof(val), "0x%x", type ? 1u << type : 0);
-	ASSERT_EQ(0, hd_write_file(LB_DEBUGFS "hold", val));
+	ASSERT_EQ(0, hd_lb_hold(type));
 }
 
 /* Read the held message of @type into self->msg (waits for it). */
 static int fi_capture(struct fi_ctx *self, int type)
 {
-	long long end = hd_now_ms() + FI_WAIT_MS;
-	int fd, ret = -ETIMEDOUT;
-	ssize_t n;
-
-	fd = open(LB_DEBUGFS "held", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (hd_now_ms() < end) {
-		n = read(fd, self->msg, sizeof(self->msg));
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		if (n == LB_MSG_SIZE) {
-			/* type: __le16 after magic and version */
-			if (self->msg[6] == type) {
-				ret = 0;
-				break;
-			}
-			continue;
-		}
-		usleep(2000);
-	}
-	close(fd);
-	return ret;
+	return hd_lb_held(type, self->msg, FI_WAIT_MS);
 }
 
 static void *fi_thread_fn(void *arg)

@@ -203,6 +203,55 @@ static inline int hd_lb_write(const char *param, const char *val)
 	return hd_write_file(path, val);
 }
 
+/*
+ * The loopback's test hooks (CONFIG_HYPER_DMABUF_LOOPBACK_TEST_FAULTS):
+ * messages of the types in debugfs "hold" are kept back from delivery,
+ * and read out of "held", oldest first.
+ */
+#define HD_LB_DEBUGFS	HD_DEBUGFS_ROOT "/hyper_dmabuf_loopback/"
+#define HD_LB_MSG_SIZE	416	/* HDMABUF_MSG_SIZE */
+
+/* Hold back messages of @type (0: none any more); 0 or -errno. */
+static inline int hd_lb_hold(int type)
+{
+	char val[16];
+
+	snprintf(val, sizeof(val), "0x%x", type ? 1u << type : 0);
+	return hd_write_file(HD_LB_DEBUGFS "hold", val);
+}
+
+/*
+ * Wait up to @timeout_ms for a held message of @type and read it into
+ * @msg (HD_LB_MSG_SIZE bytes): it is never delivered.  Held messages of
+ * other types read on the way are dropped.  0, -ETIMEDOUT or -errno.
+ */
+static inline int hd_lb_held(int type, unsigned char *msg, int timeout_ms)
+{
+	long long end = hd_now_ms() + timeout_ms;
+	int fd, ret = -ETIMEDOUT;
+	ssize_t n;
+
+	fd = open(HD_LB_DEBUGFS "held", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (hd_now_ms() < end) {
+		n = read(fd, msg, HD_LB_MSG_SIZE);
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		/* type: __le16 after magic and version */
+		if (n == HD_LB_MSG_SIZE && msg[6] == type) {
+			ret = 0;
+			break;
+		}
+		if (!n)
+			usleep(2000);
+	}
+	close(fd);
+	return ret;
+}
+
 /* ---- vgem: a real dma-buf producer ---------------------------------- */
 
 /* Give dma-buf @fd to vgem: it attaches to it and maps it. */
