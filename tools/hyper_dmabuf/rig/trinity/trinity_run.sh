@@ -15,9 +15,9 @@
 #
 # Parameters (kernel command line, or /etc/trinity.env from pack.sh):
 #   trinity_syscalls=N	system calls to make (default 5000: about a
-#			minute on the KASAN kernel alone, about 230 s
-#			after the other suites of a full run, whose
-#			leftovers slow trinity)
+#			minute on the KASAN kernel; the rig runs it
+#			before the other suites, whose leftovers make
+#			trinity three times slower)
 #   trinity_seed=S	trinity's seed (default 1)
 #   trinity_children=C	trinity's child processes (default 2)
 #   trinity_timeout=S	fail when the calls take longer (default 900, a
