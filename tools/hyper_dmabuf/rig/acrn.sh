@@ -126,7 +126,7 @@ cp "$adir/init" "$root/init"
 # The Xen rig's guest helpers need nothing of Xen: module loading with
 # KUnit results, background jobs, the end-of-run checks.
 cp "$adir/hda-agent" "$tools/rig/xen/hdx-setup" "$tools/rig/xen/hdx-bg" \
-	"$tools/rig/xen/hdx-finish" "$root/bin/"
+	"$tools/rig/xen/hdx-finish" "$tools/rig/xen/hdx-reload" "$root/bin/"
 cp "$tests"/guest/* "$out/boot/hda-pcimem" "$root/bin/"
 strip "$root/bin/hda-pcimem"
 for c in "$tests"/guest/*; do

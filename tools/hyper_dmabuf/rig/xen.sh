@@ -138,7 +138,7 @@ common_root() {
 	cp /bin/busybox "$root/bin/"
 	cp "$tools/udev/70-hyper_dmabuf.rules" "$root/etc/udev/rules.d/"
 	cp "$xdir/hdx-setup" "$xdir/hdx-bg" "$xdir/hdx-finish" \
-		"$out/helpers/rig-xen-peers" "$root/bin/"
+		"$xdir/hdx-reload" "$out/helpers/rig-xen-peers" "$root/bin/"
 	# Every guest helper (rig-exit, demo, the hdmabuf CLI...) into /bin,
 	# every kselftest program into /tests.
 	cp "$tests"/guest/* "$root/bin/"

@@ -16,13 +16,7 @@ if ! vm_alive uos2; then
 fi
 read -r _ _ d0 _ < <(hda_link sos 2)
 check "uos2 reloads hyper_dmabuf_acrn over and over" on_bg uos2 reload \
-	"n=0
-	while :; do
-		rmmod hyper_dmabuf_acrn || exit 1
-		insmod /modules/hyper_dmabuf_acrn.ko || exit 1
-		n=\$((n + 1))
-		echo reload \$n
-	done"
+	hdx-reload hyper_dmabuf_acrn
 check "... three times at least" on_wait_line uos2 reload '^reload 3$' 60
 check "the host kills uos2's QEMU in the middle of a reload" vm_kill uos2
 t0=$SECONDS
