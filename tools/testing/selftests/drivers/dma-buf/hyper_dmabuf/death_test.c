@@ -23,8 +23,6 @@
 
 #include "hdmabuf_util.h"
 
-#define LB_DEBUGFS	HD_LB_DEBUGFS
-
 /* Message types of the protocol (drivers/.../proto.h). */
 enum death_msg {
 	DM_EXPORT = 1,
@@ -56,7 +54,7 @@ static void drop_held(void)
 	char msg[HD_LB_MSG_SIZE];
 	int fd;
 
-	fd = open(LB_DEBUGFS "held", O_RDONLY | O_CLOEXEC);
+	fd = open(HD_LB_DEBUGFS "held", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	while (read(fd, msg, sizeof(msg)) == HD_LB_MSG_SIZE)
@@ -71,7 +69,7 @@ FIXTURE_SETUP(death)
 	if (!hd_env_setup(_metadata, &self->env, HD_NEED_ALL))
 		return;
 	if (access(HD_LB_PARAMS "reconnect", W_OK) ||
-	    access(LB_DEBUGFS "map_delay_ms", W_OK))
+	    access(HD_LB_DEBUGFS "map_delay_ms", W_OK))
 		SKIP(return, "loopback has no test hooks");
 	self->timeout_ms = hd_param("msg_timeout_ms", 3500);
 	self->imp = hd_open_dev();
@@ -84,7 +82,7 @@ FIXTURE_SETUP(death)
 FIXTURE_TEARDOWN(death)
 {
 	hd_lb_hold(0);
-	hd_write_file(LB_DEBUGFS "map_delay_ms", "0");
+	hd_write_file(HD_LB_DEBUGFS "map_delay_ms", "0");
 	drop_held();
 	hd_close(&self->imp);
 	hd_vbuf_destroy(&self->buf);
@@ -105,18 +103,6 @@ static int peer_dies(void)
 	return hd_lb_write("reconnect", "1");
 }
 
-/* Events of @type for @id queued on @dev, read now. */
-static int count_events(int dev, __u32 type, const struct hyper_dmabuf_id *id)
-{
-	struct hyper_dmabuf_event ev;
-	int n = 0;
-
-	while (!hd_read_event(dev, &ev, 0))
-		if (ev.type == type && hd_id_eq(&ev.id, id))
-			n++;
-	return n;
-}
-
 /*
  * @id is released (WAIT_RELEASED returns at once or soon), and @dev got
  * its RELEASED event exactly once.
@@ -128,7 +114,7 @@ static void released_once(struct __test_metadata *_metadata, int dev,
 
 	EXPECT_EQ(0, hd_wait_released(dev, id, HD_RELEASE_TIMEOUT_MS));
 	EXPECT_EQ(0, hd_wait_event(dev, HD_EV_RELEASED, id, &ev, 0));
-	EXPECT_EQ(0, count_events(dev, HD_EV_RELEASED, id));
+	EXPECT_EQ(0, hd_count_events(dev, HD_EV_RELEASED, id));
 }
 
 /* The exports and pages of both sides are back where the test began. */
@@ -224,6 +210,20 @@ static void *import_fn(void *arg)
 	return NULL;
 }
 
+/*
+ * Hold back messages of @type, start @fn in @c's thread and wait until
+ * its message of @type is held: the call is in flight at that step.
+ * 0 or a negative errno.
+ */
+static int call_until_held(struct call *c, void *(*fn)(void *), int type)
+{
+	int ret = hd_lb_hold(type);
+
+	if (!ret)
+		ret = -pthread_create(&c->thread, NULL, fn, c);
+	return ret ?: wait_held(type);
+}
+
 /* Wait for @c; how long it took after the test acted is in @c->took. */
 static void join(struct call *c)
 {
@@ -244,9 +244,7 @@ TEST_F(death, after_announce_before_delivery)
 
 	if (!self->ready)
 		return;
-	ASSERT_EQ(0, hd_lb_hold(DM_EXPORT));
-	ASSERT_EQ(0, pthread_create(&c.thread, NULL, export_fn, &c));
-	ASSERT_EQ(0, wait_held(DM_EXPORT));
+	ASSERT_EQ(0, call_until_held(&c, export_fn, DM_EXPORT));
 	c.t0 = hd_now_ms();
 	ASSERT_EQ(0, peer_dies());
 	join(&c);
@@ -277,9 +275,7 @@ TEST_F(death, after_accept_before_reply)
 
 	if (!self->ready)
 		return;
-	ASSERT_EQ(0, hd_lb_hold(DM_EXPORT_REPLY));
-	ASSERT_EQ(0, pthread_create(&c.thread, NULL, export_fn, &c));
-	ASSERT_EQ(0, wait_held(DM_EXPORT_REPLY));
+	ASSERT_EQ(0, call_until_held(&c, export_fn, DM_EXPORT_REPLY));
 	/* the importing side has it, under the id the caller will be given */
 	ASSERT_EQ(0, hd_read_event(self->imp, &ev, HD_EVENT_TIMEOUT_MS));
 	ASSERT_EQ(HD_EV_NEW, ev.type);
@@ -294,8 +290,8 @@ TEST_F(death, after_accept_before_reply)
 				   HD_EVENT_TIMEOUT_MS));
 	EXPECT_EQ(-ENOENT, hd_import(self->imp, &id, O_RDWR, &fd));
 	expect_back(_metadata, &self->env);
-	EXPECT_EQ(0, count_events(self->imp, HD_EV_NEW, &id));
-	EXPECT_EQ(0, count_events(self->imp, HD_EV_WITHDRAWN, &id));
+	EXPECT_EQ(0, hd_count_events(self->imp, HD_EV_NEW, &id));
+	EXPECT_EQ(0, hd_count_events(self->imp, HD_EV_WITHDRAWN, &id));
 	next_share_works(_metadata, &self->env, &self->buf, self->imp);
 }
 
@@ -318,14 +314,14 @@ TEST_F(death, during_importer_map)
 			       &id));
 	ASSERT_TRUE(hd_wait_listed(self->imp, &id));
 	snprintf(val, sizeof(val), "%d", MAP_DELAY_MS);
-	ASSERT_EQ(0, hd_write_file(LB_DEBUGFS "map_delay_ms", val));
+	ASSERT_EQ(0, hd_write_file(HD_LB_DEBUGFS "map_delay_ms", val));
 	c.id = id;
 	c.t0 = hd_now_ms();
 	ASSERT_EQ(0, pthread_create(&c.thread, NULL, import_fn, &c));
-	EXPECT_TRUE(hd_wait_until(!hd_read_file(LB_DEBUGFS "map_stalled",
+	EXPECT_TRUE(hd_wait_until(!hd_read_file(HD_LB_DEBUGFS "map_stalled",
 						val, sizeof(val)) &&
 				  atoi(val) == 1, HD_EVENT_TIMEOUT_MS));
-	ASSERT_EQ(0, hd_write_file(LB_DEBUGFS "map_delay_ms", "0"));
+	ASSERT_EQ(0, hd_write_file(HD_LB_DEBUGFS "map_delay_ms", "0"));
 	ASSERT_EQ(0, peer_dies());
 	/* the map still holds the pages: not released yet */
 	EXPECT_EQ(-ETIMEDOUT, hd_wait_released(dev, &id, 200));
@@ -375,7 +371,7 @@ TEST_F(death, with_import_mmapped)
 	munmap(map, size);
 
 	released_once(_metadata, dev, &id);
-	EXPECT_EQ(0, count_events(self->imp, HD_EV_WITHDRAWN, &id));
+	EXPECT_EQ(0, hd_count_events(self->imp, HD_EV_WITHDRAWN, &id));
 	expect_back(_metadata, &self->env);
 	next_share_works(_metadata, &self->env, &self->buf, self->imp);
 }
@@ -402,7 +398,7 @@ TEST_F(death, during_delayed_unexport)
 	/* past the delay: the work ran, or was cancelled, and did nothing */
 	usleep((DELAY_MS + 500) * 1000);
 	EXPECT_EQ(0, hd_wait_event(dev, HD_EV_RELEASED, &id, &ev, 0));
-	EXPECT_EQ(0, count_events(dev, HD_EV_RELEASED, &id));
+	EXPECT_EQ(0, hd_count_events(dev, HD_EV_RELEASED, &id));
 	EXPECT_EQ(-ENOENT, hd_unexport(dev, &id, 0));
 	expect_back(_metadata, &self->env);
 	next_share_works(_metadata, &self->env, &self->buf, self->imp);
@@ -422,9 +418,7 @@ TEST_F(death, during_unexport_reply)
 	if (!self->ready)
 		return;
 	share(_metadata, &self->env, &self->buf, self->imp, &c.id, &fd);
-	ASSERT_EQ(0, hd_lb_hold(DM_UNEXPORT_REPLY));
-	ASSERT_EQ(0, pthread_create(&c.thread, NULL, unexport_fn, &c));
-	ASSERT_EQ(0, wait_held(DM_UNEXPORT_REPLY));
+	ASSERT_EQ(0, call_until_held(&c, unexport_fn, DM_UNEXPORT_REPLY));
 	/* still waiting for the reply */
 	usleep(200 * 1000);
 	EXPECT_EQ(0, c.took);

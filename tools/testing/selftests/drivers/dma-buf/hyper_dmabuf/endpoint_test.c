@@ -282,17 +282,6 @@ TEST_F(ep, old_export_struct_goes_to_default)
 	EXPECT_EQ(0, hd_unexport(self->env.dev, &id, 0));
 }
 
-/* RELEASED events of any buffer read from @dev's queue, now. */
-static int released_events(int dev)
-{
-	struct hyper_dmabuf_event ev;
-	int n = 0;
-
-	while (!hd_read_event(dev, &ev, 0))
-		n += ev.type == HD_EV_RELEASED;
-	return n;
-}
-
 /*
  * A release is told to the file that exported the buffer, not to an
  * endpoint: a file bound to "camera" exports to "display" with the
@@ -340,9 +329,9 @@ TEST_F(ep, released_goes_to_the_exporting_file_only)
 				   HD_EVENT_TIMEOUT_MS));
 	EXPECT_EQ((__u64)EP_SIZE, ev.size);
 	/* The release is over: whatever the others were to get is queued. */
-	EXPECT_EQ(0, released_events(disp));
-	EXPECT_EQ(0, released_events(dfl));
-	EXPECT_EQ(0, released_events(self->env.dev));
+	EXPECT_EQ(0, hd_count_events(disp, HD_EV_RELEASED, NULL));
+	EXPECT_EQ(0, hd_count_events(dfl, HD_EV_RELEASED, NULL));
+	EXPECT_EQ(0, hd_count_events(self->env.dev, HD_EV_RELEASED, NULL));
 	EXPECT_EQ(-ENOENT, hd_wait_released(disp, &id, 0));
 	close(cam);
 	close(disp);

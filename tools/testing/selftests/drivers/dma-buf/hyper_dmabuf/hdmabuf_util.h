@@ -763,6 +763,22 @@ static inline void hd_drain_events(int dev)
 		;
 }
 
+/*
+ * Read everything @dev has queued; how many events of @type (for @id if
+ * @id is set) were among them.
+ */
+static inline int hd_count_events(int dev, __u32 type,
+				  const struct hyper_dmabuf_id *id)
+{
+	struct hyper_dmabuf_event ev;
+	int n = 0;
+
+	while (!hd_read_event(dev, &ev, 0))
+		if (ev.type == type && (!id || hd_id_eq(&ev.id, id)))
+			n++;
+	return n;
+}
+
 /* ---- debugfs -------------------------------------------------------- */
 
 /**

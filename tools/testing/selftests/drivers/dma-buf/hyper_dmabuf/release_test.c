@@ -47,18 +47,6 @@ FIXTURE_TEARDOWN(rel)
 	hd_env_close(_metadata, &self->env);
 }
 
-/* Read what @dev has queued; how many events of @type (for @id if set). */
-static int count_events(int dev, __u32 type, const struct hyper_dmabuf_id *id)
-{
-	struct hyper_dmabuf_event ev;
-	int n = 0;
-
-	while (!hd_read_event(dev, &ev, 0))
-		if (ev.type == type && (!id || hd_id_eq(&ev.id, id)))
-			n++;
-	return n;
-}
-
 /* The exports and shared pages are back to the start of the test, now. */
 static void expect_pages_back(struct __test_metadata *_metadata,
 			      const struct hd_env *env)
@@ -140,10 +128,10 @@ TEST_F(rel, event_after_importer_lets_go)
 	EXPECT_EQ(0u, ev.priv_len);
 	EXPECT_EQ(0u, ev.reserved);
 	EXPECT_EQ(0, hd_wait_released(dev, &id, 0));
-	EXPECT_EQ(0, count_events(dev, HD_EV_RELEASED, NULL));
+	EXPECT_EQ(0, hd_count_events(dev, HD_EV_RELEASED, NULL));
 
 	/* Another open file heard of the buffer, not of its release. */
-	EXPECT_EQ(0, count_events(other, HD_EV_RELEASED, NULL));
+	EXPECT_EQ(0, hd_count_events(other, HD_EV_RELEASED, NULL));
 	close(other);
 }
 
@@ -178,7 +166,7 @@ TEST_F(rel, no_event_unless_asked)
 	ASSERT_EQ(0, hd_unexport(dev, &id, 0));
 	ASSERT_EQ(0, hd_wait_released(dev, &id, HD_RELEASE_TIMEOUT_MS));
 	/* The event would have been queued before the wait returned. */
-	EXPECT_EQ(0, count_events(dev, HD_EV_RELEASED, NULL));
+	EXPECT_EQ(0, hd_count_events(dev, HD_EV_RELEASED, NULL));
 }
 
 /*

@@ -177,7 +177,6 @@ static void *worker_fn(void *arg)
 
 static void *observer_fn(void *arg)
 {
-	struct hyper_dmabuf_event ev;
 	struct hyper_dmabuf_peer *peers;
 	struct hyper_dmabuf_info info;
 	struct hyper_dmabuf_id *ids;
@@ -200,8 +199,7 @@ static void *observer_fn(void *arg)
 			break;
 		}
 		free(peers);
-		while (!hd_read_event(o->dev, &ev, 0))
-			;
+		hd_drain_events(o->dev);
 		o->rounds++;
 		usleep(1000);
 	}
