@@ -27,16 +27,24 @@ build_modules() {
 	mkdir -p "$src/drivers/dma-buf" "$src/include"
 	cp -a "$HDMABUF_TOP/drivers/dma-buf/hyper_dmabuf" "$src/drivers/dma-buf/"
 	cp -a "$HDMABUF_TOP/include/uapi" "$src/include/"
+	# the out-of-tree Kbuild: the UAPI include path and the options
+	cp "$HDMABUF_TOP/Kbuild" "$src/"
 	# KUnit suites go into the core wherever the kernel has KUnit.
 	kunit=
 	grep -q '^CONFIG_KUNIT=y' "$KDIR/.config" 2>/dev/null &&
 		kunit=CONFIG_HYPER_DMABUF_KUNIT_TEST=y
-	make -C "$KDIR" M="$src/drivers/dma-buf/hyper_dmabuf" \
+	# The ACRN user VM's virtio transport wherever the kernel has virtio
+	# (Kconfig's choice in tree).
+	virtio=
+	grep -qE '^CONFIG_VIRTIO=[ym]' "$KDIR/.config" 2>/dev/null &&
+		virtio=CONFIG_HYPER_DMABUF_ACRN_VIRTIO=m
+	make -C "$KDIR" M="$src" \
 		CONFIG_HYPER_DMABUF=m CONFIG_HYPER_DMABUF_LOOPBACK=m \
 		CONFIG_HYPER_DMABUF_TEST_FUZZ=y \
 		CONFIG_HYPER_DMABUF_LOOPBACK_TEST_FAULTS=y \
 		CONFIG_HYPER_DMABUF_XEN=m CONFIG_HYPER_DMABUF_XEN_TEST_FAULTS=y \
-		CONFIG_HYPER_DMABUF_ACRN=m CONFIG_HYPER_DMABUF_ACRN_TEST_FAULTS=y $kunit \
+		CONFIG_HYPER_DMABUF_ACRN=m CONFIG_HYPER_DMABUF_ACRN_TEST_FAULTS=y \
+		$virtio $kunit \
 		"$@" modules >"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2
 		hd_die "module build for $flavor failed"
