@@ -22,7 +22,7 @@ tools=$HDMABUF_TOP/tools/hyper_dmabuf
 mkdir -p "$HDMABUF_BUILD"
 
 total_p=0 total_f=0 total_s=0
-declare -a step_lines
+declare -a step_lines step_times
 
 # tap_step NAME COMMAND...: run a command that prints raw TAP
 tap_step() {
@@ -83,6 +83,7 @@ steps=("$@")
 start=$SECONDS
 for step in "${steps[@]}"; do
 	hd_log "step $step"
+	step_t0=$SECONDS
 	case "$step" in
 	lint)		tap_step lint "$tools/lint.sh" ;;
 	rig-selfcheck)	tap_step rig-selfcheck "$tools/rig/selfcheck.sh" stock
@@ -109,10 +110,13 @@ for step in "${steps[@]}"; do
 				--transport virtio ;;
 	*)		hd_die "unknown step $step" ;;
 	esac
+	step_times+=("$(printf '%-16s %5d s' "$step" $((SECONDS - step_t0)))")
 done
 
 echo
 echo "=== summary ($((SECONDS - start)) s)"
 printf '%s\n' "${step_lines[@]}"
+echo "=== time per step"
+printf '%s\n' "${step_times[@]}"
 echo "$total_p passed, $total_f failed, $total_s skipped"
 [ "$total_f" -eq 0 ]
