@@ -26,6 +26,9 @@
 #				then PEER_FUZZ (10^5) malformed messages each way
 #				over the ACRN model's mailbox and virtio links and
 #				over Xen's ring
+#   make patches		the driver as a git format-patch series for
+#				linux-source-6.1, with a cover letter, in
+#				build/patches (OUT=dir to override)
 #   make clean
 #
 # Every target installs missing Debian packages first (tools/hyper_dmabuf/
@@ -84,8 +87,11 @@ fuzz: deps
 		FUZZ_SECONDS=$(FUZZ_SECONDS) PEER_FUZZ=$(PEER_FUZZ) \
 		$(T)/test-all.sh kernel-debug fuzz peer-fuzz
 
+patches: deps
+	@OUT=$(OUT) $(T)/patches.sh
+
 clean:
 	rm -rf build
 
 .PHONY: all deps modules selftests lint kernel-debug check check-xen \
-	check-acrn test demo bench bench-latency fuzz clean
+	check-acrn test demo bench bench-latency fuzz patches clean
