@@ -29,6 +29,9 @@
 #   make patches		the driver as a git format-patch series for
 #				linux-source-6.1, with a cover letter, in
 #				build/patches (OUT=dir to override)
+#   make check-patches		apply that series to a pristine tree: W=1
+#				build, checkpatch --strict, MAINTAINERS, Sphinx
+#   make check-patches-each	the same, and the build after every patch
 #   make clean
 #
 # Every target installs missing Debian packages first (tools/hyper_dmabuf/
@@ -90,8 +93,15 @@ fuzz: deps
 patches: deps
 	@OUT=$(OUT) $(T)/patches.sh
 
+check-patches: deps
+	@$(T)/test-all.sh patches
+
+check-patches-each: deps
+	@$(T)/test-all.sh patches-each
+
 clean:
 	rm -rf build
 
 .PHONY: all deps modules selftests lint kernel-debug check check-xen \
-	check-acrn test demo bench bench-latency fuzz patches clean
+	check-acrn test demo bench bench-latency fuzz patches check-patches \
+	check-patches-each clean
