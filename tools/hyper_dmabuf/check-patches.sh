@@ -9,6 +9,7 @@
 #     needs) enables the core and every backend as modules;
 #   - drivers/dma-buf/hyper_dmabuf/ builds in tree with W=1 without a
 #     warning, every C file of the series compiled;
+#   - the kselftests build in tree through their TARGETS entry;
 #   - scripts/checkpatch.pl --strict passes every patch;
 #   - MAINTAINERS covers every file the series adds;
 #   - our pages build with Sphinx under the tree's own
@@ -147,31 +148,42 @@ else
 		"$out/kconfig.log"
 fi
 
-# build_driver LOG: build our directory in tree with W=1; a failure or a
-# warning is in LOG
+# build_driver LOG: build our directory in tree with W=1; true when it
+# built without a warning and compiled every C file of the tree's
+# drivers/dma-buf/hyper_dmabuf/ (what went wrong is in LOG)
 build_driver() {
+	local c
+	find "$kbuild/drivers/dma-buf/hyper_dmabuf" -name '*.o' -delete 2>/dev/null || true
 	kmake -j"$(nproc)" W=1 drivers/dma-buf/hyper_dmabuf/ >"$1" 2>&1 ||
 		echo "error: make failed" >>"$1"
-	! grep -qE 'warning:|error:' "$1"
-}
-if build_driver "$out/build.log"; then
-	missing=
 	for c in $(cd "$linux" && git ls-files -- 'drivers/dma-buf/hyper_dmabuf/*.c'); do
 		[ -e "$kbuild/${c%.c}.o" ] && continue
 		# A KUnit suite may be #included by the file it tests.
 		grep -q "^#include \"${c##*/}\"" "$linux/${c%/*}"/*.c && continue
-		missing+=" $c"
+		echo "error: $c not compiled" >>"$1"
 	done
-	if [ -z "$missing" ]; then
-		result 0 "drivers/dma-buf/hyper_dmabuf/ builds in tree with W=1, no warnings, every C file"
-	else
-		echo "not compiled:$missing" >"$out/missing.log"
-		result 1 "drivers/dma-buf/hyper_dmabuf/ builds in tree with W=1, every C file" \
-			"$out/missing.log"
-	fi
+	! grep -qE 'warning:|error:' "$1"
+}
+if build_driver "$out/build.log"; then
+	result 0 "drivers/dma-buf/hyper_dmabuf/ builds in tree with W=1, no warnings, every C file"
 else
-	result 1 "drivers/dma-buf/hyper_dmabuf/ builds in tree with W=1, no warnings" \
+	result 1 "drivers/dma-buf/hyper_dmabuf/ builds in tree with W=1, no warnings, every C file" \
 		"$out/build.log"
+fi
+
+# The kselftests build in tree through the TARGETS entry, as
+# "make kselftest-all" builds them, without a warning.
+ksft=$kbuild/kselftest/drivers/dma-buf/hyper_dmabuf
+want=$(ls "$linux"/tools/testing/selftests/drivers/dma-buf/hyper_dmabuf/*_test.c | wc -l)
+if kmake -j"$(nproc)" TARGETS=drivers/dma-buf/hyper_dmabuf kselftest-all \
+	>"$out/kselftest.log" 2>&1 &&
+   ! grep -qE 'warning:|error:' "$out/kselftest.log" &&
+   built=$(find "$ksft" -maxdepth 1 -type f -name '*_test' | wc -l) &&
+   [ "$built" = "$want" ]; then
+	result 0 "kselftests build in tree (TARGETS=drivers/dma-buf/hyper_dmabuf), $built programs, no warnings"
+else
+	result 1 "kselftests build in tree (TARGETS=drivers/dma-buf/hyper_dmabuf), no warnings" \
+		"$out/kselftest.log"
 fi
 
 # checkpatch, from the tree's top, as a maintainer runs it.
@@ -260,17 +272,20 @@ fi
 # --each: the driver builds after every patch.
 if [ -n "$each" ]; then
 	for ((i = ${#patches[@]} - 1; i >= 1; i--)); do
-		c=$(g rev-parse "HEAD~$i")
+		c=$(g rev-parse "pristine~$i")
 		g checkout -q "$c"
 		s=$(g log -1 --format=%s)
-		kmake olddefconfig >/dev/null 2>&1 || true
+		# Every option this patch's Kconfig has, from the same fragment.
+		kmake KCONFIG_ALLCONFIG="$out/frag.config" allnoconfig \
+			>/dev/null 2>&1 || true
 		if build_driver "$out/build-$i.log"; then
-			result 0 "builds with W=1 after: $s"
+			result 0 "builds with W=1, every C file, after: $s"
 		else
-			result 1 "builds with W=1 after: $s" "$out/build-$i.log"
+			result 1 "builds with W=1, every C file, after: $s" \
+				"$out/build-$i.log"
 		fi
 	done
-	g checkout -q -
+	g checkout -q pristine
 fi
 
 finish

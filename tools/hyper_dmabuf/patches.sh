@@ -368,8 +368,10 @@ Design in brief:
   and its userspace API can be tested without a hypervisor.
 
 Testing: the series applies to v6.1 (Debian's linux-source-6.1) and
-builds with W=1 after each patch, checkpatch --strict clean, with the
-documentation building under Sphinx without warnings.  The kselftests
+builds with W=1 without a warning after each patch, every backend as a
+module.  checkpatch --strict reports only the CamelCase of xenbus's own
+XenbusState* names, and the two pages build under Sphinx with the
+kernel's conf.py without a warning.  The kselftests
 (patch 6) and KUnit suites (patch 2) run in QEMU on Debian's 6.1 kernel
 and on a KASAN, lockdep and kmemleak kernel.  The Xen backend is tested
 under Xen 4.17 with a PV dom0 and two PV domUs sharing in every
