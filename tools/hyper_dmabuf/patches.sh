@@ -371,9 +371,9 @@ Testing: the series applies to v6.1 (Debian's linux-source-6.1) and
 builds with W=1 without a warning after each patch, every backend as a
 module.  checkpatch --strict reports only the CamelCase of xenbus's own
 XenbusState* names, and the two pages build under Sphinx with the
-kernel's conf.py without a warning.  The kselftests
-(patch 6) and KUnit suites (patch 2) run in QEMU on Debian's 6.1 kernel
-and on a KASAN, lockdep and kmemleak kernel.  The Xen backend is tested
+kernel's conf.py without a warning.  The kselftests (patch 6) and KUnit
+suites (patch 2) run in QEMU on Debian's 6.1 kernel and on a KASAN,
+lockdep and kmemleak kernel.  The Xen backend is tested
 under Xen 4.17 with a PV dom0 and two PV domUs sharing in every
 direction, with lying peers, driver reloads and destroyed domains; the
 ACRN backend in a model of ACRN's memory built from QEMU's ivshmem, a
