@@ -26,6 +26,12 @@
 #				then PEER_FUZZ (10^5) malformed messages each way
 #				over the ACRN model's mailbox and virtio links and
 #				over Xen's ring
+#   make patches		the driver as a git format-patch series for
+#				linux-source-6.1, with a cover letter, in
+#				build/patches (OUT=dir to override)
+#   make check-patches		apply that series to a pristine tree: W=1
+#				build, checkpatch --strict, MAINTAINERS, Sphinx
+#   make check-patches-each	the same, and the build after every patch
 #   make clean
 #
 # Every target installs missing Debian packages first (tools/hyper_dmabuf/
@@ -84,8 +90,18 @@ fuzz: deps
 		FUZZ_SECONDS=$(FUZZ_SECONDS) PEER_FUZZ=$(PEER_FUZZ) \
 		$(T)/test-all.sh kernel-debug fuzz peer-fuzz
 
+patches: deps
+	@OUT=$(OUT) $(T)/patches.sh
+
+check-patches: deps
+	@$(T)/test-all.sh patches
+
+check-patches-each: deps
+	@$(T)/test-all.sh patches-each
+
 clean:
 	rm -rf build
 
 .PHONY: all deps modules selftests lint kernel-debug check check-xen \
-	check-acrn test demo bench bench-latency fuzz clean
+	check-acrn test demo bench bench-latency fuzz patches check-patches \
+	check-patches-each clean

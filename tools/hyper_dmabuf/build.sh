@@ -65,7 +65,10 @@ build_selftests() {
 	# Makefile includes the kernel's lib.mk exactly as it would in-tree.
 	rm -rf "${linux:?}/$rel"
 	cp -a "$HDMABUF_TOP/$rel" "$linux/$rel"
-	make -s -C "$linux/$rel" OUTPUT="$out/ksft" \
+	# Static for the rigs' busybox initramfs, and no warning allowed:
+	# ours, not the kselftest Makefile's (the Makefile appends to CFLAGS
+	# from the environment).
+	CFLAGS="-static -Werror" make -s -C "$linux/$rel" OUTPUT="$out/ksft" \
 		KHDR_INCLUDES="-I$HDMABUF_TOP/include/uapi -isystem $linux/usr/include" \
 		>"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2

@@ -6,14 +6,16 @@
 # the last line is the total, "N passed, N failed".  Exit status is 0 only
 # when nothing failed.
 #
-# Steps: kernel-debug, lint, rig-selfcheck, qemu-stock, qemu-kasan,
-# qemu-swiotlb, qemu-xen, qemu-acrn, qemu-acrn-virtio (the ACRN-model rig
-# with virtio links).
+# Steps: kernel-debug, lint, patches (the kernel series of make patches,
+# applied to a pristine tree and checked: check-patches.sh), rig-selfcheck,
+# qemu-stock, qemu-kasan, qemu-swiotlb, qemu-xen, qemu-acrn,
+# qemu-acrn-virtio (the ACRN-model rig with virtio links).
 # Default: all of them.  Not by default, for make fuzz: fuzz (fuzz_test in
 # the KASAN rig for FUZZ_CALLS calls, default 10^6, or FUZZ_SECONDS, from
 # FUZZ_SEED, default from the clock) and peer-fuzz (PEER_FUZZ malformed
 # messages, default 10^5, each way over the ACRN model's mailbox and
-# virtio links and Xen's ring: rig/peer-fuzz.sh).
+# virtio links and Xen's ring: rig/peer-fuzz.sh).  Not by default either:
+# patches-each (patches, and the driver built after every patch).
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -78,7 +80,7 @@ fuzz_timeout() {
 
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] &&
-	steps=(kernel-debug lint rig-selfcheck qemu-stock qemu-kasan
+	steps=(kernel-debug lint patches rig-selfcheck qemu-stock qemu-kasan
 	       qemu-swiotlb qemu-xen qemu-acrn qemu-acrn-virtio)
 start=$SECONDS
 for step in "${steps[@]}"; do
@@ -86,6 +88,8 @@ for step in "${steps[@]}"; do
 	step_t0=$SECONDS
 	case "$step" in
 	lint)		tap_step lint "$tools/lint.sh" ;;
+	patches)	tap_step patches nice "$tools/check-patches.sh" ;;
+	patches-each)	tap_step patches-each nice "$tools/check-patches.sh" --each ;;
 	rig-selfcheck)	tap_step rig-selfcheck "$tools/rig/selfcheck.sh" stock
 			tap_step rig-selfcheck-kasan \
 				"$tools/rig/selfcheck.sh" kasan ;;

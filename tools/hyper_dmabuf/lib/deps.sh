@@ -10,8 +10,10 @@ pkgs=(
 	# build and lint
 	build-essential kmod perl python3 xz-utils sparse rsync
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
-	# the Documentation pages
-	python3-sphinx
+	# the Documentation pages (graphviz: the kernel's conf.py wants dot)
+	python3-sphinx graphviz
+	# checkpatch's SPDX check (scripts/spdxcheck.py) in a git tree
+	python3-ply python3-git
 	# debug kernels
 	bc bison flex libelf-dev libssl-dev dwarves
 	# VM rigs

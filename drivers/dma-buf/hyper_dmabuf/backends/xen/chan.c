@@ -8,12 +8,12 @@
 /**
  * DOC: Handshake
  *
- * A link between two domains is a xenbus device of type "hyper_dmabuf"
- * (dom0 creates it with tools/hyper_dmabuf/xen/hdmabuf-xen-link): the
- * domain with the lower id drives the backend end, the other the
- * frontend end, and both ends are driven by this module.  xenbus finds
- * the device when its nodes appear and watches the other end's state, so
- * channels come and go by themselves as domains, links and drivers do.
+ * A link between two domains is a xenbus device of type "hyper_dmabuf",
+ * whose xenstore nodes dom0 writes: the domain with the lower id drives
+ * the backend end, the other the frontend end, and both ends are driven
+ * by this module.  xenbus finds the device when its nodes appear and
+ * watches the other end's state, so channels come and go by themselves as
+ * domains, links and drivers do.
  *
  * Handshake::
  *
