@@ -26,6 +26,11 @@
 #				then PEER_FUZZ (10^5) malformed messages each way
 #				over the ACRN model's mailbox and virtio links and
 #				over Xen's ring
+#   make deb			the Debian packages (hyper-dmabuf-dkms,
+#				hyper-dmabuf-tools) into build/packages/
+#   make check-packages	build them, lintian, DKMS for Debian's kernel,
+#				and the plain rig with the .debs' modules and
+#				tools
 #   make clean
 #
 # Every target installs missing Debian packages first (tools/hyper_dmabuf/
@@ -84,8 +89,14 @@ fuzz: deps
 		FUZZ_SECONDS=$(FUZZ_SECONDS) PEER_FUZZ=$(PEER_FUZZ) \
 		$(T)/test-all.sh kernel-debug fuzz peer-fuzz
 
+deb: deps
+	@$(T)/rig/packages.sh --deb
+
+check-packages: deps
+	@$(T)/test-all.sh packages
+
 clean:
 	rm -rf build
 
 .PHONY: all deps modules selftests lint kernel-debug check check-xen \
-	check-acrn test demo bench bench-latency fuzz clean
+	check-acrn test demo bench bench-latency fuzz deb check-packages clean
