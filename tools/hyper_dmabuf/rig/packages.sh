@@ -95,11 +95,11 @@ expect=$(sh "$dsrc/tools/hyper_dmabuf/dkms-options.sh" modules "$KDIR/.config" |
 	 cut -d' ' -f1)
 if dkms add "hyper-dmabuf/$dver" >"$out/dkms.log" 2>&1 &&
 	nice dkms build "hyper-dmabuf/$dver" -k "$KVER" >>"$out/dkms.log" 2>&1; then
-	res OK "dkms build -k $KVER: $(echo $expect)"
+	res OK "dkms build -k $KVER: $(echo "$expect" | tr '\n' ' ')"
 else
 	tail -n 30 "$out/dkms.log" | sed 's/^/# /'
-	cat "/var/lib/dkms/hyper-dmabuf/$dver/build/make.log" 2>/dev/null |
-		tail -n 30 | sed 's/^/# /'
+	tail -n 30 "/var/lib/dkms/hyper-dmabuf/$dver/build/make.log" \
+		2>/dev/null | sed 's/^/# /'
 	res FAIL "dkms build -k $KVER"
 fi
 missing=
@@ -141,7 +141,7 @@ fi
 
 dkms remove "hyper-dmabuf/$dver" --all >>"$out/dkms.log" 2>&1 || true
 rm -rf "$dsrc"
-left=$(ls "$upd" 2>/dev/null | grep '^hyper_dmabuf' || true)
+left=$(find "$upd" -name 'hyper_dmabuf*' -printf '%f ' 2>/dev/null || true)
 if [ -z "$left" ] && ! dkms status 2>/dev/null | grep -q "hyper-dmabuf/$dver"; then
 	res OK "dkms remove: nothing of hyper-dmabuf/$dver left"
 else
