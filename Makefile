@@ -32,6 +32,11 @@
 #   make check-patches		apply that series to a pristine tree: W=1
 #				build, checkpatch --strict, MAINTAINERS, Sphinx
 #   make check-patches-each	the same, and the build after every patch
+#   make deb			the Debian packages (hyper-dmabuf-dkms,
+#				hyper-dmabuf-tools) into build/packages/
+#   make check-packages	build them, lintian, DKMS for Debian's kernel,
+#				and the plain rig with the .debs' modules and
+#				tools
 #   make clean
 #
 # Every target installs missing Debian packages first (tools/hyper_dmabuf/
@@ -99,9 +104,15 @@ check-patches: deps
 check-patches-each: deps
 	@$(T)/test-all.sh patches-each
 
+deb: deps
+	@$(T)/rig/packages.sh --deb
+
+check-packages: deps
+	@$(T)/test-all.sh packages
+
 clean:
 	rm -rf build
 
 .PHONY: all deps modules selftests lint kernel-debug check check-xen \
 	check-acrn test demo bench bench-latency fuzz patches check-patches \
-	check-patches-each clean
+	check-patches-each deb check-packages clean

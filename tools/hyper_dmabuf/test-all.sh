@@ -9,7 +9,9 @@
 # Steps: kernel-debug, lint, patches (the kernel series of make patches,
 # applied to a pristine tree and checked: check-patches.sh), rig-selfcheck,
 # qemu-stock, qemu-kasan, qemu-swiotlb, qemu-xen, qemu-acrn,
-# qemu-acrn-virtio (the ACRN-model rig with virtio links).
+# qemu-acrn-virtio (the ACRN-model rig with virtio links), packages (the
+# .debs, lintian, DKMS and the .debs' modules and tools in the plain rig:
+# rig/packages.sh).
 # Default: all of them.  Not by default, for make fuzz: fuzz (fuzz_test in
 # the KASAN rig for FUZZ_CALLS calls, default 10^6, or FUZZ_SECONDS, from
 # FUZZ_SEED, default from the clock) and peer-fuzz (PEER_FUZZ malformed
@@ -81,7 +83,7 @@ fuzz_timeout() {
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] &&
 	steps=(kernel-debug lint patches rig-selfcheck qemu-stock qemu-kasan
-	       qemu-swiotlb qemu-xen qemu-acrn qemu-acrn-virtio)
+	       qemu-swiotlb qemu-xen qemu-acrn qemu-acrn-virtio packages)
 start=$SECONDS
 for step in "${steps[@]}"; do
 	hd_log "step $step"
@@ -110,6 +112,7 @@ for step in "${steps[@]}"; do
 			--scenario-timeout 600 ;;
 	qemu-acrn)	rig_step qemu-acrn "$tools/rig/acrn.sh" \
 				--transport mailbox ;;
+	packages)	rig_step packages "$tools/rig/packages.sh" ;;
 	qemu-acrn-virtio) rig_step qemu-acrn-virtio "$tools/rig/acrn.sh" \
 				--transport virtio ;;
 	*)		hd_die "unknown step $step" ;;

@@ -24,6 +24,9 @@ pkgs=(
 	trinity
 	# make bench's plot
 	gnuplot-nox
+	# the Debian packages (make deb, make check-packages): debian/control's
+	# Build-Depends, and what checks the result
+	dpkg-dev debhelper dh-dkms dkms libdrm-dev fakeroot lintian
 )
 
 missing=()

@@ -27,6 +27,13 @@
 # SECONDS, whichever ends first) from SEED (0: from the clock); make fuzz.
 # HD_FUZZ_OPS=NAME,... in the environment keeps only those operations.
 #
+# --modules DIR loads the modules in DIR (named in DIR/load-order, in that
+# order) instead of building them; --extra SCRIPT runs "SCRIPT ROOT" to
+# fill the initramfs ROOT instead of the selftests: its programs in
+# ROOT/tests are the only suites, the selftests are not built, and the
+# udev rule is what SCRIPT puts in ROOT/etc/udev/rules.d (make
+# check-packages: rig/packages.sh).
+#
 # --inject MODE is for the rig's own check (selfcheck.sh): "fail" adds a
 # failing kselftest, "hang" makes the guest never report; "warn", "uaf",
 # "inversion" and "leak" load a module with that bug (rig/fault/).
@@ -34,7 +41,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 
 inject= demo= swiotlb= only= timeout_s=${HDMABUF_RIG_TIMEOUT:-600}
-fuzz=
+fuzz= moddir= extra=
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--demo)		demo=1; shift ;;
@@ -43,6 +50,8 @@ while [ $# -gt 1 ]; do
 	--only)		only=$2; shift 2 ;;
 	--fuzz)		fuzz=$2; only=fuzz_test; shift 2 ;;
 	--timeout)	timeout_s=$2; shift 2 ;;
+	--modules)	moddir=$2; shift 2 ;;
+	--extra)	extra=$2; shift 2 ;;
 	*)		hd_die "unknown option $1" ;;
 	esac
 done
@@ -50,25 +59,44 @@ done
 flavor=$1
 hd_flavor "$flavor"
 
-name=qemu${inject:+-inject-$inject}${demo:+-demo}${swiotlb:+-swiotlb}${only:+-only-$only}
+name=qemu${extra:+-extra-$(basename "$extra" .sh)}${inject:+-inject-$inject}${demo:+-demo}${swiotlb:+-swiotlb}${only:+-only-$only}
 out=$FBUILD/rig-$name
 rm -rf "$out"
 mkdir -p "$out"
 tools=$HDMABUF_TOP/tools/hyper_dmabuf
 
-mods=$("$tools/build.sh" modules "$flavor")
-tests=$("$tools/build.sh" selftests)
+if [ -n "$moddir" ]; then
+	mods=$moddir
+else
+	mods=$("$tools/build.sh" modules "$flavor")
+fi
+if [ -n "$extra" ]; then
+	# Only the helpers /init and the udev check run.
+	tests=$out/helpers
+	mkdir -p "$tests/guest"
+	for h in rig-exit rig-as; do
+		gcc -static -O2 -Wall -o "$tests/guest/$h" \
+			"$tools/rig/guest/$h.c"
+	done
+	cp "$tools/rig/guest/hd-udev-apply" "$tests/guest/"
+else
+	tests=$("$tools/build.sh" selftests)
+fi
 
 # --- initramfs ------------------------------------------------------------
 root=$out/initramfs
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,tests,etc/udev/rules.d}
 cp /bin/busybox "$root/bin/busybox"
-cp "$tools/udev/70-hyper_dmabuf.rules" "$root/etc/udev/rules.d/"
 cp "$tools/rig/guest/init" "$root/init"
-cp "$tests/guest/rig-as" "$tests/guest/hd-udev-apply" "$root/bin/"
-cp "$tests/guest/rig-exit" "$tests/guest/hdmabuf" "$tests/guest/rig-features" \
+cp "$tests/guest/rig-as" "$tests/guest/hd-udev-apply" "$tests/guest/rig-exit" \
 	"$root/bin/"
-if [ -n "$demo" ]; then
+[ -n "$extra" ] ||
+	cp "$tools/udev/70-hyper_dmabuf.rules" "$root/etc/udev/rules.d/"
+[ -n "$extra" ] ||
+	cp "$tests/guest/hdmabuf" "$tests/guest/rig-features" "$root/bin/"
+if [ -n "$extra" ]; then
+	"$extra" "$root"
+elif [ -n "$demo" ]; then
 	cp "$tests/guest/hyper_dmabuf_demo" "$root/tests/"
 elif [ -n "$swiotlb" ]; then
 	cp "$tests/ksft/swiotlb_test" "$root/tests/"
