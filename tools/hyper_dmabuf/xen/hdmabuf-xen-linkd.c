@@ -502,6 +502,14 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	/*
+	 * Before xs_open(): libxenstore reads watch events in a thread of its
+	 * own, which a fork would leave behind.
+	 */
+	if (!fg && daemon(0, 1)) {
+		msg("daemon: %s", strerror(errno));
+		return 1;
+	}
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGHUP);
 	sigaddset(&ss, SIGTERM);
@@ -528,10 +536,6 @@ int main(int argc, char **argv)
 	msg("%s: %u pairs; watching domains", conf, c.n);
 	if (reconcile(xs, &c))
 		return 1;
-	if (!fg && daemon(0, 1)) {
-		msg("daemon: %s", strerror(errno));
-		return 1;
-	}
 
 	pfd[0].fd = xs_fileno(xs);
 	pfd[0].events = POLLIN;
