@@ -276,9 +276,10 @@ static bool xs_exists(struct xs_handle *xs, xs_transaction_t t, const char *p)
 {
 	unsigned int len;
 	char *v = xs_read(xs, t, p, &len);
+	bool found = v;
 
 	free(v);
-	return v;
+	return found;
 }
 
 static void link_paths(unsigned int be, unsigned int fe, char *bep, char *fep,
