@@ -5,8 +5,9 @@
 # its configuration lists as they come and removes their links as they go,
 # with no hdmabuf-xen-link call.
 #   - a bad configuration: the daemon exits 1 naming the line;
-#   - at start it links the listed pairs that are not linked yet and leaves
-#     the unlisted pair (domU1, domU2) alone;
+#   - at start it removes a link end to a gone domain, links the listed
+#     pairs that are not linked yet and leaves the unlisted pair (domU1,
+#     domU2) alone;
 #   - it waits for watches with no timeout (its threads block, and never
 #     wake while nothing happens);
 #   - domU2 destroyed: dom0's end of their link goes; domU2 created again
@@ -104,8 +105,14 @@ cat >$conf <<EOF
 link Domain-0 domU1
 link Domain-0 domU2	# domU1 and domU2: not linked
 EOF
+# What a domain destroyed while no daemon ran leaves: dom0's end of a link
+# to a domid that is gone (without "state", which no driver probes).
+stale=/local/domain/0/backend/hyper_dmabuf/77
+xenstore-write $stale/0/frontend-id 77
 check "the daemon starts (default configuration)" on_bg dom0 linkd \
 	hdmabuf-xen-linkd -f
+check "at start it removes dom0's end of a link to a gone domain" \
+	hdx_wait 10 sh -c "! xenstore-exists $stale"
 check "it links dom0 and domU2 at start" hdx_wait 10 lk_linked dom0 domU2
 check "... and says so" \
 	hdx_wait 5 grep -q "^hdmabuf-xen-linkd: linked Domain-0 (0) and domU2 ($d2)" $log
