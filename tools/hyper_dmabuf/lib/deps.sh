@@ -20,6 +20,8 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio gzip coreutils zlib1g-dev
 	# Xen rig
 	xen-hypervisor-4.17-amd64 xen-utils-4.17
+	# hdmabuf-xen-linkd (xenstore.h)
+	libxen-dev
 	# the plain rig's fuzzer run (rig/trinity/)
 	trinity
 	# make bench's plot

@@ -30,7 +30,8 @@ dpkg --root="$root" --force-depends --force-bad-path \
 }
 
 # The dynamic linker and libraries of the installed programs.
-for exe in "$root"/usr/bin/hdmabuf "$root"/usr/sbin/hdmabuf-ivshmem-server; do
+for exe in "$root"/usr/bin/hdmabuf "$root"/usr/sbin/hdmabuf-ivshmem-server \
+	   "$root"/usr/sbin/hdmabuf-xen-linkd; do
 	ldd "$exe" | grep -o '/[^ ]*' | while read -r lib; do
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"

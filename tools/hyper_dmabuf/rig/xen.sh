@@ -92,6 +92,9 @@ for h in rig-xen-bulk rig-xen-peers; do
 	gcc -static -O2 -Wall -Wextra -Werror -I"$HDMABUF_TOP/include/uapi" \
 		-o "$out/helpers/$h" "$xdir/$h.c"
 done
+# dom0's link daemon, on the xenstore library dom0 has for the clients.
+gcc -O2 -Wall -Wextra -Werror -o "$out/helpers/hdmabuf-xen-linkd" \
+	"$tools/xen/hdmabuf-xen-linkd.c" -lxenstore
 
 # --- modules, the same in every domain ------------------------------------
 : >"$out/modules/load-list"
@@ -180,7 +183,9 @@ if [ -n "$scenario" ]; then
 else
 	cp "$xdir"/scenarios/*.sh "$dom0/rig/scenarios/"
 fi
-cp "$tools/xen/hdmabuf-xen-link" "$out/helpers/rig-xen-bulk" "$dom0/bin/"
+cp "$tools/xen/hdmabuf-xen-link" "$out/helpers/rig-xen-bulk" \
+	"$out/helpers/hdmabuf-xen-linkd" "$dom0/bin/"
+add_libs "$dom0" "$dom0/bin/hdmabuf-xen-linkd"
 mkdir -p "$dom0$xenbin" "$dom0"/etc/xen "$dom0"/var/{lib/xen,log/xen/console}
 ln -s ../run "$dom0/var/run"
 ln -s ../run/lock "$dom0/var/lock"

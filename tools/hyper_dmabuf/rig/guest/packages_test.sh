@@ -71,6 +71,21 @@ else
 	sed 's/^/# /' /tmp/link.out
 	not_ok "hdmabuf-xen-link runs (status $rc)"
 fi
+# dom0's link daemon reads its configuration without xenstore (-n): a
+# good one passes, a bad one names its line.
+printf '# dom0 and two guests\nlink Domain-0 guest1\ngroup guest1 guest2\n' \
+	>/tmp/links.conf
+check "hdmabuf-xen-linkd -n accepts a good configuration" \
+	/usr/sbin/hdmabuf-xen-linkd -n -c /tmp/links.conf
+printf '# one typo\nlinx guest1 guest2\n' >/tmp/bad.conf
+/usr/sbin/hdmabuf-xen-linkd -n -c /tmp/bad.conf >/tmp/linkd.out 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -q '/tmp/bad.conf:2: unknown keyword' /tmp/linkd.out; then
+	ok "hdmabuf-xen-linkd -n refuses a bad configuration at its line"
+else
+	sed 's/^/# /' /tmp/linkd.out
+	not_ok "hdmabuf-xen-linkd -n refuses a bad configuration (status $rc)"
+fi
 
 # The installed rule's GROUP and MODE, applied by /init (no udev here).
 rule=/lib/udev/rules.d/70-hyper_dmabuf.rules
