@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hdmabuf: a command-line client of /dev/hyper_dmabuf for the test rigs'
- * shell scenarios.  Each subcommand does one thing with the UAPI of
- * include/uapi/linux/hyper_dmabuf.h and prints what happened as lines of
- * "keyword value..." on stdout (line-buffered, so that a script can follow
- * a process that keeps running).  Exit status: 0 success, 1 failure, 2 bad
- * usage.  A failure prints one line on stderr:
+ * hdmabuf: the command-line client of /dev/hyper_dmabuf.  A user shares a
+ * buffer, lists, imports, checks and watches shared buffers with it, and
+ * scripts drive it (the test rigs' shell scenarios use it too).  Each
+ * subcommand does one thing with the UAPI of <linux/hyper_dmabuf.h> and
+ * prints what happened as lines of "keyword value..." on stdout
+ * (line-buffered, so that a script can follow a process that keeps
+ * running), or with --json as one JSON object per line.  See hdmabuf(1).
+ * Exit status: 0 success, 1 failure, 2 bad usage, 3 timed out (watch and
+ * wait-release only).  A failure prints one line on stderr:
  *
  *	hdmabuf: STEP: ENAME (strerror text)[: detail]
  *
@@ -13,6 +16,9 @@
  * /dev/hyper_dmabuf", "mmap", "verify", ...) and ENAME is the errno's name.
  * Failures that are not a system call's use: EBADMSG for data that does not
  * match the expected pattern, ETIMEDOUT for timeouts, EINVAL for bad usage.
+ *
+ * It needs only libc and the installed UAPI headers (linux-libc-dev), with
+ * the few DRM definitions of the vgem allocator below.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -40,16 +46,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <drm/drm.h>
-#include <drm/drm_mode.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <linux/hyper_dmabuf.h>
 #include <linux/io_uring.h>
 #include <linux/types.h>
 #include <linux/udmabuf.h>
-
-#include "../../testing/selftests/drivers/dma-buf/hyper_dmabuf/vgem.h"
 
 #define DEV_PATH	"/dev/" HYPER_DMABUF_DEVICE_NAME
 #define HEAP_PATH	"/dev/dma_heap/system"
@@ -63,6 +65,7 @@
 #define EXIT_OK		0
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
+#define EXIT_TIMEOUT	3
 
 /* Default timeouts, in milliseconds. */
 #define DEF_EVENT_TIMEOUT_MS	10000
@@ -648,30 +651,93 @@ out_dev:
 	return ret;
 }
 
+/*
+ * The DRM UAPI the vgem allocator needs, from <drm/drm.h> and
+ * <drm/drm_mode.h> (which Debian's linux-libc-dev does not ship: libdrm-dev
+ * has them under /usr/include/libdrm).  These layouts and numbers are ABI.
+ */
+struct hd_drm_version {
+	int version_major;
+	int version_minor;
+	int version_patchlevel;
+	size_t name_len;
+	char *name;
+	size_t date_len;
+	char *date;
+	size_t desc_len;
+	char *desc;
+};
+
+struct hd_drm_prime_handle {
+	__u32 handle;
+	__u32 flags;
+	__s32 fd;
+};
+
+struct hd_drm_mode_create_dumb {
+	__u32 height;
+	__u32 width;
+	__u32 bpp;
+	__u32 flags;
+	__u32 handle;
+	__u32 pitch;
+	__u64 size;
+};
+
+#define HD_DRM_IOCTL_VERSION	_IOWR('d', 0x00, struct hd_drm_version)
+#define HD_DRM_IOCTL_PRIME_HANDLE_TO_FD \
+	_IOWR('d', 0x2d, struct hd_drm_prime_handle)
+#define HD_DRM_IOCTL_MODE_CREATE_DUMB \
+	_IOWR('d', 0xb2, struct hd_drm_mode_create_dumb)
+
+/* The vgem DRM card (found by driver name, not number), or -1. */
+static int vgem_open(void)
+{
+	struct hd_drm_version v;
+	char name[32], path[64];
+	int i, fd;
+
+	for (i = 0; i < 64; i++) {
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(&v, 0, sizeof(v));
+		memset(name, 0, sizeof(name));
+		v.name = name;
+		v.name_len = sizeof(name) - 1;
+		if (!ioctl(fd, HD_DRM_IOCTL_VERSION, &v) &&
+		    !strcmp(name, "vgem"))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
 /* A vgem dumb buffer: pages of 1024 32-bit pixels. */
 static int alloc_vgem(size_t size, int *fd)
 {
-	struct drm_mode_create_dumb dumb;
-	struct drm_prime_handle prime;
+	struct hd_drm_mode_create_dumb dumb;
+	struct hd_drm_prime_handle prime;
 	int vgem, ret = 0;
 
 	if (size / 4096 > UINT_MAX)
 		return -EFBIG;
-	vgem = hd_vgem_open();
+	vgem = vgem_open();
 	if (vgem < 0)
 		return -ENODEV;
 	memset(&dumb, 0, sizeof(dumb));
 	dumb.width = 1024;
 	dumb.height = size / 4096;
 	dumb.bpp = 32;
-	if (ioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &dumb)) {
+	if (ioctl(vgem, HD_DRM_IOCTL_MODE_CREATE_DUMB, &dumb)) {
 		ret = -errno;
 		goto out;
 	}
 	memset(&prime, 0, sizeof(prime));
 	prime.handle = dumb.handle;
-	prime.flags = DRM_CLOEXEC | DRM_RDWR;
-	if (ioctl(vgem, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime))
+	prime.flags = O_CLOEXEC | O_RDWR;
+	if (ioctl(vgem, HD_DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime))
 		ret = -errno;
 	else
 		*fd = prime.fd;
