@@ -21,7 +21,8 @@
 #
 # --only PROG runs only the kselftest program PROG (a developer's quick
 # run; the output directory is rig-qemu-only-PROG), or, as trinity_run.sh,
-# only the trinity run (rig/trinity/trinity_run.sh).
+# only the trinity run (rig/trinity/trinity_run.sh), or, as cli_test.sh, only
+# the hdmabuf CLI's check (cli/cli_test.sh).
 #
 # --fuzz CALLS[,SEED[,SECONDS]] runs only fuzz_test, for CALLS calls (or
 # SECONDS, whichever ends first) from SEED (0: from the clock); make fuzz.
@@ -67,13 +68,15 @@ cp "$tools/udev/70-hyper_dmabuf.rules" "$root/etc/udev/rules.d/"
 cp "$tools/rig/guest/init" "$root/init"
 cp "$tests/guest/rig-as" "$tests/guest/hd-udev-apply" "$root/bin/"
 cp "$tests/guest/rig-exit" "$tests/guest/hdmabuf" "$tests/guest/rig-features" \
-	"$root/bin/"
+	"$tests/guest/json_check" "$root/bin/"
 if [ -n "$demo" ]; then
 	cp "$tests/guest/hyper_dmabuf_demo" "$root/tests/"
 elif [ -n "$swiotlb" ]; then
 	cp "$tests/ksft/swiotlb_test" "$root/tests/"
 elif [ "$only" = trinity_run.sh ]; then
 	"$tools/rig/trinity/pack.sh" "$root" "$tests"
+elif [ "$only" = cli_test.sh ]; then
+	cp "$tools/cli/cli_test.sh" "$root/tests/"
 elif [ -n "$only" ]; then
 	[ -x "$tests/ksft/$only" ] || hd_die "no kselftest program $only"
 	cp "$tests/ksft/$only" "$root/tests/"
