@@ -4,17 +4,22 @@
 # cli_test.sh: exercise every subcommand of hdmabuf against the loopback
 # backend, where this VM is its own and only peer: export in the
 # background, import and verify, write back, unexport by SIGUSR1, events,
-# guessing, query, list, info.  Prints TAP.  Exit status 0 when all
+# guessing, query, list, info; --help of every subcommand, --json, watch
+# and wait-release.  Prints TAP.  Exit status 0 when all
 # passed, 4 (kselftest's skip) without /dev/hyper_dmabuf or a loopback
 # peer, 1 otherwise.  POSIX sh: runs under busybox.
 #
 # HDMABUF names the binary; default: hdmabuf on PATH, else the one next
-# to this script.
+# to this script.  JSON_CHECK names json_check (json_check.c, found the
+# same way), which checks the --json output; without it those checks skip.
 #
 # Copyright (C) 2026 The hyper_dmabuf authors
 
 HD=${HDMABUF:-$(command -v hdmabuf)}
 [ -n "$HD" ] || HD=$(dirname "$0")/hdmabuf
+JC=${JSON_CHECK:-$(command -v json_check)}
+[ -n "$JC" ] || JC=$(dirname "$0")/json_check
+[ -x "$JC" ] || JC=
 T=$(mktemp -d /tmp/cli_test.XXXXXX) || exit 1
 MIB=1048576
 ID_RE='[0-9a-f]\{1,8\}:[0-9a-f]\{1,8\}:[0-9a-f]\{24\}'
@@ -65,10 +70,13 @@ run() {
 	rc=$?
 }
 
-# bg NAME ARGS...: hdmabuf ARGS in the background; its pid in $pid
+# bg NAME ARGS...: hdmabuf ARGS in the background; its pid in $pid.
+# The child truncates NAME's files when it gets to it: remove them first,
+# so that wait_for never reads what an earlier NAME left.
 bg() {
 	name=$1
 	shift
+	rm -f "$T/$name.out" "$T/$name.err"
 	"$HD" "$@" >"$T/$name.out" 2>"$T/$name.err" &
 	pid=$!
 	pids="$pids $pid"
@@ -115,6 +123,17 @@ retry() {
 # shellcheck disable=SC2317 # called by retry
 gone() {
 	"$HD" import "$1" --expect-errno ENOENT
+}
+
+# json NAME: NAME's stdout is JSON Lines (true without json_check)
+json() {
+	[ -z "$JC" ] || "$JC" <"$T/$1.out" 2>"$T/$1.jc"
+}
+
+# jexported NAME: the id an exporter printed with --json
+jexported() {
+	sed -n 's/^{"event":"exported","id":"\([0-9a-f:]*\)",.*}$/\1/p' \
+		"$T/$1.out"
 }
 
 # exported NAME: the id an exporter printed
@@ -513,6 +532,184 @@ if [ $abrc -eq 0 ] && has abuse '^size 65536$' &&
 else
 	not_ok "abuse: one line per attempt, --only picks them" \
 		"$T/abuse.out" "$T/abuse.err" "$T/abuse1.out" "$T/abuse1.err"
+fi
+
+# --- --help of every subcommand ------------------------------------------------
+bad=
+for c in info list export import wait-event watch wait-release query guess \
+	abuse pattern-write pattern-check; do
+	if ! "$HD" "$c" --help >"$T/help.out" 2>"$T/help.err" ||
+	   [ -s "$T/help.err" ] ||
+	   ! grep -q "^  $c\( \|\$\)" "$T/help.out" ||
+	   ! grep -q '^Exit status: ' "$T/help.out"; then
+		bad="$bad $c"
+	fi
+done
+if [ -z "$bad" ]; then
+	ok "COMMAND --help: its usage on stdout, exit status 0"
+else
+	not_ok "COMMAND --help: its usage on stdout, exit status 0:$bad"
+fi
+
+# --- --json of info, list, export, import; watch; wait-release -----------------
+[ -n "$JC" ] || echo "# no json_check: JSON Lines not parsed, fields only"
+run ji info --json
+if [ $rc -eq 0 ] && json ji && [ "$(wc -l <"$T/ji.out")" = 1 ] &&
+   has ji "^{\"vmid\":$vmid,\"version\":[0-9]*,\"peers\":.*{\"vmid\":$vmid,\"backend\":\"loopback\",\"export\":true,\"import\":true}.*}\$"
+then
+	ok "info --json: one object, vmid and the loopback peer"
+else
+	not_ok "info --json: one object, vmid and the loopback peer" \
+		"$T/ji.out" "$T/ji.err" "$T/ji.jc"
+fi
+
+bg jw watch --json
+jw=$pid
+bg pw watch -n 1 --type new --timeout 60000
+pwatch=$pid
+wait_for jw '^{"event":"listening"}$'
+wait_for pw '^listening$'
+bg jx export --json --to "$vmid" --size 64k --seed 41 --priv 'json "q"\ 1'
+pjx=$pid
+wait_for jx '"event":"exported"' 30
+J=$(jexported jx)
+if [ -n "$J" ] &&
+   has jx '^{"event":"alloc","kind":"[a-z]*","size":65536}$' &&
+   has jx "^{\"event\":\"exported\",\"id\":\"$J\",\"size\":65536}\$"; then
+	ok "export --json: alloc and exported objects"
+else
+	not_ok "export --json: alloc and exported objects" "$T/jx.out" "$T/jx.err"
+fi
+
+run jl list --json
+if [ $rc -eq 0 ] && json jl &&
+   has jl "^{\"id\":\"$J\",\"exporter_vmid\":$vmid,\"seq\":[0-9]*,\"size\":65536,\"endpoint\":\"\",\"priv\":\"json \\\\\"q\\\\\"\\\\\\\\ 1\"}\$"
+then
+	ok "list --json: one object per id, size, escaped priv"
+else
+	not_ok "list --json: one object per id, size, escaped priv" \
+		"$T/jl.out" "$T/jl.err" "$T/jl.jc"
+fi
+
+run jimp import "$J" --json --verify 41
+if [ $rc -eq 0 ] && json jimp &&
+   has jimp '^{"event":"size","size":65536}$' &&
+   has jimp '^{"event":"verify","result":"ok","bytes":65536}$'; then
+	ok "import --json: size and verify objects"
+else
+	not_ok "import --json: size and verify objects" \
+		"$T/jimp.out" "$T/jimp.err" "$T/jimp.jc"
+fi
+
+run jimp import "$J" --json --verify 42
+if [ $rc -eq 1 ] && json jimp &&
+   has jimp '^{"event":"verify","result":"mismatch","offset":0}$'; then
+	ok "import --json: a mismatch, exit status 1"
+else
+	not_ok "import --json: a mismatch, exit status 1" \
+		"$T/jimp.out" "$T/jimp.err" "$T/jimp.jc"
+fi
+
+# wait-release: returns once the holding import is gone, not before
+bg jhold import "$J" --verify 41 --hold-ms 3000
+jhold=$pid
+wait_for jhold '^holding'
+bg jwr wait-release "$J" --json --timeout 60000
+jwr=$pid
+wait_for jwr '"event":"waiting"'
+kill -USR1 $pjx
+wait_for jx '^{"event":"unexported"}$'
+early=0
+has jwr '"event":"released"' && early=1
+finish $jhold
+hrc=$rc
+finish $jwr
+if [ $early = 0 ] && [ $hrc -eq 0 ] && [ $rc -eq 0 ] && json jwr &&
+   has jwr "^{\"event\":\"waiting\",\"id\":\"$J\"}\$" &&
+   has jwr "^{\"event\":\"released\",\"id\":\"$J\",\"ms\":[0-9]*}\$"; then
+	ok "wait-release --json: released once the importer let go, exit 0"
+else
+	not_ok "wait-release --json: released once the importer let go, exit 0 (status $rc, early $early)" \
+		"$T/jwr.out" "$T/jwr.err" "$T/jwr.jc" "$T/jhold.err"
+fi
+kill $pjx
+finish $pjx
+if [ $rc -eq 0 ] && json jx; then
+	ok "export --json: every line JSON, exit 0"
+else
+	not_ok "export --json: every line JSON, exit 0 (status $rc)" \
+		"$T/jx.out" "$T/jx.err" "$T/jx.jc"
+fi
+
+wait_for jw "^{\"event\":\"withdrawn\",\"id\":\"$J\""
+kill $jw
+finish $jw
+if json jw && [ "$(sed -n 1p "$T/jw.out")" = '{"event":"listening"}' ] &&
+   has jw "^{\"event\":\"new\",\"id\":\"$J\",\"exporter_vmid\":$vmid,\"size\":65536,\"priv\":\"json \\\\\"q\\\\\"\\\\\\\\ 1\"}\$" &&
+   has jw "^{\"event\":\"withdrawn\",\"id\":\"$J\",\"exporter_vmid\":$vmid,\"size\":65536}\$"
+then
+	ok "watch --json: listening, new and withdrawn of the export"
+else
+	not_ok "watch --json: listening, new and withdrawn of the export" \
+		"$T/jw.out" "$T/jw.err" "$T/jw.jc"
+fi
+finish $pwatch
+if [ $rc -eq 0 ] && [ "$(wc -l <"$T/pw.out")" = 2 ] &&
+   has pw "^event new $J 65536 json \"q\"\\\\ 1\$"; then
+	ok "watch -n 1 --type new: listening, the export's event line, exit 0"
+else
+	not_ok "watch -n 1 --type new: listening, the export's event line, exit 0" \
+		"$T/pw.out" "$T/pw.err"
+fi
+
+run wt watch --type overflow -n 1 --timeout 300
+wtrc=$rc
+run wt2 watch --timeout 300
+if [ $wtrc -eq 3 ] && grep -q '^hdmabuf: watch: ETIMEDOUT (' "$T/wt.err" &&
+   [ $rc -eq 0 ] && [ "$(cat "$T/wt2.out")" = listening ]; then
+	ok "watch --timeout: 3 before COUNT events, 0 without -n"
+else
+	not_ok "watch --timeout: 3 before COUNT events, 0 without -n ($wtrc, $rc)" \
+		"$T/wt.out" "$T/wt.err" "$T/wt2.out" "$T/wt2.err"
+fi
+
+bg k export --to "$vmid" --size 64k --seed 43
+pk=$pid
+wait_for k '^exported ' 30
+K=$(exported k)
+bg khold import "$K" --verify 43 --hold-ms 4000
+khold=$pid
+wait_for khold '^holding'
+kill -USR1 $pk
+wait_for k '^unexported$'
+run kwr wait-release "$K" --timeout 500
+if [ $rc -eq 3 ] && has kwr "^waiting $K\$" && has kwr "^timeout $K [0-9]*\$" &&
+   ! has kwr '^released' &&
+   grep -q '^hdmabuf: wait-release: ETIMEDOUT (' "$T/kwr.err"; then
+	ok "wait-release --timeout: exit status 3 while the importer holds it"
+else
+	not_ok "wait-release --timeout: exit status 3 while the importer holds it (status $rc)" \
+		"$T/kwr.out" "$T/kwr.err"
+fi
+finish $khold
+run kwr wait-release "$K" --timeout 20000
+if [ $rc -eq 0 ] && { has kwr "^released $K [0-9]*\$" ||
+			has kwr "^unknown $K\$"; }; then
+	ok "wait-release: 0 once the hold ended"
+else
+	not_ok "wait-release: 0 once the hold ended (status $rc)" \
+		"$T/kwr.out" "$T/kwr.err"
+fi
+kill $pk
+finish $pk
+G=$(echo "$K" | sed 's/:[0-9a-f]*$/:000000000000000000000000/')
+run kwr wait-release "$G" --json --timeout 500
+if [ $rc -eq 0 ] && json kwr &&
+   [ "$(cat "$T/kwr.out")" = "{\"event\":\"unknown\",\"id\":\"$G\"}" ]; then
+	ok "wait-release of an unknown id: unknown, exit status 0"
+else
+	not_ok "wait-release of an unknown id: unknown, exit status 0 (status $rc)" \
+		"$T/kwr.out" "$T/kwr.err"
 fi
 
 # --- the rest: usage errors, pattern files, the read-only export ------------------

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hdmabuf: a command-line client of /dev/hyper_dmabuf for the test rigs'
- * shell scenarios.  Each subcommand does one thing with the UAPI of
- * include/uapi/linux/hyper_dmabuf.h and prints what happened as lines of
- * "keyword value..." on stdout (line-buffered, so that a script can follow
- * a process that keeps running).  Exit status: 0 success, 1 failure, 2 bad
- * usage.  A failure prints one line on stderr:
+ * hdmabuf: the command-line client of /dev/hyper_dmabuf.  A user shares a
+ * buffer, lists, imports, checks and watches shared buffers with it, and
+ * scripts drive it (the test rigs' shell scenarios use it too).  Each
+ * subcommand does one thing with the UAPI of <linux/hyper_dmabuf.h> and
+ * prints what happened as lines of "keyword value..." on stdout
+ * (line-buffered, so that a script can follow a process that keeps
+ * running), or with --json as one JSON object per line.  See hdmabuf(1).
+ * Exit status: 0 success, 1 failure, 2 bad usage, 3 timed out (watch and
+ * wait-release only).  A failure prints one line on stderr:
  *
  *	hdmabuf: STEP: ENAME (strerror text)[: detail]
  *
@@ -13,6 +16,9 @@
  * /dev/hyper_dmabuf", "mmap", "verify", ...) and ENAME is the errno's name.
  * Failures that are not a system call's use: EBADMSG for data that does not
  * match the expected pattern, ETIMEDOUT for timeouts, EINVAL for bad usage.
+ *
+ * It needs only libc and the installed UAPI headers (linux-libc-dev), with
+ * the few DRM definitions of the vgem allocator below.
  *
  * Copyright (C) 2026 The hyper_dmabuf authors
  */
@@ -40,16 +46,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <drm/drm.h>
-#include <drm/drm_mode.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <linux/hyper_dmabuf.h>
 #include <linux/io_uring.h>
 #include <linux/types.h>
 #include <linux/udmabuf.h>
-
-#include "../../testing/selftests/drivers/dma-buf/hyper_dmabuf/vgem.h"
 
 #define DEV_PATH	"/dev/" HYPER_DMABUF_DEVICE_NAME
 #define HEAP_PATH	"/dev/dma_heap/system"
@@ -63,6 +65,7 @@
 #define EXIT_OK		0
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
+#define EXIT_TIMEOUT	3
 
 /* Default timeouts, in milliseconds. */
 #define DEF_EVENT_TIMEOUT_MS	10000
@@ -72,22 +75,30 @@
 /* How often a waiting exporter looks at its buffer, in milliseconds. */
 #define EXPECT_POLL_MS		10
 
-static const char usage_text[] =
+static const char usage_head[] =
 "usage: hdmabuf [--bind ENDPOINT] COMMAND [ARGS]\n"
+"       hdmabuf COMMAND --help\n"
 "\n"
 "  --bind binds every open of the device to ENDPOINT first: the command\n"
 "  then sees, lists, imports and hears of only the buffers exported to\n"
 "  it (without it: the default endpoint).\n"
-"\n"
-"  info\n"
+"\n";
+
+static const char usage_info[] =
+"  info [--json]\n"
 "      vmid N, then one line per reachable VM: peer VMID BACKEND, then\n"
-"      export and/or import: the directions this VM shares in with it\n"
-"  list\n"
-"      the ids this VM may import now, one per line\n"
+"      export and/or import: the directions this VM shares in with it\n";
+
+static const char usage_list[] =
+"  list [--json]\n"
+"      the ids this VM may import now, one per line\n";
+
+static const char usage_export[] =
 "  export --to VMID --size BYTES [--ro] [--seed S] [--priv STRING]\n"
 "         [--idfile PATH] [--alloc heap|memfd|vgem] [--delay-ms MS]\n"
 "         [--expect-seed S2 [--timeout MS]] [--released-seed S3]\n"
 "         [--endpoint NAME] [--wait-released MS] [--exit-after-export]\n"
+"         [--json]\n"
 "      allocate a dma-buf (default: the first of heap, memfd, vgem that\n"
 "      works), fill it with pattern S (default 0), export it to VMID;\n"
 "      print: alloc KIND SIZE / exported ID SIZE.  Then hold the export:\n"
@@ -103,16 +114,21 @@ static const char usage_text[] =
 "      to MS ms until the importing VM can reach no page of the buffer\n"
 "      any more (WAIT_RELEASED), print released, else fail with\n"
 "      ETIMEDOUT.  --exit-after-export exits at once.\n"
-"      BYTES may end in k, m or g (binary); it is rounded up to pages.\n"
+"      BYTES may end in k, m or g (binary); it is rounded up to pages.\n";
+
+static const char usage_import[] =
 "  import ID [--rw] [--wait MS] [--verify S] [--write S2] [--hold-ms MS]\n"
 "         [--read-after-ms MS --verify-after S3] [--expect-errno NAME]\n"
+"         [--json]\n"
 "      import, print size N, map (read-only unless --rw), verify pattern\n"
 "      S (verify ok BYTES | verify mismatch OFFSET), write pattern S2\n"
 "      (wrote BYTES), keep reading the mapping for MS ms (holding MS,\n"
 "      held ok), sleep MS then verify S3 (verify-after ok BYTES), unmap.\n"
 "      --wait retries an import that fails with ENOENT for up to MS ms.\n"
 "      --expect-errno: succeed only if the import fails with errno NAME\n"
-"      (prints import-failed NAME).\n"
+"      (prints import-failed NAME).\n";
+
+static const char usage_wait_event[] =
 "  wait-event [--timeout MS] [--type new|withdrawn|overflow|released|\n"
 "             frame|frame-released] [--id ID]\n"
 "             [--count N]\n"
@@ -121,13 +137,36 @@ static const char usage_text[] =
 "      event TYPE ID SIZE [PRIV], frame events as\n"
 "      event TYPE ID SIZE seq SEQ flags FLAGS damage N; others are\n"
 "      skipped.  Fails with\n"
-"      ETIMEDOUT after MS ms (default 10000; -1 waits forever).\n"
+"      ETIMEDOUT after MS ms (default 10000; -1 waits forever).\n";
+
+static const char usage_watch[] =
+"  watch [-n COUNT] [--timeout MS] [--type TYPE] [--id ID] [--json]\n"
+"      follow the events of an open file of the device: prints\n"
+"      listening, then one line per event (as wait-event) until killed,\n"
+"      until COUNT events (-n, --count) were printed, or for MS ms\n"
+"      (default: forever).  Exit status 0; 3 when the timeout came\n"
+"      before COUNT events.  --type and --id keep only those events.\n";
+
+static const char usage_wait_release[] =
+"  wait-release ID [--timeout MS] [--json]\n"
+"      in the exporting VM: wait until buffer ID, exported by this VM,\n"
+"      is released (unexported, and its importer let go of it: this VM\n"
+"      forgot the id).  Prints waiting ID, then released ID; unknown ID\n"
+"      when the id was not known at the start (released before, or never\n"
+"      exported by this VM).  Exit status 0 then; 3 (timeout ID) when it\n"
+"      is not released within MS ms (default 10000; -1 waits forever).\n";
+
+static const char usage_query[] =
 "  query ID\n"
-"      the QUERY result as key value lines\n"
+"      the QUERY result as key value lines\n";
+
+static const char usage_guess[] =
 "  guess VMID [--tries N]\n"
 "      N (default 1000) ids of VMID with random keys (sequence numbers\n"
 "      0, 1, 2, ... and random ones in turn): import, query and unexport\n"
-"      must each fail with ENOENT; prints guess ok N\n"
+"      must each fail with ENOENT; prints guess ok N\n";
+
+static const char usage_abuse[] =
 "  abuse ID [--rw] [--wait MS] [--only NAME[,NAME...]]\n"
 "      import (as import does), then try what a process may do to a\n"
 "      mapping, each on a fresh one: dofork (MADV_DOFORK, then fork; the\n"
@@ -138,14 +177,32 @@ static const char usage_text[] =
 "      with O_DIRECT into it), iouring (IORING_REGISTER_BUFFERS).  One\n"
 "      line each: abuse NAME refused ENAME[: what remains] |\n"
 "      abuse NAME allowed[: what happened] | abuse NAME skipped: why.\n"
-"      Exit status 0 when every attempt ran, whatever its outcome.\n"
+"      Exit status 0 when every attempt ran, whatever its outcome.\n";
+
+static const char usage_pattern_write[] =
 "  pattern-write FILE SEED BYTES\n"
+"      write BYTES of pattern SEED to FILE\n";
+
+static const char usage_pattern_check[] =
 "  pattern-check FILE SEED\n"
-"      write pattern SEED to FILE / check that FILE holds it\n"
+"      check that FILE holds pattern SEED\n";
+
+static const char usage_tail[] =
 "\n"
+"--json prints one JSON object per line instead (see hdmabuf(1)).\n"
 "IDs are one token VMID:SEQ:KEY, all hex: e.g. 1:2a:0123456789abcdef01234567\n"
 "(KEY is exactly 24 digits).  Other numbers are decimal or 0x-prefixed hex;\n"
-"VMID arguments of --to and guess too.\n";
+"VMID arguments of --to and guess too.\n"
+"Exit status: 0 success, 1 failure (one line hdmabuf: STEP: ENAME ... on\n"
+"stderr), 2 bad usage, 3 timed out (watch, wait-release).\n";
+
+/* The running subcommand's usage, for its --help. */
+static const char *cmd_usage;
+
+/* --json of the running subcommand: JSON Lines instead of keywords. */
+static int json_out;
+
+static void print_usage(FILE *f);
 
 /* The subcommand running, for error messages. */
 static const char *cmd_name = "usage";
@@ -648,30 +705,93 @@ out_dev:
 	return ret;
 }
 
+/*
+ * The DRM UAPI the vgem allocator needs, from <drm/drm.h> and
+ * <drm/drm_mode.h> (which Debian's linux-libc-dev does not ship: libdrm-dev
+ * has them under /usr/include/libdrm).  These layouts and numbers are ABI.
+ */
+struct hd_drm_version {
+	int version_major;
+	int version_minor;
+	int version_patchlevel;
+	size_t name_len;
+	char *name;
+	size_t date_len;
+	char *date;
+	size_t desc_len;
+	char *desc;
+};
+
+struct hd_drm_prime_handle {
+	__u32 handle;
+	__u32 flags;
+	__s32 fd;
+};
+
+struct hd_drm_mode_create_dumb {
+	__u32 height;
+	__u32 width;
+	__u32 bpp;
+	__u32 flags;
+	__u32 handle;
+	__u32 pitch;
+	__u64 size;
+};
+
+#define HD_DRM_IOCTL_VERSION	_IOWR('d', 0x00, struct hd_drm_version)
+#define HD_DRM_IOCTL_PRIME_HANDLE_TO_FD \
+	_IOWR('d', 0x2d, struct hd_drm_prime_handle)
+#define HD_DRM_IOCTL_MODE_CREATE_DUMB \
+	_IOWR('d', 0xb2, struct hd_drm_mode_create_dumb)
+
+/* The vgem DRM card (found by driver name, not number), or -1. */
+static int vgem_open(void)
+{
+	struct hd_drm_version v;
+	char name[32], path[64];
+	int i, fd;
+
+	for (i = 0; i < 64; i++) {
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(&v, 0, sizeof(v));
+		memset(name, 0, sizeof(name));
+		v.name = name;
+		v.name_len = sizeof(name) - 1;
+		if (!ioctl(fd, HD_DRM_IOCTL_VERSION, &v) &&
+		    !strcmp(name, "vgem"))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
 /* A vgem dumb buffer: pages of 1024 32-bit pixels. */
 static int alloc_vgem(size_t size, int *fd)
 {
-	struct drm_mode_create_dumb dumb;
-	struct drm_prime_handle prime;
+	struct hd_drm_mode_create_dumb dumb;
+	struct hd_drm_prime_handle prime;
 	int vgem, ret = 0;
 
 	if (size / 4096 > UINT_MAX)
 		return -EFBIG;
-	vgem = hd_vgem_open();
+	vgem = vgem_open();
 	if (vgem < 0)
 		return -ENODEV;
 	memset(&dumb, 0, sizeof(dumb));
 	dumb.width = 1024;
 	dumb.height = size / 4096;
 	dumb.bpp = 32;
-	if (ioctl(vgem, DRM_IOCTL_MODE_CREATE_DUMB, &dumb)) {
+	if (ioctl(vgem, HD_DRM_IOCTL_MODE_CREATE_DUMB, &dumb)) {
 		ret = -errno;
 		goto out;
 	}
 	memset(&prime, 0, sizeof(prime));
 	prime.handle = dumb.handle;
-	prime.flags = DRM_CLOEXEC | DRM_RDWR;
-	if (ioctl(vgem, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime))
+	prime.flags = O_CLOEXEC | O_RDWR;
+	if (ioctl(vgem, HD_DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime))
 		ret = -errno;
 	else
 		*fd = prime.fd;
@@ -779,7 +899,197 @@ static int priv_printable(const unsigned char *priv, size_t len)
 	return 1;
 }
 
+/* ---- options --------------------------------------------------------- */
+
+enum {
+	OPT_TO = 256, OPT_SIZE, OPT_RO, OPT_SEED, OPT_PRIV, OPT_IDFILE,
+	OPT_ALLOC, OPT_DELAY, OPT_EXPECT_SEED, OPT_TIMEOUT, OPT_EXIT,
+	OPT_RW, OPT_WAIT, OPT_VERIFY, OPT_WRITE, OPT_HOLD, OPT_READ_AFTER,
+	OPT_VERIFY_AFTER, OPT_EXPECT_ERRNO, OPT_TYPE, OPT_ID, OPT_COUNT,
+	OPT_TRIES, OPT_ONLY, OPT_RELEASED_SEED, OPT_ENDPOINT, OPT_WAIT_RELEASED,
+	OPT_HELP, OPT_JSON,
+};
+
+/* getopt_long()'s short options: -h everywhere, -n for watch. */
+static const char *short_opts = ":h";
+
+/* getopt_long() over @argv; unknown options are usage errors. */
+static int next_opt(int argc, char **argv, const struct option *opts)
+{
+	int c;
+
+	/*
+	 * Quiet getopt_long(); the leading ':' makes a missing argument
+	 * ':' and leaves '?' to unknown options.
+	 */
+	opterr = 0;
+	c = getopt_long(argc, argv, short_opts, opts, NULL);
+	if (c == ':')
+		bad_arg("option (its argument is missing)", argv[optind - 1]);
+	if (c == '?')
+		bad_arg("option (see hdmabuf --help)", argv[optind - 1]);
+	if (c == 'h' || c == OPT_HELP) {
+		print_usage(stdout);
+		exit(EXIT_OK);
+	}
+	if (c == OPT_JSON)
+		json_out = 1;
+	return c;
+}
+
+/* ---- output: keyword lines or JSON Lines ------------------------------ */
+
+/* @len bytes of @s as a JSON string; other bytes than ASCII as U+00XX. */
+static void json_str(const char *s, size_t len)
+{
+	size_t i;
+
+	putchar('"');
+	for (i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", stdout);
+		else if (c == '\t')
+			fputs("\\t", stdout);
+		else if (c < 0x20 || c > 0x7e)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/*
+ * One record of output: KEYWORD VALUE... on a line, or with --json the
+ * object {"event":"KEYWORD","KEY":VALUE,...}.  The values' order is the
+ * line's; a labelled value is "LABEL VALUE" on the line.
+ */
+static void rec_begin(const char *event)
+{
+	if (json_out) {
+		fputs("{\"event\":", stdout);
+		json_str(event, strlen(event));
+	} else {
+		fputs(event, stdout);
+	}
+}
+
+static void rec_str(const char *key, const char *val)
+{
+	if (json_out) {
+		printf(",\"%s\":", key);
+		json_str(val, strlen(val));
+	} else {
+		printf(" %s", val);
+	}
+}
+
+static void rec_u64(const char *key, unsigned long long val)
+{
+	if (json_out)
+		printf(",\"%s\":%llu", key, val);
+	else
+		printf(" %llu", val);
+}
+
+static void rec_end(void)
+{
+	puts(json_out ? "}" : "");
+}
+
+/* A record of a check: WHAT ok BYTES, or WHAT RESULT OFFSET. */
+static void rec_check(const char *what, const char *result, size_t n)
+{
+	rec_begin(what);
+	rec_str("result", result);
+	rec_u64(strcmp(result, "ok") ? "offset" : "bytes", n);
+	rec_end();
+}
+
+/* A record of one word: WORD, or WORD ok. */
+static void rec_word(const char *event, const char *result)
+{
+	rec_begin(event);
+	if (result)
+		rec_str("result", result);
+	rec_end();
+}
+
 /* ---- subcommands ----------------------------------------------------- */
+
+/* The options of a command that has only --json (and --help). */
+static void parse_json_only(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while (next_opt(argc, argv, opts) != -1)
+		;
+	if (optind != argc)
+		bad_arg("argument", argv[optind]);
+}
+
+/* A NUL-padded name of at most @len bytes as a JSON string. */
+static void json_name(const char *name, size_t len)
+{
+	json_str(name, strnlen(name, len));
+}
+
+static void info_json(const struct hyper_dmabuf_info *info,
+		      const struct hyper_dmabuf_peer *peers)
+{
+	__u32 i;
+
+	printf("{\"vmid\":%u,\"version\":%u,\"peers\":[", info->vmid,
+	       info->version);
+	for (i = 0; i < info->nr_peers; i++) {
+		printf("%s{\"vmid\":%u,\"backend\":", i ? "," : "",
+		       peers[i].vmid);
+		json_name(peers[i].backend, sizeof(peers[i].backend));
+		printf(",\"export\":%s,\"import\":%s}",
+		       peers[i].flags & HYPER_DMABUF_PEER_EXPORT ? "true" : "false",
+		       peers[i].flags & HYPER_DMABUF_PEER_IMPORT ? "true" : "false");
+	}
+	puts("]}");
+}
+
+/*
+ * One buffer of list --json: its id and what QUERY says of it (nothing
+ * more when it is gone meanwhile).
+ */
+static void list_json(int dev, const struct hyper_dmabuf_id *id)
+{
+	unsigned char priv[HYPER_DMABUF_PRIV_MAX];
+	struct hyper_dmabuf_query q;
+	char buf[ID_STR_LEN];
+	size_t len;
+
+	printf("{\"id\":\"%s\",\"exporter_vmid\":%u,\"seq\":%u",
+	       id_str(id, buf), id->vmid, id->seq);
+	memset(&q, 0, sizeof(q));
+	q.id = *id;
+	q.priv_len = sizeof(priv);
+	q.priv = (unsigned long)priv;
+	if (!ioctl(dev, HYPER_DMABUF_IOCTL_QUERY, &q)) {
+		printf(",\"size\":%llu,\"endpoint\":",
+		       (unsigned long long)q.size);
+		json_name(q.endpoint, sizeof(q.endpoint));
+		if (q.priv_len <= sizeof(priv)) {
+			len = q.priv_len;
+			while (len && !priv[len - 1])
+				len--;
+			fputs(",\"priv\":", stdout);
+			json_str((const char *)priv, len);
+		}
+	}
+	puts("}");
+}
 
 static int cmd_info(int argc, char **argv)
 {
@@ -788,8 +1098,7 @@ static int cmd_info(int argc, char **argv)
 	__u32 room = 0, i;
 	int dev;
 
-	if (argc != 1)
-		bad_arg("argument", argv[1]);
+	parse_json_only(argc, argv);
 	dev = open_dev();
 	for (;;) {
 		memset(&info, 0, sizeof(info));
@@ -805,8 +1114,11 @@ static int cmd_info(int argc, char **argv)
 		if (!peers)
 			fail("info", ENOMEM, NULL);
 	}
-	printf("vmid %u\n", info.vmid);
-	for (i = 0; i < info.nr_peers; i++)
+	if (json_out)
+		info_json(&info, peers);
+	else
+		printf("vmid %u\n", info.vmid);
+	for (i = 0; !json_out && i < info.nr_peers; i++)
 		printf("peer %u %.*s%s%s\n", peers[i].vmid,
 		       (int)sizeof(peers[i].backend), peers[i].backend,
 		       peers[i].flags & HYPER_DMABUF_PEER_EXPORT ? " export" : "",
@@ -824,8 +1136,7 @@ static int cmd_list(int argc, char **argv)
 	__u32 room = 0, i;
 	int dev;
 
-	if (argc != 1)
-		bad_arg("argument", argv[1]);
+	parse_json_only(argc, argv);
 	dev = open_dev();
 	for (;;) {
 		memset(&list, 0, sizeof(list));
@@ -842,8 +1153,12 @@ static int cmd_list(int argc, char **argv)
 		if (!ids)
 			fail("list", ENOMEM, NULL);
 	}
-	for (i = 0; i < list.count; i++)
-		printf("%s\n", id_str(&ids[i], buf));
+	for (i = 0; i < list.count; i++) {
+		if (json_out)
+			list_json(dev, &ids[i]);
+		else
+			printf("%s\n", id_str(&ids[i], buf));
+	}
 	free(ids);
 	close(dev);
 	return EXIT_OK;
@@ -869,37 +1184,6 @@ static void write_idfile(const char *path, const struct hyper_dmabuf_id *id)
 		fail("idfile", errno, tmp);
 	if (rename(tmp, path))
 		fail("idfile", errno, path);
-}
-
-enum {
-	OPT_TO = 256, OPT_SIZE, OPT_RO, OPT_SEED, OPT_PRIV, OPT_IDFILE,
-	OPT_ALLOC, OPT_DELAY, OPT_EXPECT_SEED, OPT_TIMEOUT, OPT_EXIT,
-	OPT_RW, OPT_WAIT, OPT_VERIFY, OPT_WRITE, OPT_HOLD, OPT_READ_AFTER,
-	OPT_VERIFY_AFTER, OPT_EXPECT_ERRNO, OPT_TYPE, OPT_ID, OPT_COUNT,
-	OPT_TRIES, OPT_ONLY, OPT_RELEASED_SEED, OPT_ENDPOINT, OPT_WAIT_RELEASED,
-	OPT_HELP,
-};
-
-/* getopt_long() over @argv; unknown options are usage errors. */
-static int next_opt(int argc, char **argv, const struct option *opts)
-{
-	int c;
-
-	/*
-	 * Quiet getopt_long(); the leading ':' makes a missing argument
-	 * ':' and leaves '?' to unknown options.
-	 */
-	opterr = 0;
-	c = getopt_long(argc, argv, ":h", opts, NULL);
-	if (c == ':')
-		bad_arg("option (its argument is missing)", argv[optind - 1]);
-	if (c == '?')
-		bad_arg("option (see hdmabuf --help)", argv[optind - 1]);
-	if (c == 'h' || c == OPT_HELP) {
-		fputs(usage_text, stdout);
-		exit(EXIT_OK);
-	}
-	return c;
 }
 
 struct export_args {
@@ -940,6 +1224,7 @@ static void parse_export(int argc, char **argv, struct export_args *a)
 		{ "wait-released", required_argument, NULL, OPT_WAIT_RELEASED },
 		{ "released-seed", required_argument, NULL, OPT_RELEASED_SEED },
 		{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1031,7 +1316,7 @@ static int export_unexport(int dev, const struct hyper_dmabuf_id *id,
 		error_line("unexport", errno, NULL);
 		return -1;
 	}
-	printf("unexported\n");
+	rec_word("unexported", NULL);
 	return 0;
 }
 
@@ -1062,7 +1347,7 @@ static void export_wait_released(int dev, const struct hyper_dmabuf_id *id,
 			 timeout_ms);
 		fail("wait-released", ETIMEDOUT, msg);
 	}
-	printf("released\n");
+	rec_word("released", NULL);
 }
 
 /*
@@ -1094,13 +1379,13 @@ static void export_check_released(int dev, int fd, unsigned char *map,
 	good = dmabuf_check(fd, map, size, a->released_seed, 0,
 			    "released-seed");
 	if (good != size) {
-		printf("after-release mismatch %zu\n", good);
+		rec_check("after-release", "mismatch", good);
 		snprintf(msg, sizeof(msg),
 			 "pattern %llu gone after the release, first at offset %zu",
 			 (unsigned long long)a->released_seed, good);
 		fail("released-seed", EBADMSG, msg);
 	}
-	printf("after-release ok %zu\n", size);
+	rec_check("after-release", "ok", size);
 }
 
 static int cmd_export(int argc, char **argv)
@@ -1127,7 +1412,10 @@ static int cmd_export(int argc, char **argv)
 	dev = open_dev();
 	size = (a.size + 4095) & ~(size_t)4095;
 	fd = alloc_dmabuf(&a.alloc, size, &size);
-	printf("alloc %s %zu\n", a.alloc, size);
+	rec_begin("alloc");
+	rec_str("kind", a.alloc);
+	rec_u64("size", size);
+	rec_end();
 	map = map_dmabuf(fd, size, PROT_READ | PROT_WRITE);
 	memset(&fill, 0, sizeof(fill));
 	fill.op = MEM_FILL;
@@ -1148,8 +1436,10 @@ static int cmd_export(int argc, char **argv)
 	}
 	if (ioctl(dev, HYPER_DMABUF_IOCTL_EXPORT, &e))
 		fail("export", errno, NULL);
-	printf("exported %s %llu\n", id_str(&e.id, buf),
-	       (unsigned long long)e.size);
+	rec_begin("exported");
+	rec_str("id", id_str(&e.id, buf));
+	rec_u64("size", e.size);
+	rec_end();
 	if (a.idfile)
 		write_idfile(a.idfile, &e.id);
 	if (a.exit_after)
@@ -1172,12 +1462,12 @@ static int cmd_export(int argc, char **argv)
 						       a.expect_seed, 0,
 						       "expect-seed");
 			if (checked == size) {
-				printf("peer-wrote ok\n");
+				rec_word("peer-wrote", "ok");
 				a.expect = 0;
 				continue;
 			}
 			if (now_ms() >= deadline) {
-				printf("peer-wrote timeout %zu\n", checked);
+				rec_check("peer-wrote", "timeout", checked);
 				snprintf(msg, sizeof(msg),
 					 "pattern %llu not there after %d ms, first difference at offset %zu",
 					 (unsigned long long)a.expect_seed,
@@ -1243,6 +1533,7 @@ static void parse_import(int argc, char **argv, struct import_args *a)
 		{ "read-after-ms", required_argument, NULL, OPT_READ_AFTER },
 		{ "verify-after", required_argument, NULL, OPT_VERIFY_AFTER },
 		{ "expect-errno", required_argument, NULL, OPT_EXPECT_ERRNO },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1299,10 +1590,10 @@ static void report_check(const char *what, size_t bad, size_t size,
 	char msg[160];
 
 	if (bad == size) {
-		printf("%s ok %zu\n", what, size);
+		rec_check(what, "ok", size);
 		return;
 	}
-	printf("%s mismatch %zu\n", what, bad);
+	rec_check(what, "mismatch", bad);
 	snprintf(msg, sizeof(msg),
 		 "buffer differs from pattern %llu first at offset %zu of %zu",
 		 (unsigned long long)seed, bad, size);
@@ -1347,7 +1638,9 @@ static int cmd_import(int argc, char **argv)
 	err = import_retry(dev, &a.id, a.rw, a.wait_ms, &imp);
 	if (err) {
 		if (a.expect_errno == err) {
-			printf("import-failed %s\n", errno_name(err));
+			rec_begin("import-failed");
+			rec_str("errno", errno_name(err));
+			rec_end();
 			return EXIT_OK;
 		}
 		if (a.expect_errno) {
@@ -1365,7 +1658,9 @@ static int cmd_import(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	size = imp.size;
-	printf("size %zu\n", size);
+	rec_begin("size");
+	rec_u64("size", size);
+	rec_end();
 	map = map_dmabuf(imp.fd, size, PROT_READ | (a.rw ? PROT_WRITE : 0));
 
 	if (a.verify)
@@ -1379,21 +1674,25 @@ static int cmd_import(int argc, char **argv)
 		job.len = size;
 		job.seed = a.write_seed;
 		dmabuf_access(imp.fd, &job, "write");
-		printf("wrote %zu\n", size);
+		rec_begin("wrote");
+		rec_u64("bytes", size);
+		rec_end();
 	}
 	if (a.hold_ms) {
 		memset(&job, 0, sizeof(job));
 		job.op = MEM_TOUCH;
 		job.map = map;
 		job.len = size;
-		printf("holding %d\n", a.hold_ms);
+		rec_begin("holding");
+		rec_u64("ms", a.hold_ms);
+		rec_end();
 		end = now_ms() + a.hold_ms;
 		do {
 			if (mem_guarded(&job))
 				fail_fault("hold", &job);
 			sleep_ms(1);
 		} while (now_ms() < end);
-		printf("held ok\n");
+		rec_word("held", "ok");
 	}
 	if (a.verify_after) {
 		sleep_ms(a.read_after_ms);
@@ -1420,58 +1719,95 @@ static const char * const event_names[] = {
 
 #define NR_EVENT_NAMES	ARRAY_SIZE(event_names)
 
-static int cmd_wait_event(int argc, char **argv)
+/* An event's type: its name, or "typeN" for a type this tool lacks. */
+static const char *event_name(__u32 type, char *buf, size_t len)
 {
-	static const struct option opts[] = {
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "type", required_argument, NULL, OPT_TYPE },
-		{ "id", required_argument, NULL, OPT_ID },
-		{ "count", required_argument, NULL, OPT_COUNT },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
-	int timeout_ms = DEF_EVENT_TIMEOUT_MS, dev, c, ret, left, have_id = 0;
-	unsigned int type = 0, count = 1, seen = 0, i;
-	struct hyper_dmabuf_event ev;
+	if (type < NR_EVENT_NAMES && event_names[type])
+		return event_names[type];
+	snprintf(buf, len, "type%u", type);
+	return buf;
+}
+
+/*
+ * One event: "event TYPE ID SIZE [PRIV]", frame events
+ * "event TYPE ID SIZE seq SEQ flags FLAGS damage N"; with --json the
+ * object of hdmabuf(1).
+ */
+static void print_event(const struct hyper_dmabuf_event *ev)
+{
+	const struct hyper_dmabuf_image *im = &ev->image;
+	int frame = ev->type == HYPER_DMABUF_EVENT_FRAME ||
+		    ev->type == HYPER_DMABUF_EVENT_FRAME_RELEASED;
+	char buf[ID_STR_LEN], name[16];
+	size_t len = ev->priv_len;
+
+	if (!json_out) {
+		printf("event %s %s %llu", event_name(ev->type, name,
+						      sizeof(name)),
+		       id_str(&ev->id, buf), (unsigned long long)ev->size);
+		if (frame)
+			printf(" seq %llu flags 0x%x damage %u",
+			       (unsigned long long)ev->frame.seq,
+			       ev->frame.flags, ev->frame.nr_damage);
+		else if (ev->priv_len <= sizeof(ev->priv) &&
+			 priv_printable(ev->priv, ev->priv_len))
+			printf(" %.*s", (int)ev->priv_len,
+			       (const char *)ev->priv);
+		putchar('\n');
+		return;
+	}
+	rec_begin(event_name(ev->type, name, sizeof(name)));
+	rec_str("id", id_str(&ev->id, buf));
+	rec_u64("exporter_vmid", ev->exporter_vmid);
+	rec_u64("size", ev->size);
+	if (frame) {
+		rec_u64("frame_seq", ev->frame.seq);
+		rec_u64("frame_flags", ev->frame.flags);
+		rec_u64("damage", ev->frame.nr_damage);
+	} else if (ev->type == HYPER_DMABUF_EVENT_NEW &&
+		   len <= sizeof(ev->priv)) {
+		while (len && !ev->priv[len - 1])
+			len--;
+		fputs(",\"priv\":", stdout);
+		json_str((const char *)ev->priv, len);
+	}
+	if (ev->type == HYPER_DMABUF_EVENT_NEW && im->fourcc) {
+		fputs(",\"fourcc\":", stdout);
+		json_str((const char *)&im->fourcc, sizeof(im->fourcc));
+		rec_u64("width", im->width);
+		rec_u64("height", im->height);
+		rec_u64("modifier", im->modifier);
+	}
+	rec_end();
+}
+
+/* Which events wait-event and watch want, and how many. */
+struct event_filter {
+	unsigned int type;
+	int have_id;
 	struct hyper_dmabuf_id id;
-	char buf[ID_STR_LEN], msg[128];
+	unsigned int count;	/* 0: no limit */
+	int timeout_ms;		/* -1: forever */
+};
+
+/*
+ * Print "listening", then the events of @f until @f->count were printed
+ * (returns 0) or @f->timeout_ms passed (returns 1); *@seen counts them.
+ */
+static int follow_events(const struct event_filter *f, unsigned int *seen)
+{
+	struct hyper_dmabuf_event ev;
+	long long end = now_ms() + f->timeout_ms;
 	struct pollfd pfd;
-	long long end;
+	int dev, ret, left;
 	ssize_t n;
 
-	memset(&id, 0, sizeof(id));
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		switch (c) {
-		case OPT_TIMEOUT:
-			timeout_ms = arg_ms("--timeout", optarg, 1);
-			break;
-		case OPT_TYPE:
-			for (i = 1; i < NR_EVENT_NAMES; i++)
-				if (!strcmp(optarg, event_names[i]))
-					break;
-			if (i == NR_EVENT_NAMES)
-				bad_arg("--type (an event name of --help)",
-					optarg);
-			type = i;
-			break;
-		case OPT_ID:
-			arg_id(optarg, &id);
-			have_id = 1;
-			break;
-		case OPT_COUNT:
-			count = arg_u32("--count", optarg);
-			break;
-		}
-	}
-	if (optind != argc)
-		bad_arg("argument", argv[optind]);
-
 	dev = open_dev();
-	printf("listening\n");
-	end = now_ms() + timeout_ms;
-	while (seen < count) {
+	rec_word("listening", NULL);
+	*seen = 0;
+	while (!f->count || *seen < f->count) {
 		left = -1;
-		if (timeout_ms >= 0) {
+		if (f->timeout_ms >= 0) {
 			long long l = end - now_ms();
 
 			left = l > 0 ? (int)l : 0;
@@ -1485,9 +1821,8 @@ static int cmd_wait_event(int argc, char **argv)
 			fail("poll", errno, NULL);
 		}
 		if (!ret) {
-			snprintf(msg, sizeof(msg), "%u of %u events in %d ms",
-				 seen, count, timeout_ms);
-			fail("wait-event", ETIMEDOUT, msg);
+			close(dev);
+			return 1;
 		}
 		n = read(dev, &ev, sizeof(ev));
 		if (n < 0) {
@@ -1497,26 +1832,172 @@ static int cmd_wait_event(int argc, char **argv)
 		}
 		if (n != sizeof(ev))
 			fail("read", EIO, "short event record");
-		if (type && ev.type != type)
+		if (f->type && ev.type != f->type)
 			continue;
-		if (have_id && memcmp(&ev.id, &id, sizeof(id)))
+		if (f->have_id && memcmp(&ev.id, &f->id, sizeof(f->id)))
 			continue;
-		seen++;
-		if (ev.type < NR_EVENT_NAMES && event_names[ev.type])
-			printf("event %s", event_names[ev.type]);
-		else
-			printf("event type%u", ev.type);
-		printf(" %s %llu", id_str(&ev.id, buf),
-		       (unsigned long long)ev.size);
-		if (ev.type == HYPER_DMABUF_EVENT_FRAME ||
-		    ev.type == HYPER_DMABUF_EVENT_FRAME_RELEASED)
-			printf(" seq %llu flags 0x%x damage %u",
-			       (unsigned long long)ev.frame.seq, ev.frame.flags,
-			       ev.frame.nr_damage);
-		else if (ev.priv_len <= sizeof(ev.priv) &&
-			 priv_printable(ev.priv, ev.priv_len))
-			printf(" %.*s", (int)ev.priv_len, (const char *)ev.priv);
-		printf("\n");
+		(*seen)++;
+		print_event(&ev);
+	}
+	close(dev);
+	return 0;
+}
+
+/* The options of wait-event and watch. */
+static void parse_events(int argc, char **argv, struct event_filter *f,
+			 int watch)
+{
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "type", required_argument, NULL, OPT_TYPE },
+		{ "id", required_argument, NULL, OPT_ID },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int i;
+	int c;
+
+	while ((c = next_opt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case OPT_TIMEOUT:
+			f->timeout_ms = arg_ms("--timeout", optarg, 1);
+			break;
+		case OPT_TYPE:
+			for (i = 1; i < NR_EVENT_NAMES; i++)
+				if (!strcmp(optarg, event_names[i]))
+					break;
+			if (i == NR_EVENT_NAMES)
+				bad_arg("--type (an event name of --help)",
+					optarg);
+			f->type = i;
+			break;
+		case OPT_ID:
+			arg_id(optarg, &f->id);
+			f->have_id = 1;
+			break;
+		case 'n':
+		case OPT_COUNT:
+			f->count = arg_u32("--count", optarg);
+			break;
+		case OPT_JSON:
+			if (!watch)
+				bad_arg("option (see hdmabuf wait-event --help)",
+					"--json");
+			break;
+		}
+	}
+	if (optind != argc)
+		bad_arg("argument", argv[optind]);
+}
+
+static int cmd_wait_event(int argc, char **argv)
+{
+	struct event_filter f = { .count = 1,
+				  .timeout_ms = DEF_EVENT_TIMEOUT_MS };
+	unsigned int seen;
+	char msg[128];
+
+	parse_events(argc, argv, &f, 0);
+	if (!f.count) {
+		/* --count 0: only the "listening" (0 is watch's "no limit"). */
+		close(open_dev());
+		rec_word("listening", NULL);
+		return EXIT_OK;
+	}
+	if (follow_events(&f, &seen)) {
+		snprintf(msg, sizeof(msg), "%u of %u events in %d ms",
+			 seen, f.count, f.timeout_ms);
+		fail("wait-event", ETIMEDOUT, msg);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_watch(int argc, char **argv)
+{
+	struct event_filter f = { .timeout_ms = -1 };
+	unsigned int seen;
+	char msg[128];
+
+	short_opts = ":hn:";
+	parse_events(argc, argv, &f, 1);
+	if (follow_events(&f, &seen) && f.count) {
+		snprintf(msg, sizeof(msg), "%u of %u events in %d ms",
+			 seen, f.count, f.timeout_ms);
+		error_line("watch", ETIMEDOUT, msg);
+		return EXIT_TIMEOUT;
+	}
+	return EXIT_OK;
+}
+
+/* How often wait-release asks QUERY, in milliseconds. */
+#define RELEASE_POLL_MS		10
+
+/*
+ * wait-release: another process's export can only be watched through
+ * QUERY, which knows the id until the importer let go after the unexport
+ * (WAIT_RELEASED and the RELEASED event are for the exporting open file
+ * alone; export --wait-released uses them).
+ */
+static int cmd_wait_release(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int timeout_ms = DEF_EVENT_TIMEOUT_MS, dev, c, seen = 0;
+	struct hyper_dmabuf_query q;
+	struct hyper_dmabuf_id id;
+	char buf[ID_STR_LEN], msg[128];
+	long long start, end;
+
+	while ((c = next_opt(argc, argv, opts)) != -1)
+		if (c == OPT_TIMEOUT)
+			timeout_ms = arg_ms("--timeout", optarg, 1);
+	if (optind != argc - 1)
+		usage_error("wait-release needs one ID");
+	arg_id(argv[optind], &id);
+	id_str(&id, buf);
+
+	dev = open_dev();
+	start = now_ms();
+	end = start + timeout_ms;
+	for (;;) {
+		memset(&q, 0, sizeof(q));
+		q.id = id;
+		if (ioctl(dev, HYPER_DMABUF_IOCTL_QUERY, &q)) {
+			if (errno != ENOENT)
+				fail("wait-release", errno, NULL);
+			rec_begin(seen ? "released" : "unknown");
+			rec_str("id", buf);
+			if (seen)
+				rec_u64("ms", now_ms() - start);
+			rec_end();
+			break;
+		}
+		if (!(q.status & HYPER_DMABUF_STATUS_EXPORTED_HERE))
+			fail("wait-release", EREMOTE,
+			     "not exported by this VM: run it in the exporting VM");
+		if (!seen) {
+			rec_begin("waiting");
+			rec_str("id", buf);
+			rec_end();
+			seen = 1;
+		}
+		if (timeout_ms >= 0 && now_ms() >= end) {
+			rec_begin("timeout");
+			rec_str("id", buf);
+			rec_u64("ms", now_ms() - start);
+			rec_end();
+			snprintf(msg, sizeof(msg), "not released within %d ms",
+				 timeout_ms);
+			error_line("wait-release", ETIMEDOUT, msg);
+			return EXIT_TIMEOUT;
+		}
+		sleep_ms(RELEASE_POLL_MS);
 	}
 	close(dev);
 	return EXIT_OK;
@@ -2200,18 +2681,42 @@ static int cmd_pattern_check(int argc, char **argv)
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	const char *usage;
 } commands[] = {
-	{ "info", cmd_info },
-	{ "list", cmd_list },
-	{ "export", cmd_export },
-	{ "import", cmd_import },
-	{ "wait-event", cmd_wait_event },
-	{ "query", cmd_query },
-	{ "guess", cmd_guess },
-	{ "abuse", cmd_abuse },
-	{ "pattern-write", cmd_pattern_write },
-	{ "pattern-check", cmd_pattern_check },
+	{ "info", cmd_info, usage_info },
+	{ "list", cmd_list, usage_list },
+	{ "export", cmd_export, usage_export },
+	{ "import", cmd_import, usage_import },
+	{ "wait-event", cmd_wait_event, usage_wait_event },
+	{ "watch", cmd_watch, usage_watch },
+	{ "wait-release", cmd_wait_release, usage_wait_release },
+	{ "query", cmd_query, usage_query },
+	{ "guess", cmd_guess, usage_guess },
+	{ "abuse", cmd_abuse, usage_abuse },
+	{ "pattern-write", cmd_pattern_write, usage_pattern_write },
+	{ "pattern-check", cmd_pattern_check, usage_pattern_check },
 };
+
+/* The usage of the running command, or of all before one runs. */
+static void print_usage(FILE *f)
+{
+	size_t i;
+
+	if (cmd_usage) {
+		fputs("usage: hdmabuf [--bind ENDPOINT]\n", f);
+		fputs(cmd_usage, f);
+	} else {
+		fputs(usage_head, f);
+		for (i = 0; i < ARRAY_SIZE(commands); i++)
+			fputs(commands[i].usage, f);
+	}
+	fputs(usage_tail, f);
+}
+
+static int is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
 
 int main(int argc, char **argv)
 {
@@ -2220,12 +2725,11 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	fault_setup();
 	if (argc < 2) {
-		fputs(usage_text, stderr);
+		print_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
-		fputs(usage_text, stdout);
+	if (is_help(argv[1]) || !strcmp(argv[1], "help")) {
+		print_usage(stdout);
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--bind")) {
@@ -2241,6 +2745,11 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name))
 			continue;
 		cmd_name = commands[i].name;
+		cmd_usage = commands[i].usage;
+		if (argc > 2 && is_help(argv[2])) {
+			print_usage(stdout);
+			return EXIT_OK;
+		}
 		return commands[i].run(argc - 1, argv + 1);
 	}
 	bad_arg("command (see hdmabuf --help)", argv[1]);

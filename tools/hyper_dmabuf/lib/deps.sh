@@ -28,7 +28,7 @@ pkgs=(
 	gnuplot-nox
 	# the Debian packages (make deb, make check-packages): debian/control's
 	# Build-Depends, and what checks the result
-	dpkg-dev debhelper dh-dkms dkms libdrm-dev fakeroot lintian
+	dpkg-dev debhelper dh-dkms dkms fakeroot lintian
 )
 
 missing=()

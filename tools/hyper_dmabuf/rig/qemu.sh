@@ -21,7 +21,8 @@
 #
 # --only PROG runs only the kselftest program PROG (a developer's quick
 # run; the output directory is rig-qemu-only-PROG), or, as trinity_run.sh,
-# only the trinity run (rig/trinity/trinity_run.sh).
+# only the trinity run (rig/trinity/trinity_run.sh), or, as cli_test.sh, only
+# the hdmabuf CLI's check (cli/cli_test.sh).
 #
 # --fuzz CALLS[,SEED[,SECONDS]] runs only fuzz_test, for CALLS calls (or
 # SECONDS, whichever ends first) from SEED (0: from the clock); make fuzz.
@@ -71,12 +72,12 @@ else
 	mods=$("$tools/build.sh" modules "$flavor")
 fi
 if [ -n "$extra" ]; then
-	# Only the helpers /init and the udev check run.
+	# Only the helpers /init, the udev check and cli_test.sh's JSON
+	# check run.
 	tests=$out/helpers
 	mkdir -p "$tests/guest"
-	for h in rig-exit rig-as; do
-		gcc -static -O2 -Wall -o "$tests/guest/$h" \
-			"$tools/rig/guest/$h.c"
+	for h in rig/guest/rig-exit rig/guest/rig-as cli/json_check; do
+		gcc -static -O2 -Wall -o "$tests/guest/${h##*/}" "$tools/$h.c"
 	done
 	cp "$tools/rig/guest/hd-udev-apply" "$tests/guest/"
 else
@@ -89,7 +90,7 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,modules,tests,etc/udev/rules.d}
 cp /bin/busybox "$root/bin/busybox"
 cp "$tools/rig/guest/init" "$root/init"
 cp "$tests/guest/rig-as" "$tests/guest/hd-udev-apply" "$tests/guest/rig-exit" \
-	"$root/bin/"
+	"$tests/guest/json_check" "$root/bin/"
 [ -n "$extra" ] ||
 	cp "$tools/udev/70-hyper_dmabuf.rules" "$root/etc/udev/rules.d/"
 [ -n "$extra" ] ||
@@ -102,6 +103,8 @@ elif [ -n "$swiotlb" ]; then
 	cp "$tests/ksft/swiotlb_test" "$root/tests/"
 elif [ "$only" = trinity_run.sh ]; then
 	"$tools/rig/trinity/pack.sh" "$root" "$tests"
+elif [ "$only" = cli_test.sh ]; then
+	cp "$tools/cli/cli_test.sh" "$root/tests/"
 elif [ -n "$only" ]; then
 	[ -x "$tests/ksft/$only" ] || hd_die "no kselftest program $only"
 	cp "$tests/ksft/$only" "$root/tests/"
