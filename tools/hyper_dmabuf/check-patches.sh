@@ -32,22 +32,11 @@ kbuild=$out/kbuild
 rm -rf "$out"
 mkdir -p "$out"
 
-n=0 failed=0
-result() {	# result OK? DESCRIPTION [LOGFILE]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		if [ -n "${3:-}" ] && [ -e "$3" ]; then
-			sed 's/^/# /' "$3" | head -n 40 || true
-		fi
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
+hd_tap_n=0 hd_tap_failed=0
+result() { hd_result "$@"; }
 finish() {
-	echo "1..$n"
-	[ "$failed" -eq 0 ]
+	echo "1..$hd_tap_n"
+	[ "$hd_tap_failed" -eq 0 ]
 	exit
 }
 

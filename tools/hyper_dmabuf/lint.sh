@@ -14,18 +14,8 @@ out=$HDMABUF_BUILD/lint
 rm -rf "$out"
 mkdir -p "$out"
 
-n=0 failed=0
-result() {	# result OK? DESCRIPTION [LOGFILE]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		# head closes the pipe early: sed's SIGPIPE is no failure
-		[ -n "${3:-}" ] && { sed 's/^/# /' "$3" | head -n 40 || true; }
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
+hd_tap_n=0 hd_tap_failed=0
+result() { hd_result "$@"; }
 
 echo "TAP version 13"
 cd "$HDMABUF_TOP"
@@ -117,5 +107,5 @@ else
 	result 1 "selftests build with -Wall -Wextra -Werror" "$out/selftests.log"
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+echo "1..$hd_tap_n"
+[ "$hd_tap_failed" -eq 0 ]

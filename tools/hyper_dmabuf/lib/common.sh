@@ -122,6 +122,23 @@ hd_tap_res() {
 	fi
 }
 
+# hd_result STATUS DESCRIPTION [LOGFILE]: one TAP result of a host-side
+# check (STATUS 0 passes), numbered by hd_tap_n; a failure shows the first
+# 40 lines of LOGFILE and is counted in hd_tap_failed (set both to 0 first).
+hd_result() {
+	hd_tap_n=$((hd_tap_n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $hd_tap_n $2"
+		return 0
+	fi
+	# head closes the pipe early: sed's SIGPIPE is no failure
+	if [ -n "${3:-}" ] && [ -e "$3" ]; then
+		{ sed 's/^/# /' "$3" | head -n 40; } || true
+	fi
+	echo "not ok $hd_tap_n $2"
+	hd_tap_failed=$((hd_tap_failed + 1))
+}
+
 # hd_tap_scan VM LOG...: one result for a VM's kernel logs (rig/logscan.sh),
 # a failure when any of them did not arrive.  Those that did are scanned
 # all the same: a VM that hung sends no log at the end, and what its

@@ -30,6 +30,21 @@ check() {	# check DESCRIPTION COMMAND...
 	fi
 }
 
+# check_exit DESCRIPTION STATUS PATTERN COMMAND...: COMMAND exits with
+# STATUS and its output has a line matching PATTERN.
+check_exit() {
+	d=$1 want=$2 pat=$3
+	shift 3
+	"$@" >/tmp/pkg-check.out 2>&1
+	rc=$?
+	if [ $rc = "$want" ] && grep -q "$pat" /tmp/pkg-check.out; then
+		ok "$d"
+	else
+		sed 's/^/# /' /tmp/pkg-check.out
+		not_ok "$d (status $rc)"
+	fi
+}
+
 echo "TAP version 13"
 st=/var/lib/dpkg/status
 check "dpkg: hyper-dmabuf-tools is installed" \
@@ -55,22 +70,11 @@ check "hdmabuf info (installed /usr/bin/hdmabuf)" \
 	sh -c '/usr/bin/hdmabuf info | tee /dev/stderr | grep -q "^vmid "'
 check "hdmabuf info names the loopback peer" \
 	sh -c '/usr/bin/hdmabuf info | grep -q "^peer .*loopback"'
-/usr/sbin/hdmabuf-ivshmem-server >/tmp/srv.out 2>&1
-rc=$?
-if [ $rc = 2 ] && grep -q '^usage: hdmabuf-ivshmem-server' /tmp/srv.out; then
-	ok "hdmabuf-ivshmem-server runs (usage, status 2)"
-else
-	sed 's/^/# /' /tmp/srv.out
-	not_ok "hdmabuf-ivshmem-server runs (status $rc)"
-fi
-/usr/sbin/hdmabuf-xen-link >/tmp/link.out 2>&1
-rc=$?
-if [ $rc = 2 ] && grep -q 'usage:' /tmp/link.out; then
-	ok "hdmabuf-xen-link runs (usage, status 2)"
-else
-	sed 's/^/# /' /tmp/link.out
-	not_ok "hdmabuf-xen-link runs (status $rc)"
-fi
+check_exit "hdmabuf-ivshmem-server runs (usage, status 2)" 2 \
+	'^usage: hdmabuf-ivshmem-server' /usr/sbin/hdmabuf-ivshmem-server
+check_exit "hdmabuf-xen-link runs (usage, status 2)" 2 'usage:' \
+	/usr/sbin/hdmabuf-xen-link
+
 # dom0's link daemon reads its configuration without xenstore (-n): a
 # good one passes, a bad one names its line.
 printf '# dom0 and two guests\nlink Domain-0 guest1\ngroup guest1 guest2\n' \
@@ -78,14 +82,9 @@ printf '# dom0 and two guests\nlink Domain-0 guest1\ngroup guest1 guest2\n' \
 check "hdmabuf-xen-linkd -n accepts a good configuration" \
 	/usr/sbin/hdmabuf-xen-linkd -n -c /tmp/links.conf
 printf '# one typo\nlinx guest1 guest2\n' >/tmp/bad.conf
-/usr/sbin/hdmabuf-xen-linkd -n -c /tmp/bad.conf >/tmp/linkd.out 2>&1
-rc=$?
-if [ $rc = 1 ] && grep -q '/tmp/bad.conf:2: unknown keyword' /tmp/linkd.out; then
-	ok "hdmabuf-xen-linkd -n refuses a bad configuration at its line"
-else
-	sed 's/^/# /' /tmp/linkd.out
-	not_ok "hdmabuf-xen-linkd -n refuses a bad configuration (status $rc)"
-fi
+check_exit "hdmabuf-xen-linkd -n refuses a bad configuration at its line" 1 \
+	'/tmp/bad.conf:2: unknown keyword' \
+	/usr/sbin/hdmabuf-xen-linkd -n -c /tmp/bad.conf
 
 # The installed rule's GROUP and MODE, applied by /init (no udev here).
 rule=/lib/udev/rules.d/70-hyper_dmabuf.rules
