@@ -21,8 +21,9 @@
 #				until loaded by hand, and lets an installation
 #				be checked without a hypervisor
 #   hyper_dmabuf_xen		XEN, XEN_XENBUS_FRONTEND, XEN_BACKEND, one of
-#				XEN_UNPOPULATED_ALLOC or XEN_BALLOON, and 4 KiB
-#				pages on arm64
+#				XEN_UNPOPULATED_ALLOC or XEN_BALLOON, 4 KiB
+#				pages on arm64, and MMU_NOTIFIER for PV
+#				kernels (Kconfig selects it in a tree)
 #   hyper_dmabuf_acrn		PCI_MSI, ZONE_DEVICE, 64BIT
 #   hyper_dmabuf_virtio_ivshmem	the ACRN backend and VIRTIO (y or m)
 #
@@ -48,7 +49,8 @@ mods="hyper_dmabuf:$d hyper_dmabuf_loopback:$d/backends/loopback"
 
 if on XEN && on XEN_XENBUS_FRONTEND && on XEN_BACKEND &&
 	{ on XEN_UNPOPULATED_ALLOC || on XEN_BALLOON; } &&
-	{ ! on ARM64 || on ARM64_4K_PAGES; }; then
+	{ ! on ARM64 || on ARM64_4K_PAGES; } &&
+	{ ! on XEN_PV || on MMU_NOTIFIER; }; then
 	opts="$opts CONFIG_HYPER_DMABUF_XEN=m"
 	mods="$mods hyper_dmabuf_xen:$d/backends/xen"
 fi
