@@ -231,21 +231,13 @@ for p in "${pages[@]}"; do
 	grep -qx "   $(basename "$p" .rst)" "$idx" ||
 		echo "$p: not in the toctree of ${idx#"$linux"/}" >>"$docs/toc.log"
 done
-{
-	printf 'hyper_dmabuf\n============\n\n.. toctree::\n\n'
-	printf '   %s\n' "${pages[@]%.rst}"
-} >"$docs/src/index.rst"
 magic=$(sed -n 's/^#define HYPER_DMABUF_IOC_MAGIC[[:space:]]*//p' \
 	"$linux/include/uapi/linux/hyper_dmabuf.h")
 grep -qi "^$magic .*uapi/linux/hyper_dmabuf\.h" \
 	"$linux/Documentation/userspace-api/ioctl/ioctl-number.rst" ||
 	echo "ioctl magic $magic not in ioctl-number.rst" >>"$docs/toc.log"
-if (cd "$docs" && nice sphinx-build -q -n -W --keep-going -b html \
-	-c "$linux/Documentation" -d "$docs/doctrees" \
-	-D kerneldoc_srctree="$linux" \
-	-D kerneldoc_bin="$linux/scripts/kernel-doc" \
-	-D version=6.1 -D release=6.1 \
-	src html) >"$docs/build.log" 2>&1 && [ ${#pages[@]} -gt 0 ]; then
+if hd_sphinx "$linux" "$linux" "$docs" "$docs/build.log" \
+	-D version=6.1 -D release=6.1 && [ ${#pages[@]} -gt 0 ]; then
 	result 0 "Sphinx builds ${pages[*]} with the tree's conf.py, no warnings"
 else
 	result 1 "Sphinx builds our pages with the tree's conf.py, no warnings" \

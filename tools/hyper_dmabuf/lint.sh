@@ -64,16 +64,7 @@ result $kdoc_bad "kernel-doc has no warnings" "$out/kernel-doc.log"
 docs=$out/sphinx
 mkdir -p "$docs/src"
 cp -r Documentation/. "$docs/src/"
-{
-	printf 'hyper_dmabuf\n============\n\n.. toctree::\n\n'
-	(cd "$docs/src" && find . -name '*.rst' ! -name index.rst |
-		sed 's|^\./||; s|\.rst$||' | LC_ALL=C sort | sed 's/^/   /')
-} >"$docs/src/index.rst"
-if (cd "$docs" && PATH=/usr/bin:$PATH sphinx-build -q -n -W --keep-going \
-	-b html -c "$linux/Documentation" -d "$docs/doctrees" \
-	-D kerneldoc_srctree="$HDMABUF_TOP" \
-	-D kerneldoc_bin="$linux/scripts/kernel-doc" \
-	src html) >"$docs/build.log" 2>&1; then
+if hd_sphinx "$linux" "$HDMABUF_TOP" "$docs" "$docs/build.log"; then
 	result 0 "Documentation builds with Sphinx without warnings"
 else
 	result 1 "Documentation builds with Sphinx without warnings" \

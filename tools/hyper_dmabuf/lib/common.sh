@@ -139,6 +139,29 @@ hd_result() {
 	hd_tap_failed=$((hd_tap_failed + 1))
 }
 
+# hd_sphinx LINUX SRCTREE DIR LOG [ARGS...]: build the pages under DIR/src,
+# laid out as under Documentation/, with LINUX's own Documentation/conf.py
+# and extensions as "make htmldocs" would, warnings as errors (-n -W) and
+# kernel-doc reading SRCTREE; ARGS go to sphinx-build.  DIR/src/index.rst
+# is written here, a toctree of every other page; the HTML goes to
+# DIR/html and sphinx-build's output to LOG.  python3 is /usr/bin's: the
+# kernel's extensions need Debian's modules (a pyenv shim may come first).
+hd_sphinx() {
+	local linux=$1 srctree=$2 dir=$3 log=$4
+	shift 4
+	{
+		printf 'hyper_dmabuf\n============\n\n.. toctree::\n\n'
+		(cd "$dir/src" && find . -name '*.rst' ! -name index.rst |
+			sed 's|^\./||; s|\.rst$||' | LC_ALL=C sort |
+			sed 's/^/   /')
+	} >"$dir/src/index.rst"
+	(cd "$dir" && PATH=/usr/bin:$PATH nice sphinx-build -q -n -W \
+		--keep-going -b html -c "$linux/Documentation" \
+		-d "$dir/doctrees" -D kerneldoc_srctree="$srctree" \
+		-D kerneldoc_bin="$linux/scripts/kernel-doc" "$@" \
+		src html) >"$log" 2>&1
+}
+
 # hd_tap_scan VM LOG...: one result for a VM's kernel logs (rig/logscan.sh),
 # a failure when any of them did not arrive.  Those that did are scanned
 # all the same: a VM that hung sends no log at the end, and what its
