@@ -28,10 +28,13 @@ hd_debian_kver() {
 #   KDIR     build tree for out-of-tree modules
 #   KMODDIR  /lib/modules/<release> tree holding its modules
 #   FBUILD   our per-flavour output directory
+#   KMAKE    make arguments for building against KDIR (cross-compiling)
 # "stock" is Debian's kernel; "kasan" and "xen" are the debug kernels of
-# tools/hyper_dmabuf/kernel/build.sh.
+# tools/hyper_dmabuf/kernel/build.sh; "arm64" is Debian's arm64 kernel
+# (lib/arm64-root.sh), cross-built for.
 hd_flavor() {
-	local kb
+	local kb root
+	KMAKE=
 	case "$1" in
 	stock)
 		KVER=$(hd_debian_kver)
@@ -55,6 +58,16 @@ hd_flavor() {
 		KIMAGE=$kb/arch/x86/boot/bzImage
 		KDIR=$kb
 		KMODDIR=$kb/mod/lib/modules/$KVER
+		;;
+	arm64)
+		root=$("$HDMABUF_TOP/tools/hyper_dmabuf/lib/arm64-root.sh") ||
+			exit 1
+		KVER=$(hd_debian_kver)
+		KVER=${KVER%-amd64}-arm64
+		KIMAGE=$root/boot/vmlinuz-$KVER
+		KDIR=$root/usr/src/linux-headers-$KVER
+		KMODDIR=$root/lib/modules/$KVER
+		KMAKE="ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-"
 		;;
 	*)
 		hd_die "unknown kernel flavour '$1'"
