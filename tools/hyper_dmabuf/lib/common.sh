@@ -100,6 +100,31 @@ hd_linux_src() {
 	echo "$src"
 }
 
+# hd_linux_uapi ARCH: the include directory of ARCH's (amd64 or arm64) UAPI
+# headers, installed from hd_linux_src's tree: the x86 ones are its
+# usr/include; the arm64 ones are installed once into usr-arm64/include,
+# built in a directory of their own (O=) so that nothing of x86's is
+# overwritten or mixed in.  They go with the tree when it is re-extracted.
+hd_linux_uapi() {
+	local src dir
+	src=$(hd_linux_src) || exit 1
+	case "$1" in
+	amd64)	echo "$src/usr/include"; return 0 ;;
+	arm64)	;;
+	*)	hd_die "no UAPI headers for architecture '$1'" ;;
+	esac
+	dir=$src/usr-arm64
+	if [ ! -e "$dir/.done" ]; then
+		hd_log "installing the arm64 UAPI headers"
+		rm -rf "$dir" "$src/.hdr-arm64"
+		make -s -C "$src" O="$src/.hdr-arm64" ARCH=arm64 \
+			INSTALL_HDR_PATH="$dir" headers_install >/dev/null
+		rm -rf "$src/.hdr-arm64"
+		touch "$dir/.done"
+	fi
+	echo "$dir/include"
+}
+
 # hd_add_kmod NAME DIR: copy module NAME of the kernel under test
 # (hd_flavor's KMODDIR, KVER), and every module it depends on, into DIR as
 # uncompressed NAME.ko files, appending each name to DIR/load-list in load
