@@ -6,9 +6,10 @@
 #   build.sh modules FLAVOR [OUT] [make args...]
 #	kernel modules against FLAVOR's build tree (stock, kasan, xen, arm64);
 #	prints the directory holding the .ko files
-#   build.sh selftests
-#	the kselftests (in ksft/) and guest helpers (in guest/), static;
-#	prints their directory
+#   build.sh selftests [ARCH]
+#	the kselftests (in ksft/) and guest helpers (in guest/), static, for
+#	ARCH amd64 (the default; in selftests/) or arm64 (cross-built; in
+#	selftests-arm64/); prints their directory
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -62,9 +63,28 @@ build_modules() {
 }
 
 build_selftests() {
-	local linux out=$HDMABUF_BUILD/selftests
+	local arch=${1:-amd64} linux uapi out cc
 	local rel=tools/testing/selftests/drivers/dma-buf/hyper_dmabuf
+	local cross=()
+	case "$arch" in
+	amd64)
+		out=$HDMABUF_BUILD/selftests
+		cc=gcc
+		;;
+	arm64)
+		# lib.mk takes its compiler from CROSS_COMPILE (and ARCH
+		# only for clang's target, kept for any LLVM=1 build)
+		out=$HDMABUF_BUILD/selftests-arm64
+		cc=aarch64-linux-gnu-gcc
+		cross=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+		;;
+	*)
+		hd_die "selftests: unknown architecture '$arch' (amd64, arm64)"
+		;;
+	esac
 	linux=$(hd_linux_src)
+	# the UAPI headers of the architecture built for, never another's
+	uapi=$(hd_linux_uapi "$arch")
 	rm -rf "$out"
 	mkdir -p "$out/ksft" "$out/guest"
 	# Overlay our selftest directory onto the kernel tree so that its
@@ -75,10 +95,11 @@ build_selftests() {
 	# ours, not the kselftest Makefile's (the Makefile appends to CFLAGS
 	# from the environment).
 	CFLAGS="-static -Werror" make -s -C "$linux/$rel" OUTPUT="$out/ksft" \
-		KHDR_INCLUDES="-I$HDMABUF_TOP/include/uapi -isystem $linux/usr/include" \
+		"${cross[@]}" \
+		KHDR_INCLUDES="-I$HDMABUF_TOP/include/uapi -isystem $uapi" \
 		>"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2
-		hd_die "selftest build failed"
+		hd_die "selftest build for $arch failed"
 	}
 	# Guest helpers for the rigs, the hdmabuf CLI, the scan-out test's
 	# halves and make bench's guest half.
@@ -87,16 +108,21 @@ build_selftests() {
 		 "$HDMABUF_TOP"/tools/hyper_dmabuf/display/*.c \
 		 "$HDMABUF_TOP"/tools/hyper_dmabuf/cli/*.c \
 		 "$HDMABUF_TOP"/tools/hyper_dmabuf/bench/*.c; do
-		gcc -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror \
+		# rig-exit ends the VM through QEMU's isa-debug-exit port,
+		# x86 port I/O (sys/io.h): the x86 rigs' only
+		[ "$arch" != amd64 ] && [ "${h##*/}" = rig-exit.c ] && continue
+		"$cc" -static -O2 -Wall -Wextra -Wno-unused-parameter -Werror \
 			-isystem "$linux/tools/testing/selftests" \
-			-I"$HDMABUF_TOP/include/uapi" -isystem "$linux/usr/include" \
+			-I"$HDMABUF_TOP/include/uapi" -isystem "$uapi" \
 			-o "$out/guest/$(basename "$h" .c)" "$h" -lpthread -lz
 	done
 	# the library Debian's trinity (linked dynamically) preloads in the
-	# plain rig (rig/trinity/, rig/guest/rig-trinity.c)
-	gcc -shared -fPIC -O2 -Wall -Wextra -Werror \
-		-o "$out/guest/rig-trinity-victims.so" \
-		"$HDMABUF_TOP"/tools/hyper_dmabuf/rig/guest/preload/rig-trinity-victims.c
+	# plain rig (rig/trinity/, rig/guest/rig-trinity.c): x86 only
+	if [ "$arch" = amd64 ]; then
+		gcc -shared -fPIC -O2 -Wall -Wextra -Werror \
+			-o "$out/guest/rig-trinity-victims.so" \
+			"$HDMABUF_TOP"/tools/hyper_dmabuf/rig/guest/preload/rig-trinity-victims.c
+	fi
 	# and the guest helpers that are shell scripts
 	for h in "$HDMABUF_TOP"/tools/hyper_dmabuf/rig/guest/hd-*; do
 		cp "$h" "$out/guest/"
@@ -106,6 +132,6 @@ build_selftests() {
 
 case "${1:-}" in
 modules)	shift; build_modules "$@" ;;
-selftests)	build_selftests ;;
-*)		hd_die "usage: build.sh modules FLAVOR [OUT] | selftests" ;;
+selftests)	shift; build_selftests "$@" ;;
+*)		hd_die "usage: build.sh modules FLAVOR [OUT] | selftests [ARCH]" ;;
 esac
