@@ -20,6 +20,11 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio gzip coreutils zlib1g-dev
 	# Xen rig
 	xen-hypervisor-4.17-amd64 xen-utils-4.17
+	# Xen arm64 rig (lib/arm64-root.sh takes the arm64 half from the
+	# archive): cross-building the modules, selftests and helpers
+	# (build.sh), demo's zlib for aarch64, and QEMU's aarch64 machine
+	qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	device-tree-compiler zlib1g-dev:arm64
 	# hdmabuf-xen-linkd (xenstore.h)
 	libxen-dev
 	# the plain rig's fuzzer run (rig/trinity/)
@@ -30,6 +35,18 @@ pkgs=(
 	# Build-Depends, and what checks the result
 	dpkg-dev debhelper dh-dkms dkms fakeroot lintian
 )
+
+# The :arm64 packages need apt to know the architecture before they can be
+# queried or installed (dpkg-query names a foreign package NAME:arm64).
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: apt has no arm64 architecture; run as root" >&2
+		exit 1
+	fi
+	echo "deps: adding the arm64 architecture" >&2
+	dpkg --add-architecture arm64
+	DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
