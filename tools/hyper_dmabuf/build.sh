@@ -10,6 +10,11 @@
 #	the kselftests (in ksft/) and guest helpers (in guest/), static, for
 #	ARCH amd64 (the default; in selftests/) or arm64 (cross-built; in
 #	selftests-arm64/); prints their directory
+#   build.sh xen-helpers arm64 [OUT]
+#	for the Xen arm64 rig, cross-built: dom0's link daemon
+#	hdmabuf-xen-linkd (on the arm64 root's libxenstore) and the guest
+#	helper rig-xen-peers (static), into OUT (default xen-helpers-arm64/);
+#	prints OUT.  (The x86 Xen rig builds its own, in rig/xen.sh.)
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -130,8 +135,53 @@ build_selftests() {
 	echo "$out"
 }
 
+# build_xen_helpers ARCH [OUT]: rig/xen.sh's helpers, for arm64.
+build_xen_helpers() {
+	local arch=${1:-} out=${2:-} root lib inc f
+	local tools=$HDMABUF_TOP/tools/hyper_dmabuf
+	[ "$arch" = arm64 ] ||
+		hd_die "xen-helpers: only arm64 (rig/xen.sh builds x86's)"
+	out=${out:-$HDMABUF_BUILD/xen-helpers-$arch}
+	root=$("$tools/lib/arm64-root.sh") || exit 1
+	lib=$root/usr/lib/aarch64-linux-gnu
+	[ -e "$lib/libxenstore.so.4" ] ||
+		hd_die "xen-helpers: $lib/libxenstore.so.4 missing"
+	rm -rf "$out"
+	mkdir -p "$out"
+	# as rig/xen.sh builds it for x86 (rig-xen-bulk is x86 port I/O)
+	aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -Werror \
+		-I"$HDMABUF_TOP/include/uapi" \
+		-o "$out/rig-xen-peers" "$tools/rig/xen/rig-xen-peers.c"
+	# dom0's link daemon.  libxen-dev is not Multi-Arch, so there is no
+	# libxen-dev:arm64 beside the host's: the library is the arm64
+	# root's (the one dom0 runs with; it has no .so link, hence -l:),
+	# the headers the host's, which are the same on every architecture.
+	# Only those three are taken, copied into a directory of their own:
+	# Debian's cross compiler searches /usr/include last anyway (for the
+	# arch-independent headers of Multi-Arch packages), and
+	# -idirafter /usr/include would add nothing.  What keeps anything
+	# else of the host's out is the check after the build: every header
+	# from /usr/include must be one of these copies or a Multi-Arch
+	# aarch64 one, so that no other libxen-dev header (xenctrl.h and
+	# its x86 xen/arch-x86 definitions, say) can slip in unnoticed.
+	inc=$out/include
+	mkdir -p "$inc/xen/io"
+	cp /usr/include/xenstore.h /usr/include/xenstore_lib.h "$inc/"
+	cp /usr/include/xen/io/xs_wire.h "$inc/xen/io/"
+	aarch64-linux-gnu-gcc -O2 -Wall -Wextra -Werror -I"$inc" \
+		-MD -MF "$out/linkd.d" -o "$out/hdmabuf-xen-linkd" \
+		"$tools/xen/hdmabuf-xen-linkd.c" \
+		-L"$lib" -Wl,-rpath-link,"$lib" -l:libxenstore.so.4
+	f=$(grep -o '[^ ]\+' "$out/linkd.d" | grep '^/usr/include/' |
+		grep -v '^/usr/include/aarch64-linux-gnu/' || true)
+	[ -z "$f" ] || hd_die "hdmabuf-xen-linkd: host headers used: $f"
+	rm -rf "$out/linkd.d" "$inc"
+	echo "$out"
+}
+
 case "${1:-}" in
 modules)	shift; build_modules "$@" ;;
 selftests)	shift; build_selftests "$@" ;;
-*)		hd_die "usage: build.sh modules FLAVOR [OUT] | selftests [ARCH]" ;;
+xen-helpers)	shift; build_xen_helpers "$@" ;;
+*)		hd_die "usage: build.sh modules FLAVOR [OUT] | selftests [ARCH] | xen-helpers arm64 [OUT]" ;;
 esac
