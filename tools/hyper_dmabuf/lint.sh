@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # lint.sh: checkpatch --strict over every source file, a W=1 build and a
-# sparse (C=2) build of the modules, a Sphinx build of Documentation/ and a
-# warning-free selftest build.
+# sparse (C=2) build of the modules (x86 and arm64), a Sphinx build of
+# Documentation/ and warning-free selftest builds (x86 and arm64).
 # Prints one TAP suite; exits non-zero on any finding.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -72,9 +72,11 @@ else
 fi
 
 # Debian's kernel, and the KASAN debug kernel when it is built: there the
-# KUnit suites are compiled too.
+# KUnit suites are compiled too; and Debian's arm64 kernel, cross-built
+# for (the Xen arm64 rig's; lib/arm64-root.sh fetches it once, as root).
 flavors=stock
 [ -e "$HDMABUF_KCACHE/kasan/arch/x86/boot/bzImage" ] && flavors="stock kasan"
+flavors="$flavors arm64"
 for flavor in $flavors; do
 	for mode in "W=1" "C=2"; do
 		d=$out/$flavor-${mode/=/}
@@ -96,6 +98,13 @@ if "$tools/build.sh" selftests >/dev/null 2>"$out/selftests.log" &&
 	result 0 "selftests build with -Wall -Wextra -Werror"
 else
 	result 1 "selftests build with -Wall -Wextra -Werror" "$out/selftests.log"
+fi
+if "$tools/build.sh" selftests arm64 >/dev/null 2>"$out/selftests-arm64.log" &&
+   ! grep -q 'warning:' "$HDMABUF_BUILD/selftests-arm64/build.log"; then
+	result 0 "arm64 selftests build with -Wall -Wextra -Werror"
+else
+	result 1 "arm64 selftests build with -Wall -Wextra -Werror" \
+		"$out/selftests-arm64.log"
 fi
 
 echo "1..$hd_tap_n"
