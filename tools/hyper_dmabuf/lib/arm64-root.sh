@@ -60,7 +60,7 @@ for d in "$dir"/debs/*.deb; do
 done
 # The build tree's relative links lead to the arch-independent headers and
 # to kbuild, both the host's own (same version: checked above).
-ln -sfn /usr/src/linux-headers-${amd64%-amd64}-common \
+ln -sfn "/usr/src/linux-headers-${amd64%-amd64}-common" \
 	"$root/usr/src/linux-headers-${amd64%-amd64}-common"
 mkdir -p "$root/usr/lib"
 ln -sfn /usr/lib/linux-kbuild-6.1 "$root/usr/lib/linux-kbuild-6.1"

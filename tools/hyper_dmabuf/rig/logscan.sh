@@ -25,7 +25,12 @@ pat+='rcu: INFO: .*stall|'
 pat+='xen_mc_flush|multicall\(s\) failed|call +[0-9]+: op=[0-9]+ arg=.*result=-|'
 pat+='gnttab unmap failed|eagain grant'
 
-hits=$(cat "$@" 2>/dev/null | tr -d '\r' | grep -E -m 20 "$pat")
+# Not a complaint: Xen's boot banner when the arm64 rig chooses XSM's dummy
+# policy over the SILO default on purpose (rig/xen.sh, so that domUs may
+# share with each other).
+ok='^\(XEN\) WARNING: SILO mode is not enabled\.$'
+hits=$(cat "$@" 2>/dev/null | tr -d '\r' | grep -Ev "$ok" |
+	grep -E -m 20 "$pat")
 [ -z "$hits" ] && exit 0
 echo "$hits"
 exit 1

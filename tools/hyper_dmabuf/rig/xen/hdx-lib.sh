@@ -22,6 +22,8 @@
 #   hdx_domid DOM		print DOM's numeric domid
 #   hdx_alive DOM		true while DOM exists
 #   hdx_create NAME		xl create domU NAME (the rig's config)
+#   hdx_xlat DOM		true when DOM is auto-translated (every domain on
+#				arm64; none in the x86 rig, all PV)
 #   hdx_ready NAME [SECS]	wait for NAME's agent (its modules are loaded)
 #   hdx_destroy DOM		xl destroy DOM; teardown then skips it
 #   hdx_forget DOMID		remove the links of a destroyed domain
@@ -102,13 +104,20 @@ hdx_alive() {
 
 # hdx_create NAME: create domU NAME (PV, the rig's kernel and initramfs)
 hdx_create() {
+	# x86: PV; arm64 has one type, auto-translated
+	# (arm64: 128 MiB more, which the balloon keeps for imports, below)
+	if [ -e /guest/Image.gz ]; then
+		_k=/guest/Image.gz _t='' _m=384
+	else
+		_k=/guest/vmlinux.gz _t='type = "pv"' _m=256
+	fi
 	cat >"/etc/xen/$1.cfg" <<-EOF
 	name = "$1"
-	type = "pv"
-	kernel = "/guest/vmlinux.gz"
+	$_t
+	kernel = "$_k"
 	ramdisk = "/guest/domu.cpio.gz"
 	extra = "console=hvc0 loglevel=5"
-	memory = 256
+	memory = $_m
 	vcpus = 1
 	max_grant_frames = 1024
 	max_maptrack_frames = 4096
@@ -119,6 +128,24 @@ hdx_create() {
 	rm -f "$HDX_RUN/domid.$1"
 	xl create "/etc/xen/$1.cfg" || return
 	xl domid "$1" >"$HDX_RUN/domid.$1"
+	# Imports map grants onto ballooned pages where the kernel has no
+	# unpopulated-page allocator (Debian's arm64 kernel: no ZONE_DEVICE),
+	# and an empty balloon is refilled by memory hotplug, which 6.1
+	# gets wrong on arm64 (a vmemmap_populate() warning: struct pages
+	# below the vmemmap).  Stock the balloon, as a deployment would:
+	# 128 MiB of the 384 go back to Xen, for the imports.  (The balloon
+	# follows memory/target; xl mem-set would set it, but aborts on
+	# arm64 in 4.17: a libxl_defbool_val assertion.)
+	if hdx_xlat "$1"; then
+		xenstore-write "/local/domain/$(hdx_domid "$1")/memory/target" \
+			262144 || return
+	fi
+}
+
+# hdx_xlat DOM: on arm64 every domain is auto-translated (Xen has no PV
+# there); the x86 rig's domains are all PV.
+hdx_xlat() {
+	[ "$(uname -m)" = aarch64 ]
 }
 
 # hdx_ready NAME [SECS]: wait (default 120 s) for NAME's agent
@@ -285,14 +312,22 @@ hdx_quote() {
 
 # --- files to the host ----------------------------------------------------
 # The bulk channel is QEMU's debugcon (I/O port 0xe9), written by
-# rig-xen-bulk; the host splits it into logs/ and files/.
+# rig-xen-bulk, or on arm64 the virtio-serial port $HDX_BULK; the host
+# splits it into logs/ and files/.
+hdx_bulk() {
+	if [ -n "${HDX_BULK:-}" ]; then
+		cat >"$HDX_BULK"
+	else
+		rig-xen-bulk
+	fi
+}
 hdx_ship_log() {	# hdx_ship_log NAME FILE
 	{
 		echo "@@hdx begin log $1"
 		cat "$2"
 		echo
 		echo "@@hdx end log $1"
-	} | rig-xen-bulk
+	} | hdx_bulk
 }
 hdx_export() {		# hdx_export FILE [NAME]
 	_name=${2:-${1##*/}}
@@ -301,5 +336,5 @@ hdx_export() {		# hdx_export FILE [NAME]
 		echo "@@hdx begin file $_name"
 		base64 "$1"
 		echo "@@hdx end file $_name $(md5sum <"$1" | cut -d' ' -f1)"
-	} | rig-xen-bulk
+	} | hdx_bulk
 }
