@@ -14,6 +14,20 @@
 #   hdx_share FROM TO SIZE ro|rw SEED
 #				share SIZE bytes from FROM to TO and check
 #				the bytes on both sides (see below)
+#   $HDX_SYSBUF, $HDX_FILL	hdmabuf's --alloc and rig-mem's fill mode for
+#				system memory: heap and fill-heap, or vgem and
+#				fill on a kernel without dma-buf heaps
+
+# System-memory buffers come from the system dma-buf heap where the kernel
+# has heaps, else from vgem (shmem pages): Debian's arm64 kernel has no
+# heaps.  rig-mem fills memory from the same source.  Every domain of a
+# rig runs the same kernel, so dom0's answer holds for all.
+if [ -e /dev/dma_heap/system ]; then
+	HDX_SYSBUF=heap HDX_FILL=fill-heap
+else
+	# shellcheck disable=SC2034 # for the scenarios
+	HDX_SYSBUF=vgem HDX_FILL=fill
+fi
 
 hdx_stat() {
 	on "$1" "sed -n 's/^$2: //p' /sys/kernel/debug/hyper_dmabuf/stats"

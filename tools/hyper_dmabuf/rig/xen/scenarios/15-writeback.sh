@@ -3,10 +3,10 @@
 #
 # 15-writeback.sh: what the importer wrote stays in the exporter's buffer
 # after the sharing ends.  dom0 (whose DMA goes through swiotlb-xen) and a
-# domU each export 1 MiB and 8 MiB system-heap buffers; the other side
-# writes a pattern over every byte; the exporter unexports, waits until the
-# importer released the buffer and the sharing ended, and then finds the
-# importer's bytes, not a stale copy of its own.
+# domU each export 1 MiB and 8 MiB system-heap buffers (vgem's without
+# heaps); the other side writes a pattern over every byte; the exporter
+# unexports, waits until the importer released the buffer and the sharing
+# ended, and then finds the importer's bytes, not a stale copy of its own.
 . /rig/hdx-share.sh
 
 seed=1500
@@ -14,10 +14,10 @@ for dir in "dom0 domU1" "domU1 dom0"; do
 	# shellcheck disable=SC2086
 	set -- $dir
 	for size in 1m 8m; do
-		what="$1 -> $2, $size heap"
+		what="$1 -> $2, $size $HDX_SYSBUF"
 		back=$((seed + 1000))
 		id=$(hdx_export_bg "$1" wb "--to $(hdx_domid "$2")" \
-			--alloc heap --size "$size" --seed "$seed" \
+			--alloc "$HDX_SYSBUF" --size "$size" --seed "$seed" \
 			--expect-seed "$back" --released-seed "$back" \
 			--timeout 120000)
 		if [ -z "$id" ]; then

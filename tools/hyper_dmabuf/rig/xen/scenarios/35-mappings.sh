@@ -1,14 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=sh
 #
-# 35-mappings.sh: what a process may do to its mapping of an import, on PV,
-# where the importer maps the grants straight into the process's page
-# tables (ptemap.c).  "hdmabuf abuse" tries, each on a fresh mapping:
+# 35-mappings.sh: what a process may do to its mapping of an import.  On
+# PV the importer maps the grants straight into the process's page tables
+# (ptemap.c); on an auto-translated domain (arm64) the core maps the
+# grant-mapped pages with PFN entries (import.c), which a forked child
+# inherits like any shared mapping of a dma-buf: its VMA holds the
+# dma-buf's file, so the import and its grant maps live until the child
+# unmaps, and the child reads the same buffer.  "hdmabuf abuse" tries, each on a fresh mapping:
 # MADV_DOFORK then fork, a plain fork, mremap to a new place and to a
 # larger size, MADV_DONTNEED, and handing the pages to the kernel
 # (vmsplice, O_DIRECT from /dev/ram0, io_uring fixed buffers).  Each must
-# be refused or leave the mapping whole: a child never sees it, nothing
-# pins the foreign pages, and no domain may complain in its kernel log
+# be refused or leave the mapping whole: a child never sees it (on PV),
+# nothing pins the foreign pages, and no domain may complain in its kernel log
 # (Xen's release build refuses a bad page table silently, so that log is
 # the only trace: a xen_mc_flush warning, a failed multicall).
 # domU1 -> dom0 (dom0 runs it) and dom0 -> domU1, read-write, then
@@ -59,6 +63,7 @@ abuse() {
 		not_ok "$what: every attempt ran (status $rc)"
 	fi
 	child='child SIG(SEGV|BUS); parent intact'
+	hdx_xlat "$2" && child='child read the buffer; parent intact'
 	expect "$what" dofork "abuse dofork (refused EINVAL|allowed): $child"
 	expect "$what" fork "abuse fork allowed: $child"
 	expect "$what" mremap-move \

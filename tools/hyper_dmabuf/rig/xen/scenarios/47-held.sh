@@ -6,8 +6,9 @@
 # side counts the other as gone and domU1 releases the export, and its
 # exporter exits, putting its dma-buf.  The grants are still mapped in
 # dom0, so domU1 must keep the pages (its counters say so) until dom0
-# lets go.  Meanwhile domU1 fills a new heap buffer (which would take
-# those pages first, were they free) with a pattern and dom0's process
+# lets go.  Meanwhile domU1 fills a new heap buffer (anonymous memory for a
+# vgem buffer, without heaps), which would take those pages first, were
+# they free, with a pattern, and dom0's process
 # writes over its whole mapping: none of those writes may reach domU1's
 # memory.  Once dom0 unmaps, domU1 reclaims the
 # pages, and the link comes back.
@@ -21,7 +22,7 @@ line() {	# line DOM JOB REGEX: JOB's output has a line matching REGEX
 	on "$1" "grep -q '$3' /tmp/hdx/bg/$2.out"
 }
 
-id=$(hdx_export_bg domU1 exp --to 0 --alloc heap --size 8m --seed 47)
+id=$(hdx_export_bg domU1 exp --to 0 --alloc "$HDX_SYSBUF" --size 8m --seed 47)
 [ -n "$id" ] && ok "domU1 exports 8 MiB to dom0" ||
 	not_ok "domU1 exports 8 MiB to dom0"
 check "a process of dom0 maps it read-write" \
@@ -42,8 +43,8 @@ fi
 # A heap buffer of about all free memory: it takes the large blocks the
 # exporter's gave back, were they free.
 mib=$(on domU1 "awk '/^MemFree:/ { print int(\$2 / 1024) - 24 }' /proc/meminfo")
-check "domU1 fills a heap buffer of $mib MiB, about all of its free memory" \
-	on_bg domU1 fill rig-mem fill-heap "$mib" 48
+check "domU1 fills $mib MiB ($HDX_FILL), about all of its free memory" \
+	on_bg domU1 fill rig-mem "$HDX_FILL" "$mib" 48
 check "... filled" hdx_wait 180 line domU1 fill '^filled'
 check "dom0's process writes over all of its mapping" on_kill dom0 scr USR1
 check "... written" hdx_wait 30 line dom0 scr '^scribbled'

@@ -65,7 +65,9 @@ lk_idle() {
 	read -r _nr _a0 _a1 _a2 _rest </proc/"$1"/syscall
 	diag "main thread's syscall: $_nr $_a0 $_a1 $_a2"
 	case "$_nr $_a2" in
-	"7 0xffffffff"|"7 0xffffffffffffffff"|"271 0x0") ;;
+	# x86-64: poll (7) with timeout -1, ppoll (271) with no timeout;
+	# arm64 has only ppoll (73)
+	"7 0xffffffff"|"7 0xffffffffffffffff"|"271 0x0"|"73 0x0") ;;
 	*)	echo "not in poll(-1)/ppoll(NULL): $_nr $_a2"; return 1 ;;
 	esac
 	_s0=$(lk_switches "$1")
