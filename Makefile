@@ -8,8 +8,11 @@
 #   make lint			checkpatch --strict, W=1 and sparse builds
 #   make kernel-debug		build the KASAN and Xen debug kernels (cached)
 #   make check			the QEMU rig on Debian's kernel and the KASAN kernel,
-#				the Xen rig and the ACRN-model rig (both transports)
+#				the Xen rigs (x86, arm64) and the ACRN-model rig
+#				(both transports)
 #   make check-xen		the Xen rig alone (dom0 + two domUs under Xen 4.17)
+#   make check-xen-arm64	the same on arm64 (Debian's arm64 Xen and kernel
+#				under qemu-system-aarch64): auto-translated domains
 #   make check-acrn		the ACRN-model rig alone (a service VM + two user
 #				VMs whose RAM it maps, over ivshmem), twice: the
 #				links over the mailbox, then over virtio
@@ -70,10 +73,13 @@ kernel-debug: deps
 
 check: deps
 	@$(T)/test-all.sh kernel-debug qemu-stock qemu-kasan qemu-swiotlb \
-		qemu-xen qemu-acrn qemu-acrn-virtio
+		qemu-xen qemu-xen-arm64 qemu-acrn qemu-acrn-virtio
 
 check-xen: deps
 	@$(T)/test-all.sh qemu-xen
+
+check-xen-arm64: deps
+	@$(T)/test-all.sh qemu-xen-arm64
 
 check-acrn: deps
 	@$(T)/test-all.sh qemu-acrn qemu-acrn-virtio
@@ -114,5 +120,6 @@ clean:
 	rm -rf build
 
 .PHONY: all deps modules selftests lint kernel-debug check check-xen \
+	check-xen-arm64 \
 	check-acrn test demo bench bench-latency fuzz patches check-patches \
 	check-patches-each deb check-packages clean

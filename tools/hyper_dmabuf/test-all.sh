@@ -8,7 +8,8 @@
 #
 # Steps: kernel-debug, lint, patches (the kernel series of make patches,
 # applied to a pristine tree and checked: check-patches.sh), rig-selfcheck,
-# qemu-stock, qemu-kasan, qemu-swiotlb, qemu-xen, qemu-acrn,
+# qemu-stock, qemu-kasan, qemu-swiotlb, qemu-xen, qemu-xen-arm64 (the Xen
+# rig on arm64, every domain auto-translated), qemu-acrn,
 # qemu-acrn-virtio (the ACRN-model rig with virtio links), packages (the
 # .debs, lintian, DKMS and the .debs' modules and tools in the plain rig:
 # rig/packages.sh).
@@ -83,7 +84,8 @@ fuzz_timeout() {
 steps=("$@")
 [ ${#steps[@]} -eq 0 ] &&
 	steps=(kernel-debug lint patches rig-selfcheck qemu-stock qemu-kasan
-	       qemu-swiotlb qemu-xen qemu-acrn qemu-acrn-virtio packages)
+	       qemu-swiotlb qemu-xen qemu-xen-arm64 qemu-acrn qemu-acrn-virtio
+	       packages)
 start=$SECONDS
 for step in "${steps[@]}"; do
 	hd_log "step $step"
@@ -110,6 +112,9 @@ for step in "${steps[@]}"; do
 	qemu-xen)	HDMABUF_RIG_TIMEOUT=1800 \
 			rig_step qemu-xen "$tools/rig/xen.sh" \
 			--scenario-timeout 600 ;;
+	qemu-xen-arm64)	HDMABUF_RIG_TIMEOUT=1800 \
+			rig_step qemu-xen-arm64 "$tools/rig/xen.sh" \
+			--arch arm64 --scenario-timeout 600 ;;
 	qemu-acrn)	rig_step qemu-acrn "$tools/rig/acrn.sh" \
 				--transport mailbox ;;
 	packages)	rig_step packages "$tools/rig/packages.sh" ;;
