@@ -87,7 +87,8 @@ case $arch in
 amd64)
 	flavor=xen
 	hd_flavor "$flavor"
-	# dom0's toolstack and busybox: the host's own
+	# dom0's toolstack and busybox: the host's own (a64 is the root
+	# the guests' programs come from: / here)
 	a64=
 	xengz=/boot/xen-4.17-amd64.gz
 	[ -e "$xengz" ] ||
@@ -105,8 +106,6 @@ arm64)
 	hd_die "--arch: amd64 or arm64, not $arch"
 	;;
 esac
-# where the guests' programs come from: the host, or the arm64 packages
-groot=${a64:-}
 
 name=xen${scenario:+-$(basename "$scenario" .sh)}
 # what the last line calls the run: qemu-xen[-arm64][-NAME]
@@ -226,7 +225,7 @@ common_root() {
 	local root=$1 c
 	mkdir -p "$root"/{bin,usr/bin,dev,proc,sys,tmp,run,rig,tests} \
 		"$root/etc/udev/rules.d"
-	cp "$groot/bin/busybox" "$root/bin/"
+	cp "$a64/bin/busybox" "$root/bin/"
 	cp "$tools/udev/70-hyper_dmabuf.rules" "$root/etc/udev/rules.d/"
 	cp "$xdir/hdx-setup" "$xdir/hdx-early" "$xdir/hdx-bg" "$xdir/hdx-finish" \
 		"$xdir/hdx-reload" "$out/helpers/rig-xen-peers" "$root/bin/"
@@ -244,11 +243,11 @@ common_root() {
 	done
 	cp -a "$out/modules" "$root/"
 	# The xenstore clients are one program that looks at its name.
-	cp "$groot/usr/bin/xenstore" "$root/usr/bin/"
+	cp "$a64/usr/bin/xenstore" "$root/usr/bin/"
 	for c in read write ls list chmod rm exists watch; do
 		ln -s xenstore "$root/usr/bin/xenstore-$c"
 	done
-	add_libs "$root" "$groot/usr/bin/xenstore"
+	add_libs "$root" "$a64/usr/bin/xenstore"
 }
 
 # cpio_gz ROOT FILE
@@ -285,8 +284,8 @@ mkdir -p "$dom0$xenbin" "$dom0"/etc/xen "$dom0"/var/{lib/xen,log/xen/console}
 ln -s ../run "$dom0/var/run"
 ln -s ../run/lock "$dom0/var/lock"
 for b in xl xenstored xenconsoled xen-init-dom0; do
-	cp "$groot$xenbin/$b" "$dom0$xenbin/"
-	add_libs "$dom0" "$groot$xenbin/$b"
+	cp "$a64$xenbin/$b" "$dom0$xenbin/"
+	add_libs "$dom0" "$a64$xenbin/$b"
 done
 # xl needs libgcc_s (for pthread_exit) though ldd does not list it.
 if [ -n "$a64" ]; then

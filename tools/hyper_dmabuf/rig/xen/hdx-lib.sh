@@ -102,10 +102,10 @@ hdx_alive() {
 	[ -n "$_a" ] && xenstore-exists "/local/domain/$_a" 2>/dev/null
 }
 
-# hdx_create NAME: create domU NAME (PV, the rig's kernel and initramfs)
+# hdx_create NAME: create domU NAME (the rig's kernel and initramfs; PV on
+# x86, auto-translated on arm64, which has no other type)
 hdx_create() {
-	# x86: PV; arm64 has one type, auto-translated
-	# (arm64: 128 MiB more, which the balloon keeps for imports, below)
+	# arm64: 128 MiB more, which the balloon keeps for imports (below)
 	if [ -e /guest/Image.gz ]; then
 		_k=/guest/Image.gz _t='' _m=384
 	else
