@@ -627,13 +627,19 @@ static void dmabuf_access(int fd, struct mem_job *job, const char *step)
 		fail("DMA_BUF_IOCTL_SYNC end", -ret, NULL);
 }
 
-/* Check the whole mapping against @seed; first bad offset or the size. */
+/*
+ * Check the mapping against @seed from byte @start on; the first bad offset
+ * or the size.  The check starts at the word holding @start: a difference
+ * found inside a word (its first bytes as wanted, by chance) leaves a
+ * @start that is not a multiple of 8, and pattern_check() compares whole,
+ * aligned words.
+ */
 static size_t dmabuf_check(int fd, unsigned char *map, size_t len, __u64 seed,
 			   size_t start, const char *step)
 {
 	struct mem_job job = {
 		.op = MEM_CHECK, .map = map, .len = len, .seed = seed,
-		.start = start,
+		.start = start & ~(size_t)7,
 	};
 
 	dmabuf_access(fd, &job, step);
@@ -1452,8 +1458,9 @@ static int cmd_export(int argc, char **argv)
 
 		if (a.expect) {
 			/*
-			 * Resume where the last look found a difference; when
-			 * that reaches the end, check it all once more.
+			 * Resume where the last look found a difference (at
+			 * its word); when that reaches the end, check it all
+			 * once more.
 			 */
 			checked = dmabuf_check(fd, map, size, a.expect_seed,
 					       checked, "expect-seed");
