@@ -79,7 +79,7 @@ check-xen: deps
 	@$(T)/test-all.sh qemu-xen
 
 check-xen-arm64: deps
-	@$(T)/test-all.sh qemu-xen-arm64-all
+	@$(T)/test-all.sh qemu-xen-arm64
 
 check-acrn: deps
 	@$(T)/test-all.sh qemu-acrn qemu-acrn-virtio

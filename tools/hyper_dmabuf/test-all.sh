@@ -9,11 +9,9 @@
 # Steps: kernel-debug, lint, patches (the kernel series of make patches,
 # applied to a pristine tree and checked: check-patches.sh), rig-selfcheck,
 # qemu-stock, qemu-kasan, qemu-swiotlb, qemu-xen, qemu-xen-arm64 (the Xen
-# rig on arm64, every domain auto-translated, without 10-share and
-# 15-writeback; qemu-xen-arm64-all, not by default, runs them too), qemu-acrn,
-# qemu-acrn-virtio (the ACRN-model rig with virtio links), packages (the
-# .debs, lintian, DKMS and the .debs' modules and tools in the plain rig:
-# rig/packages.sh).
+# rig on arm64, every domain auto-translated), qemu-acrn, qemu-acrn-virtio
+# (the ACRN-model rig with virtio links), packages (the .debs, lintian,
+# DKMS and the .debs' modules and tools in the plain rig: rig/packages.sh).
 # Default: all of them.  Not by default, for make fuzz: fuzz (fuzz_test in
 # the KASAN rig for FUZZ_CALLS calls, default 10^6, or FUZZ_SECONDS, from
 # FUZZ_SEED, default from the clock) and peer-fuzz (PEER_FUZZ malformed
@@ -113,15 +111,7 @@ for step in "${steps[@]}"; do
 	qemu-xen)	HDMABUF_RIG_TIMEOUT=1800 \
 			rig_step qemu-xen "$tools/rig/xen.sh" \
 			--scenario-timeout 600 ;;
-	# Not 10-share and 15-writeback by default: on arm64 they fail now
-	# and then, an importer's writes missing from the exporter's buffer
-	# (issue 20, under investigation).  make check-xen-arm64 runs them
-	# (qemu-xen-arm64-all).
 	qemu-xen-arm64)	HDMABUF_RIG_TIMEOUT=1800 \
-			rig_step qemu-xen-arm64 "$tools/rig/xen.sh" \
-			--arch arm64 --scenario-timeout 600 \
-			--skip 10-share --skip 15-writeback ;;
-	qemu-xen-arm64-all) HDMABUF_RIG_TIMEOUT=1800 \
 			rig_step qemu-xen-arm64 "$tools/rig/xen.sh" \
 			--arch arm64 --scenario-timeout 600 ;;
 	qemu-acrn)	rig_step qemu-acrn "$tools/rig/acrn.sh" \
