@@ -56,6 +56,7 @@ build_modules() {
 		CONFIG_HYPER_DMABUF_TEST_FUZZ=y \
 		CONFIG_HYPER_DMABUF_LOOPBACK_TEST_FAULTS=y \
 		CONFIG_HYPER_DMABUF_XEN=m CONFIG_HYPER_DMABUF_XEN_TEST_FAULTS=y \
+		CONFIG_HYPER_DMABUF_DEVMAP_TEST=m \
 		$acrn $virtio $kunit \
 		"$@" modules >"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2

@@ -51,7 +51,7 @@ g tag base
 # Makefiles leave out those of the patches after it.
 declare -A cfg_patch=(
 	[HYPER_DMABUF]=core [HYPER_DMABUF_TEST_FUZZ]=core
-	[HYPER_DMABUF_KUNIT_TEST]=kunit
+	[HYPER_DMABUF_KUNIT_TEST]=kunit [HYPER_DMABUF_DEVMAP_TEST]=kunit
 	[HYPER_DMABUF_LOOPBACK]=loopback
 	[HYPER_DMABUF_LOOPBACK_TEST_FAULTS]=loopback
 	[HYPER_DMABUF_XEN]=xen [HYPER_DMABUF_XEN_TEST_FAULTS]=xen
@@ -161,13 +161,18 @@ n=1
 mapfile -t fl < <(files "$hd/tests/*.c")
 put "${fl[@]}"
 driver_build_files $n
-commit "dma-buf: hyper_dmabuf: add KUnit tests" <<'EOF'
+commit "dma-buf: hyper_dmabuf: add KUnit tests and a device-map test module" <<'EOF'
 The core's pure logic is tested without a peer: buffer ids and keys, the
 message codec against hostile input (reserved bytes, lengths, headers,
 flags, statuses, metadata, sizes, and random and corrupted messages),
 and the export and import tables driven through a fake backend by a
 lying peer.  The suites are built into the module with
 CONFIG_HYPER_DMABUF_KUNIT_TEST and run when it loads.
+
+CONFIG_HYPER_DMABUF_DEVMAP_TEST builds hyper_dmabuf_devmap, a test
+module that maps a dma-buf for a named device as a device driver would,
+and shows the DMA addresses in debugfs: the test rigs check that a
+device given an import's addresses reaches the exporting VM's pages.
 EOF
 
 # 3: loopback
