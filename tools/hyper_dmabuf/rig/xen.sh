@@ -165,6 +165,12 @@ for m in hyper_dmabuf hyper_dmabuf_xen; do
 	echo "$m" >>"$out/modules/load-list"
 	echo "$m" >>"$out/modules/unload-list"
 done
+# The device-map scenario's test module, which it loads in dom0 itself.
+if [ -e "$mods/hyper_dmabuf_devmap.ko" ]; then
+	cp "$mods/hyper_dmabuf_devmap.ko" "$out/modules/"
+else
+	hd_log "xen: hyper_dmabuf_devmap.ko not built, 75-devmap will skip"
+fi
 # The display driver of the scan-out scenario, which loads it (in dom0):
 # cirrus and what it needs, in load order, in modules/display/load-list.
 mkdir -p "$out/modules/display"
@@ -323,9 +329,29 @@ xen_cmd="dom0_mem=768M,max:768M loglvl=all guest_loglvl=all"
 xen_cmd+=" gnttab_max_frames=1024 gnttab_max_maptrack_frames=4096"
 dom0_cmd="console=hvc0 loglevel=5 hdx_scenario_timeout=$scen_timeout"
 
+# The host's daemon (rig/scanout-check serve) answers dom0's requests on a
+# channel of its own: screen captures for the scan-out scenario, and reads
+# of machine memory, as devices see it, for the device-map scenario.  It
+# talks to QEMU through sockets in $sock, and ends when QEMU closes the
+# channel.
+hostd_start() {
+	sock=$(mktemp -d /tmp/hdmabuf-xen.XXXXXX)
+	"$tools/rig/scanout-check" serve --chan "$sock/capture" \
+		--monitor "$sock/monitor" --dir "$out/scanout" \
+		>"$out/scanout-daemon.log" 2>&1 &
+	capd=$!
+}
+
+hostd_stop() {
+	# The daemon has seen the channel close, or never connected.
+	kill "$capd" 2>/dev/null
+	wait "$capd" 2>/dev/null
+	rm -rf "$sock"
+}
+
 # boot_amd64: Xen and dom0 through QEMU's multiboot loader
 boot_amd64() {
-	local cpu sock capd
+	local cpu
 	xen_cmd="console=com1 com1=115200,8n1,0x3f8,0 $xen_cmd"
 	dom0_cmd="earlyprintk=xen $dom0_cmd"
 	# qemu64 is an AMD K8 (family 15, model 107) with erratum 400, for
@@ -337,16 +363,10 @@ boot_amd64() {
 	# which Xen refuses to boot without allow_unsafe.  (-cpu max crashes
 	# dom0: SMAP.)
 	cpu=qemu64,model=65,stepping=1
-	# The scan-out scenario's screen and capture channel: dom0 sees
-	# QEMU's cirrus-vga, and its ttyS2 (I/O 0x3e8, IRQ 4, which Xen's
-	# polled UART leaves to dom0) reaches the host's capture daemon
-	# (rig/scanout-check), which takes screendumps through QEMU's monitor
-	# and checks every pixel.  It ends when QEMU closes the channel.
-	sock=$(mktemp -d /tmp/hdmabuf-xen.XXXXXX)
-	"$tools/rig/scanout-check" serve --chan "$sock/capture" \
-		--monitor "$sock/monitor" --dir "$out/scanout" \
-		>"$out/scanout-daemon.log" 2>&1 &
-	capd=$!
+	# The scan-out scenario's screen is QEMU's cirrus-vga; dom0's ttyS2
+	# (I/O 0x3e8, IRQ 4, which Xen's polled UART leaves to dom0) is the
+	# channel to the host's daemon.
+	hostd_start
 	timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 		-machine pc -accel tcg -cpu "$cpu" -m 2G -smp "$smp" -nodefaults \
 		-display none -no-reboot \
@@ -361,10 +381,7 @@ boot_amd64() {
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		</dev/null >"$out/qemu.log" 2>&1
 	rc=$?
-	# The daemon has seen the channel close, or never connected.
-	kill "$capd" 2>/dev/null
-	wait "$capd" 2>/dev/null
-	rm -rf "$sock"
+	hostd_stop
 }
 
 # boot_arm64: Xen as QEMU's kernel; dom0's kernel and initramfs loaded raw
@@ -403,6 +420,9 @@ boot_arm64() {
 		multiboot,ramdisk multiboot,module
 	fdtput -t x "$dtb" "/chosen/module@${iaddr#0x}" reg \
 		0 "${iaddr#0x}" 0 "$(printf %x "$isz")"
+	# No screen; the virtio-serial port hdx.host is the channel to the
+	# host's daemon.
+	hostd_start
 	timeout -k 10 "$timeout_s" "${qemu[@]}" -machine "$m" \
 		-dtb "$dtb" -kernel "$out/boot/xen" \
 		-device "loader,file=$out/boot/Image,addr=$kaddr,force-raw=on" \
@@ -413,8 +433,12 @@ boot_arm64() {
 		-device virtserialport,chardev=tap,name=hdx.tap \
 		-chardev "file,id=bulk,path=$out/bulk.out" \
 		-device virtserialport,chardev=bulk,name=hdx.bulk \
+		-chardev "socket,id=capture,path=$sock/capture,server=on,wait=off" \
+		-device virtserialport,chardev=capture,name=hdx.host \
+		-monitor "unix:$sock/monitor,server=on,wait=off" \
 		</dev/null >>"$out/qemu.log" 2>&1
 	rc=$?
+	hostd_stop
 	# The verdict is the last TAP line's: QEMU exits 0 whenever dom0
 	# powers off.  Map it onto isa-debug-exit's codes.
 	if [ $rc = 0 ]; then

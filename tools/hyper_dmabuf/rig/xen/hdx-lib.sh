@@ -31,6 +31,8 @@
 #   hdx_expect_peers DOM DOMID...	DOM's hyper_dmabuf reaches exactly
 #				those domains (rig-xen-peers, the INFO ioctl)
 #   hdx_export FILE [NAME]	copy a dom0 file to the host's files/NAME
+#   hdx_host REQUEST		ask the host's daemon (rig/scanout-check
+#				serve), print its one-line answer
 #   hdx_wait SECS CMD...	retry CMD every 0.5 s until it succeeds
 #
 # The library uses file descriptors 3 (TAP) and 9.
@@ -308,6 +310,22 @@ on_out() {
 # hdx_quote STRING: STRING as one single-quoted shell word
 hdx_quote() {
 	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+# --- the host's daemon ----------------------------------------------------
+# $HDX_HOST (ttyS2, or the virtio-serial port hdx.host on arm64) reaches the
+# host's daemon, which answers one line per request line.  Fails when the
+# answer does not come within 60 s.
+hdx_host() {
+	[ -n "${HDX_HOST:-}" ] || return 1
+	exec 9<>"$HDX_HOST"
+	printf '%s\n' "$*" >&9
+	hh_ans=
+	IFS= read -r -t 60 hh_ans <&9
+	hh_rc=$?
+	exec 9<&-
+	printf '%s\n' "$hh_ans" | tr -d '\r'
+	return $hh_rc
 }
 
 # --- files to the host ----------------------------------------------------
