@@ -194,12 +194,12 @@ hdx_forget() {
 # hdx_expect_peers DOM DOMID...: DOM's own vmid is its domid and it reaches
 # exactly the DOMIDs.  On failure, $hdx_seen says what it reported.
 hdx_expect_peers() {
-	_d=$1
+	_ep=$1
 	shift
 	_want=$(echo "$@" | tr ' ' '\n' | sort -n | tr '\n' ' ' | sed 's/ $//')
-	hdx_seen=$(on "$_d" rig-xen-peers) || return 1
+	hdx_seen=$(on "$_ep" rig-xen-peers) || return 1
 	case "$hdx_seen" in
-	"vmid=$(hdx_domid "$_d") "*) ;;
+	"vmid=$(hdx_domid "$_ep") "*) ;;
 	*) return 1 ;;
 	esac
 	[ "$(echo "${hdx_seen##*peers=}" | tr , '\n' | sort -n |
