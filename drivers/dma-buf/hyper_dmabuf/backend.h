@@ -156,9 +156,10 @@ struct hdmabuf_backend_ops {
  *	the directions this VM shares in with the backend's peers, as INFO
  *	reports them; 0 means both
  * @dma_page_segments: the frames behind consecutive mapped pages need not
- *	be contiguous for a device (Xen PV, where each is another domain's
- *	frame): an import is mapped for devices one page per segment, never
- *	merged, so that no DMA layer bounces (copies) it
+ *	be contiguous for a device (Xen PV and Arm dom0, whose devices reach
+ *	each page at another domain's frame): an import is mapped for
+ *	devices one page per segment, never merged, so that no DMA layer
+ *	bounces (copies) it
  * @node: core private: entry in the list of backends
  */
 struct hdmabuf_backend {

@@ -13,10 +13,31 @@
 #include <linux/module.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <xen/swiotlb-xen.h>
 #include <xen/xen.h>
 #include <xen/xenbus.h>
 
 #include "xen.h"
+
+/*
+ * Whether this domain's devices reach foreign pages through xen-swiotlb,
+ * which turns each page into its machine frame on its own: PV domains, and
+ * Arm domains mapped 1:1 (dom0).  There, consecutive pages of an import are
+ * other domains' frames, rarely consecutive, and xen-swiotlb would bounce
+ * (copy) a segment of several, or fail one larger than its bounce buffer:
+ * a device gets an import a page per segment.  Elsewhere (PVH, HVM, an Arm
+ * domU) devices use the domain's own addresses, which an IOMMU translates.
+ */
+static bool hdxen_dma_by_page(void)
+{
+	if (xen_pv_domain())
+		return true;
+#if defined(CONFIG_ARM) || defined(CONFIG_ARM64)
+	return xen_swiotlb_detect();
+#else
+	return false;
+#endif
+}
 
 /* Auto-translated domains (PVH, HVM, Arm) map pages like any others. */
 static const struct hdmabuf_backend_ops hdxen_ops = {
@@ -139,16 +160,10 @@ static int __init hdxen_init(void)
 		return -ENODEV;
 	hdxen_backend.vmid = domid;
 #ifdef CONFIG_XEN_PV
-	if (xen_pv_domain()) {
+	if (xen_pv_domain())
 		hdxen_backend.ops = &hdxen_pv_ops;
-		/*
-		 * A PV domain's consecutive pfns of foreign pages are other
-		 * domains' frames, rarely consecutive: a device gets them a
-		 * page at a time, or xen-swiotlb would bounce (copy) them.
-		 */
-		hdxen_backend.dma_page_segments = true;
-	}
 #endif
+	hdxen_backend.dma_page_segments = hdxen_dma_by_page();
 
 	ret = hdxen_shbuf_init();
 	if (ret)
