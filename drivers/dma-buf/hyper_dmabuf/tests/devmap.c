@@ -11,9 +11,10 @@
  *	FD BUS DEVICE
  *
  * to it: FD is one of the writer's dma-buf file descriptors, DEVICE the
- * name of a device on bus BUS ("platform" or "pci").  The buffer is then
- * attached to that device and mapped for it in both directions, exactly as
- * a device driver importing it would (dma_buf_attach(),
+ * name of a device on bus BUS ("platform" or "pci") that does DMA.  The
+ * buffer is then attached to that device and mapped for it in both
+ * directions (only to the device when FD is read-only), exactly as a
+ * device driver importing it would (dma_buf_attach(),
  * dma_buf_map_attachment()), and reading the file gives the mapped table,
  * one line per DMA segment, in hexadecimal:
  *
@@ -55,6 +56,8 @@
  * @dmabuf: the buffer, referenced
  * @attach: its attachment to @dev
  * @sgt: the table mapped for @dev
+ * @dir: the direction it is mapped in: both, or only to the device when
+ *	the writer's descriptor is read-only
  * @text: the table as text, what reading the file gives
  * @len: length of @text
  */
@@ -64,6 +67,7 @@ struct hdmabuf_devmap {
 	struct dma_buf *dmabuf;
 	struct dma_buf_attachment *attach;
 	struct sg_table *sgt;
+	enum dma_data_direction dir;
 	char *text;
 	size_t len;
 };
@@ -115,30 +119,41 @@ static int hdmabuf_devmap_map(struct hdmabuf_devmap *dm, int fd,
 					  dev_name);
 	if (!dm->dev)
 		return -ENODEV;
+	/* A device that does no DMA: the DMA API would warn. */
+	ret = -EINVAL;
+	if (!dm->dev->dma_mask)
+		goto err_dev;
 	dm->dmabuf = dma_buf_get(fd);
 	if (IS_ERR(dm->dmabuf)) {
 		ret = PTR_ERR(dm->dmabuf);
 		goto err_dev;
 	}
+	/*
+	 * A read-only buffer only to the device: a bounce buffer would
+	 * otherwise be copied back over it at unmap.
+	 */
+	dm->dir = dm->dmabuf->file->f_mode & FMODE_WRITE ?
+		  DMA_BIDIRECTIONAL : DMA_TO_DEVICE;
 	dm->attach = dma_buf_attach(dm->dmabuf, dm->dev);
 	if (IS_ERR(dm->attach)) {
 		ret = PTR_ERR(dm->attach);
 		goto err_put;
 	}
-	dm->sgt = dma_buf_map_attachment_unlocked(dm->attach,
-						  DMA_BIDIRECTIONAL);
+	dm->sgt = dma_buf_map_attachment_unlocked(dm->attach, dm->dir);
 	if (IS_ERR(dm->sgt)) {
 		ret = PTR_ERR(dm->sgt);
 		goto err_detach;
 	}
+	ret = -EIO;
+	if (!dm->sgt->nents)
+		goto err_unmap;
 	ret = hdmabuf_devmap_text(dm);
 	if (ret)
 		goto err_unmap;
 	return 0;
 
 err_unmap:
-	dma_buf_unmap_attachment_unlocked(dm->attach, dm->sgt,
-					  DMA_BIDIRECTIONAL);
+	dma_buf_unmap_attachment_unlocked(dm->attach, dm->sgt, dm->dir);
 err_detach:
 	dma_buf_detach(dm->dmabuf, dm->attach);
 err_put:
@@ -154,8 +169,7 @@ static void hdmabuf_devmap_unmap(struct hdmabuf_devmap *dm)
 	if (!dm->dev)
 		return;
 	kvfree(dm->text);
-	dma_buf_unmap_attachment_unlocked(dm->attach, dm->sgt,
-					  DMA_BIDIRECTIONAL);
+	dma_buf_unmap_attachment_unlocked(dm->attach, dm->sgt, dm->dir);
 	dma_buf_detach(dm->dmabuf, dm->attach);
 	dma_buf_put(dm->dmabuf);
 	put_device(dm->dev);

@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 		got += n;
 	if (n < 0)
 		return fail("read the table");
-	if (got == sizeof(table) - 1) {
+	if (got == sizeof(table) - 1 && read(map, cmd, 1) > 0) {
 		fprintf(stderr, "rig-devmap: the table is longer than %zu bytes\n",
 			sizeof(table) - 1);
 		return 1;
@@ -134,7 +134,8 @@ int main(int argc, char **argv)
 	printf("mapped %d segments\n", segs);
 	fflush(stdout);
 
-	if (sigwait(&sigs, &sig))
+	errno = sigwait(&sigs, &sig);
+	if (errno)
 		return fail("sigwait");
 	close(map);
 	close(buf);
