@@ -314,18 +314,20 @@ hdx_quote() {
 
 # --- the host's daemon ----------------------------------------------------
 # $HDX_HOST (ttyS2, or the virtio-serial port hdx.host on arm64) reaches the
-# host's daemon, which answers one line per request line.  Fails when the
-# answer does not come within 60 s.
+# host's daemon, which answers one line per request line.  The exchange is
+# bounded as a whole (a write to a virtio-serial port blocks while the
+# host's end is not connected), and first drains any late answer to an
+# earlier request.  Fails when no answer comes within 60 s.
 hdx_host() {
 	[ -n "${HDX_HOST:-}" ] || return 1
-	exec 9<>"$HDX_HOST"
-	printf '%s\n' "$*" >&9
-	hh_ans=
-	IFS= read -r -t 60 hh_ans <&9
-	hh_rc=$?
-	exec 9<&-
+	# shellcheck disable=SC2016,SC3045 # for sh -c; busybox sh has read -t
+	hh_ans=$(timeout 90 sh -c '
+		exec 9<>"$1"
+		while IFS= read -r -t 1 _ <&9; do :; done
+		printf "%s\n" "$2" >&9
+		IFS= read -r -t 60 a <&9 || exit 1
+		printf "%s\n" "$a"' sh "$HDX_HOST" "$*") || return 1
 	printf '%s\n' "$hh_ans" | tr -d '\r'
-	return $hh_rc
 }
 
 # --- files to the host ----------------------------------------------------
