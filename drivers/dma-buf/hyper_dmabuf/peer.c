@@ -213,6 +213,7 @@ static void hdmabuf_tx_reply_free(struct hdmabuf_peer *peer,
 static int hdmabuf_tx_reply_one(struct hdmabuf_peer *peer, unsigned int flags)
 {
 	struct hdmabuf_tx_reply *reply;
+	int err;
 
 	spin_lock(&peer->tx_lock);
 	reply = list_first_entry_or_null(&peer->tx_replies,
@@ -224,13 +225,23 @@ static int hdmabuf_tx_reply_one(struct hdmabuf_peer *peer, unsigned int flags)
 	spin_unlock(&peer->tx_lock);
 	if (!reply)
 		return 0;
-	if (hdmabuf_send(peer, &reply->msg, flags) == -EAGAIN) {
-		/* Back in front: replies go in the order they were made. */
+	err = hdmabuf_send(peer, &reply->msg, flags);
+	if (err == -EAGAIN || err == -ENOMEM) {
+		/*
+		 * Back in front: replies go in the order they were made.  The
+		 * peer waits for this one, so no memory for the message (the
+		 * backend's, or a caller's fault injection in the direct path)
+		 * does not lose it: the work sends it again.  A channel that
+		 * stayed full for the backend's whole timeout (-ETIMEDOUT)
+		 * does: that peer is not reading.
+		 */
 		spin_lock(&peer->tx_lock);
 		if (!peer->tx_dead) {
 			list_add(&reply->node, &peer->tx_replies);
 			peer->nr_replies++;
 			reply = NULL;
+			if (err == -ENOMEM)
+				hdmabuf_tx_kick(peer);
 		}
 		spin_unlock(&peer->tx_lock);
 		hdmabuf_tx_reply_free(peer, reply);

@@ -27,6 +27,8 @@ static int fake_nr;
 /* The channel has no room for a sender that will not wait. */
 static bool fake_busy;
 static int fake_refused;
+/* Sends to fail, as a backend without memory for the message would. */
+static int fake_nomem;
 /* fake_sent decoded by core_sent(); the cases run one at a time. */
 static struct hdmabuf_msg rx[MAX_SENT];
 
@@ -58,7 +60,10 @@ static int fake_send(struct hdmabuf_backend *be, u32 vmid, const void *msg,
 	int ret = 0;
 
 	spin_lock(&fake_lock);
-	if (fake_busy && (flags & HDMABUF_SEND_NOWAIT)) {
+	if (fake_nomem) {
+		fake_nomem--;
+		ret = -ENOMEM;
+	} else if (fake_busy && (flags & HDMABUF_SEND_NOWAIT)) {
 		fake_refused++;
 		ret = -EAGAIN;
 	} else if (fake_nr < MAX_SENT && len == HDMABUF_MSG_SIZE) {
@@ -123,6 +128,7 @@ static int db_init(struct kunit *test)
 	fake_nr = 0;
 	fake_busy = false;
 	fake_refused = 0;
+	fake_nomem = 0;
 	KUNIT_ASSERT_EQ(test, hdmabuf_backend_register(&fake_be), 0);
 	KUNIT_ASSERT_EQ(test, hdmabuf_peer_add(&fake_be, PEER_VMID), 0);
 	return 0;
@@ -603,6 +609,29 @@ static void db_frame_release_sent_at_once(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fake_refused, 1);
 }
 
+/*
+ * A reply the backend had no memory to send goes again, by the work: the
+ * peer waits for it.  (Sent directly by a caller whose allocation failed,
+ * an EXPORT_REPLY was once lost, and the exporter timed out.)
+ */
+static void db_reply_sent_again_without_memory(struct kunit *test)
+{
+	struct hdmabuf_msg m;
+	int i;
+
+	fake_nomem = 2;
+	peer_export(&m, 1);
+	peer_sends(&m);
+	/* Each flush waits for the runs of the work queued before it. */
+	for (i = 0; i < 10 && fake_count() < 1; i++)
+		flush_workqueue(hdmabuf_wq);
+	KUNIT_ASSERT_EQ(test, core_sent(test), 1);
+	KUNIT_EXPECT_EQ(test, rx[0].type, HDMABUF_MSG_EXPORT_REPLY);
+	KUNIT_EXPECT_EQ(test, rx[0].req_id, m.req_id);
+	KUNIT_EXPECT_EQ(test, rx[0].status, 0u);
+	KUNIT_EXPECT_EQ(test, fake_nomem, 0);
+}
+
 static struct kunit_case hdmabuf_db_cases[] = {
 	KUNIT_CASE(db_export_accepted),
 	KUNIT_CASE(db_export_foreign_vmid_refused),
@@ -618,6 +647,7 @@ static struct kunit_case hdmabuf_db_cases[] = {
 	KUNIT_CASE(db_peer_gone_withdraws),
 	KUNIT_CASE(db_frames_checked),
 	KUNIT_CASE(db_frame_release_sent_at_once),
+	KUNIT_CASE(db_reply_sent_again_without_memory),
 	{}
 };
 
