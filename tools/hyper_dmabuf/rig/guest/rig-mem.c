@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rig-mem: the two halves of the rigs' page-reuse checks (the ACRN-model
- * rig's 55-reclaim, the Xen rig's 47-held), static, for the VMs:
+ * rig's 55-reclaim, the Xen rig's 47-held), and the importer's half of the
+ * Xen rig's device-map check (75-devmap), static, for the VMs:
  *
  *	rig-mem scribble ID
  *		import buffer ID read-write, map it shared and print
@@ -17,6 +18,13 @@
  *	rig-mem fill-heap MIB SEED
  *		the same in a system-heap buffer: it takes the large blocks
  *		a freed heap buffer gave back before anything else does.
+ *	rig-mem devmap ID BUS DEVICE
+ *		import buffer ID read-write and map it for device DEVICE on
+ *		bus BUS ("platform" or "pci") as a device driver would,
+ *		through the test module hyper_dmabuf_devmap; print its DMA
+ *		table, a line a segment ("seg OFFSET ADDRESS LENGTH", in
+ *		hexadecimal), then "mapped N segments"; on SIGTERM unmap,
+ *		drop the import and exit 0.
  *
  * A failure prints "rig-mem: WHAT: strerror" and exits 1; bad usage
  * exits 2.
@@ -54,7 +62,8 @@ static void die(const char *what)
 
 static void bad_usage(void)
 {
-	fprintf(stderr, "usage: rig-mem scribble ID | rig-mem fill|fill-heap MIB SEED\n");
+	fprintf(stderr, "usage: rig-mem scribble ID | rig-mem fill|fill-heap MIB SEED |\n"
+			"       rig-mem devmap ID BUS DEVICE\n");
 	exit(2);
 }
 
@@ -111,19 +120,30 @@ static int parse_id(const char *s, struct hyper_dmabuf_id *id)
 	return 0;
 }
 
-static int scribble(const char *arg, sigset_t *old)
+/* Import buffer @arg read-write into @imp; the device's descriptor. */
+static int import_rw(const char *arg, struct hyper_dmabuf_import *imp)
 {
-	struct hyper_dmabuf_import imp = { .flags = O_RDWR | O_CLOEXEC };
-	unsigned char *map;
 	int dev;
 
-	if (parse_id(arg, &imp.id))
+	memset(imp, 0, sizeof(*imp));
+	imp->flags = O_RDWR | O_CLOEXEC;
+	if (parse_id(arg, &imp->id))
 		bad_usage();
 	dev = open("/dev/" HYPER_DMABUF_DEVICE_NAME, O_RDWR | O_CLOEXEC);
 	if (dev < 0)
 		die("open /dev/" HYPER_DMABUF_DEVICE_NAME);
-	if (ioctl(dev, HYPER_DMABUF_IOCTL_IMPORT, &imp))
+	if (ioctl(dev, HYPER_DMABUF_IOCTL_IMPORT, imp))
 		die("import");
+	return dev;
+}
+
+static int scribble(const char *arg, sigset_t *old)
+{
+	struct hyper_dmabuf_import imp;
+	unsigned char *map;
+	int dev;
+
+	dev = import_rw(arg, &imp);
 	map = mmap(NULL, imp.size, PROT_READ | PROT_WRITE, MAP_SHARED, imp.fd,
 		   0);
 	if (map == MAP_FAILED)
@@ -208,6 +228,47 @@ static int fill(const char *mib_arg, const char *seed_arg, int heap,
 	return 1;
 }
 
+#define DEVMAP_FILE	"/sys/kernel/debug/hyper_dmabuf_devmap/map"
+
+static int devmap(const char *arg, const char *bus, const char *name,
+		  sigset_t *old)
+{
+	unsigned long long off, addr, len;
+	struct hyper_dmabuf_import imp;
+	char cmd[128], line[128];
+	int dev, map, segs = 0;
+	FILE *table;
+
+	dev = import_rw(arg, &imp);
+	map = open(DEVMAP_FILE, O_RDWR | O_CLOEXEC);
+	if (map < 0)
+		die("open " DEVMAP_FILE);
+	snprintf(cmd, sizeof(cmd), "%d %s %s", imp.fd, bus, name);
+	if (write(map, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
+		die("map for the device");
+	table = fdopen(map, "r");
+	if (!table)
+		die("fdopen");
+	while (fgets(line, sizeof(line), table)) {
+		if (sscanf(line, "%llx %llx %llx", &off, &addr, &len) != 3) {
+			fprintf(stderr, "rig-mem: bad line in the DMA table: %s",
+				line);
+			return 1;
+		}
+		printf("seg %llx %llx %llx\n", off, addr, len);
+		segs++;
+	}
+	if (ferror(table))
+		die("read the table");
+	printf("mapped %d segments\n", segs);
+	while (next_signal(old))
+		;
+	fclose(table);
+	close(imp.fd);
+	close(dev);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -229,6 +290,8 @@ int main(int argc, char **argv)
 		return fill(argv[2], argv[3], 0, &old);
 	if (argc == 4 && !strcmp(argv[1], "fill-heap"))
 		return fill(argv[2], argv[3], 1, &old);
+	if (argc == 5 && !strcmp(argv[1], "devmap"))
+		return devmap(argv[2], argv[3], argv[4], &old);
 	bad_usage();
 	return 2;
 }

@@ -73,7 +73,7 @@ fi
 ok "domU1 exports 256 KiB to dom0"
 out=/tmp/hdx/bg/devmap.out
 check "dom0 imports it and maps it for $dev" \
-	on_bg dom0 devmap rig-devmap "$id" $bus "$dev"
+	on_bg dom0 devmap rig-mem devmap "$id" $bus "$dev"
 check "... mapped" hdx_wait 30 grep -q '^mapped ' $out
 
 # The segments cover the buffer in order, one page each: xen-swiotlb
