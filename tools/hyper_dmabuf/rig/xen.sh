@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# xen.sh [--arch amd64|arm64] [--scenario FILE] [--skip NAME] [--keep] [--timeout SECONDS]
+# xen.sh [--arch amd64|arm64] [--scenario FILE] [--keep] [--timeout SECONDS]
 #        [--scenario-timeout SECONDS] [--smp N]
 #
 # The Xen rig: Xen 4.17 (Debian's xen-hypervisor-4.17-amd64) under QEMU
@@ -41,8 +41,6 @@
 #
 # --scenario FILE	run only FILE (any path) instead of rig/xen/scenarios/*;
 #			repeat it to run several, in the order of their names
-# --skip NAME		leave scenario NAME (e.g. 10-share) out of the default
-#			set; repeat it to leave out several
 # --keep		keep the images and initramfs trees in the output
 #			directory (by default only logs and results stay)
 # --timeout S		kill QEMU after S seconds, a failure (default 600, or
@@ -60,18 +58,17 @@
 set -euo pipefail
 . "$(dirname "$0")/../lib/common.sh"
 
-scenario='' scenarios=() skips=() keep='' scen_timeout='' arch=${HDMABUF_XEN_ARCH:-amd64}
+scenario='' scenarios=() keep='' scen_timeout='' arch=${HDMABUF_XEN_ARCH:-amd64}
 timeout_s=${HDMABUF_RIG_TIMEOUT:-600} smp=${HDMABUF_XEN_SMP:-2}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--arch)		arch=$2; shift 2 ;;
 	--scenario)	scenarios+=("$(realpath "$2")"); shift 2 ;;
-	--skip)		skips+=("$2"); shift 2 ;;
 	--keep)		keep=1; shift ;;
 	--timeout)	timeout_s=$2; shift 2 ;;
 	--scenario-timeout) scen_timeout=$2; shift 2 ;;
 	--smp)		smp=$2; shift 2 ;;
-	*)		hd_die "usage: xen.sh [--arch amd64|arm64] [--scenario FILE] [--skip NAME] [--keep] [--timeout S] [--scenario-timeout S] [--smp N]" ;;
+	*)		hd_die "usage: xen.sh [--arch amd64|arm64] [--scenario FILE] [--keep] [--timeout S] [--scenario-timeout S] [--smp N]" ;;
 	esac
 done
 for s in "${scenarios[@]}"; do
@@ -277,10 +274,6 @@ if [ -n "$scenario" ]; then
 	cp "${scenarios[@]}" "$dom0/rig/scenarios/"
 else
 	cp "$xdir"/scenarios/*.sh "$dom0/rig/scenarios/"
-	for s in "${skips[@]}"; do
-		[ -e "$dom0/rig/scenarios/$s.sh" ] || hd_die "--skip: no scenario $s"
-		rm "$dom0/rig/scenarios/$s.sh"
-	done
 fi
 cp "$tools/xen/hdmabuf-xen-link" "$out/helpers/hdmabuf-xen-linkd" \
 	"$dom0/bin/"
