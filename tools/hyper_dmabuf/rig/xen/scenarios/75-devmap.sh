@@ -45,6 +45,14 @@ fi
 diag "the device: $bus $dev"
 check "dom0 loads hyper_dmabuf_devmap" \
 	insmod /modules/hyper_dmabuf_devmap.ko
+# refused LINE: writing LINE to the module's file fails
+refused() {
+	! printf '%s' "$1" >/sys/kernel/debug/hyper_dmabuf_devmap/map
+}
+check "devmap refuses a line that is not FD BUS DEVICE" refused "nonsense"
+check "devmap refuses a bus it does not know" refused "0 usb $dev"
+check "devmap refuses a device that does not exist" refused "0 $bus no-such-device"
+check "devmap refuses a descriptor that is no dma-buf" refused "0 $bus $dev"
 
 size=262144
 a=7500 b=7501
